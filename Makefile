@@ -1,0 +1,34 @@
+# Two commands on a fresh Debian machine (as root, or with sudo for apt-get):
+#   make demo   installs everything, then scans the bundled demo production
+#   make test   runs the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := libimage-exiftool-perl ffmpeg
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install system-deps demo test bench clean
+
+system-deps:
+	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_PACKAGES))
+
+$(BIN)/aiprov: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: system-deps $(BIN)/aiprov
+
+demo: install
+	bash sample_media/demo.sh $(BIN)/aiprov
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/bench_inspect.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache sample_media/production/.aiprov

@@ -1,0 +1,123 @@
+"""Native header walkers: the fast path that keeps exiftool off most files.
+
+Each format module walks its container's structure (chunks, segments, boxes,
+IFDs, header attributes) reading only metadata and seeking over pixel and
+sample data, and fills a `Metadata`. Spawning exiftool costs ~2 ms a file even
+with -stay_open; walking a PNG's chunks costs ~20 us. When a walker knows the
+whole metadata layout of its format it sets `complete`, and the slower readers
+are skipped unless something in the file asks for them (a C2PA store, say).
+
+The walkers never trust a length field: every size is checked against what is
+left of the file, and damage is recorded in `problems` instead of raised, so a
+hostile file becomes a reason, not a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
+
+# Text values larger than this are cut: a ComfyUI workflow runs to a few MB,
+# a hostile chunk can claim 4 GB.
+MAX_TEXT_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class Metadata:
+    """What a container walk found, before anything is interpreted."""
+
+    format: str = "unknown"  # png, jpeg, webp, wav, avi, tiff, bmff, exr, dpx, mp3, ...
+    media_type: str | None = None
+    text: list[tuple[str, str]] = field(default_factory=list)  # (field, value), e.g. ("tEXt:parameters", "...")
+    xmp: list[bytes] = field(default_factory=list)
+    c2pa: bool = False  # a C2PA (JUMBF) store was seen
+    complete: bool = False  # the walker understood all metadata places of this format
+    problems: list[str] = field(default_factory=list)  # structural damage, in words
+    width: int | None = None
+    height: int | None = None
+    has_alpha: bool | None = None
+
+    def add_text(self, name: str, value: bytes | str) -> None:
+        if isinstance(value, bytes):
+            value = decode_text(value)
+        value = value.strip("\x00 \r\n\t")
+        if value:
+            self.text.append((name, value))
+
+
+def decode_text(raw: bytes) -> str:
+    """Metadata text is UTF-8 by the newer specs and Latin-1 by the older ones."""
+    raw = raw.rstrip(b"\x00")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+class Reader:
+    """Bounded reads on a file: never reads past the end, never trusts a size."""
+
+    def __init__(self, fh: BinaryIO, size: int):
+        self.fh = fh
+        self.size = size
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def remaining(self) -> int:
+        return self.size - self.fh.tell()
+
+    def read(self, n: int) -> bytes:
+        return self.fh.read(max(0, min(n, self.remaining())))
+
+    def read_exact(self, n: int) -> bytes | None:
+        """n bytes, or None when the file ends first (a truncation)."""
+        if n < 0 or n > self.remaining():
+            return None
+        data = self.fh.read(n)
+        return data if len(data) == n else None
+
+    def seek(self, pos: int) -> None:
+        self.fh.seek(pos)
+
+    def skip(self, n: int) -> bool:
+        if n < 0 or n > self.remaining():
+            return False
+        self.fh.seek(n, os.SEEK_CUR)
+        return True
+
+
+def reader_for_bytes(data: bytes) -> Reader:
+    return Reader(io.BytesIO(data), len(data))
+
+
+def _sniffers() -> list[tuple[Callable[[bytes], bool], Callable[[Reader, Metadata], None]]]:
+    from . import bmff, dpx, exr, jpeg, other, png, riff, tiff
+
+    return [
+        (png.sniff, png.walk),
+        (jpeg.sniff, jpeg.walk),
+        (riff.sniff, riff.walk),
+        (tiff.sniff, tiff.walk),
+        (bmff.sniff, bmff.walk),
+        (exr.sniff, exr.walk),
+        (dpx.sniff, dpx.walk),
+        (other.sniff, other.walk),
+    ]
+
+
+HEAD_BYTES = 64
+
+
+def walk(fh: BinaryIO, size: int) -> Metadata:
+    """Identify the format from its first bytes (not its name) and walk it."""
+    head = fh.read(HEAD_BYTES)
+    fh.seek(0)
+    meta = Metadata()
+    for sniff, walker in _sniffers():
+        if sniff(head):
+            walker(Reader(fh, size), meta)
+            break
+    return meta

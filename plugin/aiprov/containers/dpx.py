@@ -1,0 +1,35 @@
+"""DPX (SMPTE 268M): the file-information header's text fields.
+
+DPX frames carry no XMP; creator, project and copyright are fixed-size
+fields at known offsets, in either byte order.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from . import Metadata, Reader
+
+FIELDS = (("DPX:FileName", 36, 100), ("DPX:Creator", 160, 100), ("DPX:Project", 260, 200),
+          ("DPX:Copyright", 460, 200))
+
+
+def sniff(head: bytes) -> bool:
+    return head[:4] in (b"SDPX", b"XPDS")
+
+
+def walk(r: Reader, meta: Metadata) -> None:
+    meta.format, meta.media_type = "dpx", "image/x-dpx"
+    header = r.read(2048)
+    if len(header) < 768:
+        meta.problems.append(f"DPX header is cut off: {len(header)} of 2048 bytes (truncated)")
+        return
+    bo = ">" if header[:4] == b"SDPX" else "<"
+    (file_size,) = struct.unpack(bo + "I", header[16:20])
+    if file_size > r.size:
+        meta.problems.append(f"DPX header says {file_size} bytes but the file has {r.size} (truncated)")
+    for name, off, length in FIELDS:
+        meta.add_text(name, header[off : off + length])
+    if len(header) >= 780:
+        meta.width, meta.height = struct.unpack(bo + "II", header[772:780])
+    meta.complete = True

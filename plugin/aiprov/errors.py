@@ -1,0 +1,42 @@
+"""The errors aiprov raises on purpose, each with a message meant for a person.
+
+The CLI turns these into messages and exit codes in one place (cli.py), so a
+delivery script can rely on: 0 clean, 1 findings, 2 usage or config error,
+3 the ledger could not be used.
+"""
+
+from __future__ import annotations
+
+
+class AiprovError(Exception):
+    """Base class: str(error) is the whole message shown to the user."""
+
+    exit_code = 2
+
+
+class UnreadableMedia(AiprovError):
+    """A file could not be read well enough to say anything about it."""
+
+    exit_code = 1
+
+
+class ConfigError(AiprovError):
+    """The production config is missing a key, has a wrong value or bad TOML."""
+
+    exit_code = 2
+
+
+class LedgerError(AiprovError):
+    """The ledger database could not be opened, migrated or written."""
+
+    exit_code = 3
+
+
+class LedgerLocked(LedgerError):
+    """Another process held the ledger longer than we were willing to wait."""
+
+
+class NotInLedger(AiprovError):
+    """A lookup named something the ledger has never seen."""
+
+    exit_code = 1

@@ -1,0 +1,45 @@
+"""Content ids and stat signatures.
+
+The content id is xxh3-128 of the file's bytes, streamed: the hash ASC MHL
+calls xxh128 and that set and delivery tools already record, so an id in the
+ledger can be checked against a camera-card or delivery manifest. A copy has
+the same id wherever it lives; that is how a renamed file keeps its history.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import xxhash
+
+CHUNK = 4 * 1024 * 1024
+
+
+def content_id_of_stream(fh: BinaryIO) -> str:
+    h = xxhash.xxh3_128()
+    while True:
+        block = fh.read(CHUNK)
+        if not block:
+            return h.hexdigest()
+        h.update(block)
+
+
+def content_id(path: str | bytes) -> str:
+    with open(path, "rb") as fh:
+        return content_id_of_stream(fh)
+
+
+@dataclass(frozen=True)
+class StatSignature:
+    """What must not change for a recorded verdict to be reused without reading the file."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> "StatSignature":
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)

@@ -1,0 +1,142 @@
+"""Reading one file: walk its container, ask the probes, classify.
+
+This is what runs inside an isolated worker (isolation.py). `Tools` holds the
+worker's long-lived helpers (one exiftool process, one c2pa context), created
+on first use, so a worker that never meets a MOV never starts exiftool.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from dataclasses import dataclass
+
+from . import containers
+from .classify import classify
+from .identify import content_id_of_stream
+from .model import UNREADABLE, Inspection
+from .probes import ProbeContext, registered
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    want_content_id: bool = False
+    network: bool = False  # C2PA remote manifests and OCSP; off: editorial storage is often offline
+    trust_anchors: str | None = None  # PEM file of C2PA trust anchors
+    exiftool: str = "exiftool"
+
+
+class Tools:
+    """Per-process helpers; never shared between threads or processes."""
+
+    def __init__(self, settings: ReadSettings):
+        self.settings = settings
+        self._exiftool = None
+        self._c2pa_context = None
+        self._alias_dir: str | None = None
+
+    def c2pa_context(self):
+        if self._c2pa_context is None:
+            from .probes.c2pa_manifest import make_context
+
+            self._c2pa_context = make_context(self.settings)
+        return self._c2pa_context
+
+    def _safe_name(self, fspath: bytes) -> str:
+        """A path exiftool's line-based argument protocol can carry."""
+        full = os.path.abspath(fspath)
+        try:
+            text = full.decode("utf-8")
+            if "\n" not in text and "\r" not in text:
+                return text
+        except UnicodeDecodeError:
+            pass
+        if self._alias_dir is None:
+            self._alias_dir = tempfile.mkdtemp(prefix="aiprov-alias-")
+        alias = os.path.join(self._alias_dir, "file" + os.path.splitext(os.fsdecode(full))[1].encode(
+            "ascii", "ignore").decode().replace("\n", ""))
+        if os.path.lexists(alias):
+            os.unlink(alias)
+        os.symlink(full, alias)
+        return alias
+
+    def exiftool_read(self, fspath: bytes) -> dict:
+        import exiftool
+
+        if self._exiftool is None:
+            self._exiftool = exiftool.ExifToolHelper(
+                executable=self.settings.exiftool,
+                common_args=["-G1", "-a", "-n", "-charset", "filename=utf8", "-api", "largefilesupport=1"],
+                check_execute=False,
+            )
+        result = self._exiftool.get_metadata(self._safe_name(fspath))
+        return result[0] if result else {}
+
+    def close(self) -> None:
+        if self._exiftool is not None:
+            try:
+                self._exiftool.terminate()
+            except Exception:
+                pass
+            self._exiftool = None
+        if self._alias_dir:
+            for name in os.listdir(self._alias_dir):
+                os.unlink(os.path.join(self._alias_dir, name))
+            os.rmdir(self._alias_dir)
+            self._alias_dir = None
+
+
+def display_path(fspath: bytes) -> str:
+    """How a path is shown: undecodable bytes appear as \\xNN escapes rather than failing."""
+    return fspath.decode("utf-8", "backslashreplace")
+
+
+def _unreadable(insp: Inspection, reason: str) -> Inspection:
+    insp.verdict = UNREADABLE
+    insp.error = reason
+    insp.reason = reason
+    return insp
+
+
+def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
+    fspath = os.fsencode(fspath)
+    insp = Inspection(path=display_path(fspath))
+    try:
+        st = os.stat(fspath)
+    except FileNotFoundError:
+        return _unreadable(insp, "file disappeared before it could be read (moved or deleted)")
+    except OSError as exc:
+        return _unreadable(insp, f"cannot stat the file: {exc.strerror}")
+    if not stat.S_ISREG(st.st_mode):
+        return _unreadable(insp, "not a regular file")
+    insp.size = st.st_size
+    if st.st_size == 0:
+        return _unreadable(insp, "the file is empty (0 bytes): an interrupted copy or render?")
+    try:
+        with open(fspath, "rb") as fh:
+            meta = containers.walk(fh, st.st_size)
+            if settings.want_content_id:
+                fh.seek(0)
+                insp.content_id = content_id_of_stream(fh)
+    except FileNotFoundError:
+        return _unreadable(insp, "file disappeared while being read (moved or deleted)")
+    except PermissionError:
+        return _unreadable(insp, "permission denied: aiprov cannot read this file (check its mode and owner)")
+    except OSError as exc:
+        return _unreadable(insp, f"read error: {exc.strerror or exc}")
+    insp.media_type = meta.media_type
+    ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
+    for probe in registered():
+        if probe.wants(ctx):
+            probe.read(ctx)
+    try:
+        after = os.stat(fspath)
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+            ctx.problems.append("the file changed while it was being read (still being written?)")
+    except FileNotFoundError:
+        ctx.problems.append("the file disappeared while it was being read")
+    if meta.format == "unknown" and insp.media_type is None:
+        ctx.problems.append("not a media format aiprov or exiftool recognises (wrong extension, or not media?)")
+    has_metadata = bool(meta.text or meta.xmp or meta.c2pa or insp.c2pa.present or insp.evidence)
+    return classify(insp, meta.problems + ctx.problems, has_metadata)
