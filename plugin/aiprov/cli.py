@@ -86,3 +86,215 @@ def inspect(paths, as_json, verbose, workers, timeout_s, network, trust_anchors,
     bad = {"never": (), "ai": ("ai", "ai-composite"), "ai-or-unreadable": ("ai", "ai-composite", "unreadable")}[fail_on]
     if any(r.verdict in bad for r in results) or missing:
         sys.exit(1)
+
+
+# --- the ledger commands ------------------------------------------------------
+
+LEDGER_HELP = "Ledger database (default: AIPROV_LEDGER, else the config's, else .aiprov/ledger.db under the production root)."
+
+
+def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None):
+    from . import config as config_mod
+    from .ledger import Ledger
+
+    cfg = config_mod.for_paths(paths, config_path)
+    return cfg, Ledger(cfg.ledger_path(ledger_path))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "csv", "html"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here (default: stdout).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="aiprov.toml to use (default: found above the first path).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+@click.option("--workers", type=int, default=None, help="Reader processes (default: up to 4).")
+@click.option("-v", "--verbose", is_flag=True, help="List every file, not only the ones with findings.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal).")
+def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progress):
+    """The pre-delivery gate: check a delivery (or a production) and record it in the ledger.
+
+    Without an aiprov.toml, every file under PATHS is treated as finals (it is a
+    delivery). Exit status: 0 no error findings, 1 error findings, 2 usage or
+    config error, 3 ledger unusable.
+    """
+    from .reports import machine
+    from .scanning import scan as run_scan
+
+    fspaths = _paths(paths)
+    cfg, ledger = _open(fspaths, config_path, ledger_path)
+    show = sys.stderr.isatty() if progress is None else progress
+    with ledger:
+        if show:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            with Progress("scanning", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("scan", total=None)
+                result = run_scan(fspaths, cfg, ledger, workers=workers,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            result = run_scan(fspaths, cfg, ledger, workers=workers)
+    if fmt == "text":
+        stream = open(output, "w", encoding="utf-8") if output else sys.stdout
+        try:
+            from .reports.text import print_scan
+
+            print_scan(Console(file=stream, highlight=False, soft_wrap=True, no_color=bool(output)), result, verbose)
+        finally:
+            if output:
+                stream.close()
+    else:
+        if fmt == "html":
+            from .reports.html import to_html as render
+        else:
+            render = {"json": machine.to_json, "junit": machine.to_junit, "csv": machine.to_csv}[fmt]
+        text = render(result)
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            click.echo(text)
+    if output:
+        click.echo(f"aiprov: report written to {output}; {len(result.errors)} error finding(s)", err=True)
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def lookup(path, as_json, config_path, ledger_path):
+    """Where did this file come from, is any of it AI, who approved it, what copies exist."""
+    from .lookup import lookup as run_lookup
+    from .reports.text import print_lookup
+
+    cfg, ledger = _open(_paths((path,)), config_path, ledger_path)
+    with ledger:
+        answer = run_lookup(os.fsencode(path), ledger, ReadSettings(want_content_id=True, network=cfg.network,
+                                                                      trust_anchors=cfg.trust_anchors))
+    if as_json:
+        click.echo(json.dumps(answer, indent=2, ensure_ascii=False, default=str))
+    else:
+        print_lookup(_console(), answer)
+
+
+QUESTIONS = {
+    "copyright": "the output does not replicate or substantially recreate unowned or copyrighted material",
+    "data_use": "the tool does not store, reuse or train on production data",
+    "enterprise_environment": "the tool ran in an enterprise-secured environment",
+    "final_use": "the material was escalated and is approved to be final, not temp",
+    "talent": "no talent performance or union-covered work was replaced or generated without consent",
+}
+CATEGORIES = ("data-use", "creative-output", "talent-and-performance", "ethics-and-representation")
+ANSWERS = click.Choice(["yes", "no", "unsure"])
+
+
+def _approval_input(from_json: str | None, **given) -> dict:
+    data = {}
+    if from_json:
+        with (sys.stdin if from_json == "-" else open(from_json, encoding="utf-8")) as fh:
+            try:
+                data = json.load(fh)
+            except ValueError as exc:
+                raise click.UsageError(f"--from-json {from_json}: not valid JSON ({exc})")
+    merged = {**data, **{k: v for k, v in given.items() if v not in (None, ())}}
+    for key in ("by", "reason"):
+        if not merged.get(key):
+            raise click.UsageError(f"--{key} is required (or give it in --from-json)")
+    answers = {q: merged.get("answers", {}).get(q) or merged.get(q) or "unsure" for q in QUESTIONS}
+    bad = {q: a for q, a in answers.items() if a not in ("yes", "no", "unsure")}
+    if bad:
+        raise click.UsageError(f"answers must be yes, no or unsure: {bad}")
+    cats = list(merged.get("categories") or merged.get("category") or ["creative-output"])
+    unknown = [c for c in cats if c not in CATEGORIES]
+    if unknown:
+        raise click.UsageError(f"unknown approval category {unknown}; known: {', '.join(CATEGORIES)}")
+    return {"by": merged["by"], "reason": merged["reason"], "reference": merged.get("reference"),
+            "categories": cats, "answers": answers}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--by", help="Who gave the written approval (name, role).")
+@click.option("--reason", help="Why this AI material may be final.")
+@click.option("--reference", help="The studio's approval reference (ticket, email, memo id).")
+@click.option("--category", multiple=True, type=click.Choice(CATEGORIES), help="Approval category (repeatable; default creative-output).")
+@click.option("--copyright", "copyright_", type=ANSWERS, help=QUESTIONS["copyright"] + " (default unsure)")
+@click.option("--data-use", type=ANSWERS, help=QUESTIONS["data_use"])
+@click.option("--enterprise-environment", type=ANSWERS, help=QUESTIONS["enterprise_environment"])
+@click.option("--final-use", type=ANSWERS, help=QUESTIONS["final_use"])
+@click.option("--talent", type=ANSWERS, help=QUESTIONS["talent"])
+@click.option("--from-json", type=click.Path(), help="Read the approval (by, reason, reference, categories, answers) from a JSON file, or - for stdin.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def approve(paths, by, reason, reference, category, copyright_, data_use, enterprise_environment, final_use, talent,
+            from_json, config_path, ledger_path):
+    """Record a written approval for final use of these files' content (not their paths).
+
+    A renamed or copied file stays approved; a changed file is new content and is not.
+    """
+    from .approvals import approve_files
+
+    a = _approval_input(from_json, by=by, reason=reason, reference=reference, categories=category,
+                        copyright=copyright_, data_use=data_use, enterprise_environment=enterprise_environment,
+                        final_use=final_use, talent=talent)
+    fspaths = _paths(paths)
+    cfg, ledger = _open(fspaths, config_path, ledger_path)
+    with ledger:
+        for path, approval_id, cid, verdict in approve_files(fspaths, ledger, **a):
+            note = "" if verdict in ("ai", "ai-composite") else f" (note: its verdict is {verdict})"
+            click.echo(f"approval #{approval_id} recorded for {path} (content {cid}){note}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--all", "include_revoked", is_flag=True, help="Include revoked approvals.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def approvals(as_json, include_revoked, config_path, ledger_path):
+    """List the approvals for final use on record."""
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    with ledger:
+        rows = ledger.all_approvals(include_revoked=include_revoked)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no approvals on record")
+    for r in rows:
+        state = f"REVOKED {r['revoked_at']} by {r['revoked_by']}: {r['revoke_reason']}" if r["revoked_at"] else "active"
+        click.echo(f"#{r['id']} {r['created']} {r['path']}\n    by {r['approved_by']}: {r['reason']}"
+                   f"{' [' + r['reference'] + ']' if r['reference'] else ''} ({', '.join(r['categories'])}); {state}")
+
+
+@main.command()
+@click.argument("approval_id", type=int)
+@click.option("--by", required=True, help="Who revokes it.")
+@click.option("--reason", required=True, help="Why.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def revoke(approval_id, by, reason, config_path, ledger_path):
+    """Revoke an approval. It stays on record, marked revoked."""
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    with ledger:
+        ledger.revoke(approval_id, by, reason)
+    click.echo(f"approval #{approval_id} revoked")
+
+
+@main.command()
+@click.argument("root", type=click.Path(file_okay=False), default=".")
+@click.option("--production", help="Production name (default: the folder's name).")
+@click.option("--force", is_flag=True, help="Overwrite an existing aiprov.toml.")
+def init(root, production, force):
+    """Write a commented starter aiprov.toml at the production root."""
+    from .config import CONFIG_NAME, starter
+
+    path = os.path.join(root, CONFIG_NAME)
+    if os.path.exists(path) and not force:
+        raise click.UsageError(f"{path} exists; use --force to overwrite")
+    os.makedirs(root, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(starter(production or os.path.basename(os.path.abspath(root))))
+    click.echo(f"wrote {path}: edit the zones, then run: aiprov scan {root}")

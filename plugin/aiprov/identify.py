@@ -15,6 +15,7 @@ from typing import BinaryIO
 import xxhash
 
 CHUNK = 4 * 1024 * 1024
+EMPTY_CONTENT_ID = xxhash.xxh3_128(b"").hexdigest()
 
 
 def content_id_of_stream(fh: BinaryIO) -> str:

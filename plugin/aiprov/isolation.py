@@ -203,4 +203,4 @@ class ReaderPool:
 
 
 def _failure(fspath: bytes, reason: str) -> Inspection:
-    return Inspection(path=display_path(fspath), verdict=UNREADABLE, error=reason, reason=reason)
+    return Inspection(path=display_path(fspath), verdict=UNREADABLE, error=reason, reason=reason, fspath=fspath)

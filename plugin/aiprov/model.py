@@ -121,6 +121,7 @@ class Inspection:
     content_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None  # one line: why this verdict
+    fspath: bytes | None = field(default=None, repr=False)  # the exact name on disk (not in reports)
 
     def to_dict(self) -> dict[str, Any]:
         return {

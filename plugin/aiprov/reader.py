@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from . import containers
 from .classify import classify
-from .identify import content_id_of_stream
+from .identify import EMPTY_CONTENT_ID, content_id_of_stream
 from .model import UNREADABLE, Inspection
 from .probes import ProbeContext, registered
 
@@ -101,7 +101,7 @@ def _unreadable(insp: Inspection, reason: str) -> Inspection:
 
 def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
     fspath = os.fsencode(fspath)
-    insp = Inspection(path=display_path(fspath))
+    insp = Inspection(path=display_path(fspath), fspath=fspath)
     try:
         st = os.stat(fspath)
     except FileNotFoundError:
@@ -112,6 +112,8 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         return _unreadable(insp, "not a regular file")
     insp.size = st.st_size
     if st.st_size == 0:
+        if settings.want_content_id:
+            insp.content_id = EMPTY_CONTENT_ID
         return _unreadable(insp, "the file is empty (0 bytes): an interrupted copy or render?")
     try:
         with open(fspath, "rb") as fh:

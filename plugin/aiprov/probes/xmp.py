@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..markers import dst_evidence, text_evidence
+from ..model import Evidence
 
 NAME = "xmp"
 
@@ -34,6 +35,7 @@ PREFIXES = {
 # Properties (by local name) worth reading beyond DigitalSourceType.
 TEXT_PROPERTIES = {"CreatorTool", "Software", "softwareAgent", "Credit", "description", "Make", "Model",
                    "Producer", "Creator", "Source", "UserComment", "Instructions"}
+ID_PROPERTIES = {"InstanceID", "DocumentID", "OriginalDocumentID"}
 DST_RAW = re.compile(rb"digitalsourcetype/([A-Za-z]+)", re.IGNORECASE)
 MAX_SIDECAR = 16 * 1024 * 1024
 
@@ -114,6 +116,9 @@ def evidence_from_packet(packet: bytes, source: str, where: str, ctx) -> None:
             ev = dst_evidence(source, label, value, trustworthy=False)
             if ev:
                 insp.evidence.append(ev)
+        elif local in ID_PROPERTIES and ns == "http://ns.adobe.com/xap/1.0/mm/":
+            # Identity, not evidence of AI: how C2PA ingredients and derived files find this one.
+            insp.evidence.append(Evidence(source, label, value, 0.0, None))
         elif local in TEXT_PROPERTIES:
             insp.evidence.extend(text_evidence(source, label, value))
 

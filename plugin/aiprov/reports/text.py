@@ -40,3 +40,64 @@ def print_inspection(console: Console, insp: Inspection, verbose: bool = False) 
         console.print(f"    [dim]ingredient[/] {escape(str(ingr.title))} ({ingr.relationship})"
                       + (f" declares {short_dst(ingr.digital_source_type)}" if ingr.digital_source_type else ""),
                       highlight=False, soft_wrap=True)
+
+
+def print_scan(console: Console, result, verbose: bool = False) -> None:
+    """Findings first (what must be fixed), then a one-paragraph summary."""
+    s = result.summary()
+    for fr in result.files:
+        if not fr.findings and not verbose:
+            continue
+        i = fr.inspection
+        for f in fr.findings:
+            style = "bold red" if f.severity == "error" else "yellow"
+            console.print(f"[{style}]{f.severity.upper():<7}[/] [bold]{f.rule}[/]  {escape(i.path)}  [dim]({fr.zone})[/]",
+                          highlight=False, soft_wrap=True)
+            console.print(f"         {escape(f.message)}", highlight=False, soft_wrap=True)
+        if verbose and not fr.findings:
+            console.print(f"[green]ok     [/] {escape(i.path)}  [dim]({fr.zone}, {i.verdict})[/]", highlight=False,
+                          soft_wrap=True)
+    verdicts = ", ".join(f"{n} {v}" for v, n in s["verdicts"].items())
+    console.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}, unchanged {s['reused']}, "
+                  f"moved {s['moved']}, gone {s['gone']}; {s['seconds']:.1f} s", highlight=False)
+    if s["findings"]["error"]:
+        console.print(f"[bold red]{s['findings']['error']} error(s)[/], {s['findings']['warning']} warning(s): "
+                      "not ready to deliver.", highlight=False)
+    else:
+        console.print(f"[bold green]No errors[/] ({s['findings']['warning']} warning(s)): no unapproved AI "
+                      "material in finals.", highlight=False)
+
+
+def print_lookup(console: Console, answer: dict) -> None:
+    i = answer["inspection"]
+    console.print(f"[bold]{escape(answer['path'])}[/]", highlight=False, soft_wrap=True)
+    console.print(f"  content id  {answer['content_id'] or '-'}" + ("" if answer["known"] else "  [yellow](not in the ledger)[/]"),
+                  highlight=False)
+    style = STYLE.get(i["verdict"], "")
+    extra = ", ".join(x for x in (i["generator"], short_dst(i["digital_source_type"])) if x)
+    console.print(f"  verdict     [{style}]{i['verdict']}[/]" + (f" ({escape(extra)})" if extra else ""), highlight=False)
+    if i["reason"]:
+        console.print(f"  why         {escape(i['reason'])}", highlight=False, soft_wrap=True)
+    for e in i["evidence"]:
+        if e["weight"] > 0:
+            console.print(f"  evidence    {e['source']} {escape(e['field'])} = {escape(e['value'])}", highlight=False,
+                          soft_wrap=True)
+    for a in answer["approvals"]:
+        state = f"[red]revoked {a['revoked_at']}[/]" if a["revoked_at"] else "[green]active[/]"
+        console.print(f"  approval    #{a['id']} by {escape(a['approved_by'])} on {a['created']}: "
+                      f"{escape(a['reason'])} ({state})", highlight=False, soft_wrap=True)
+    if not answer["approvals"] and i["verdict"] in ("ai", "ai-composite"):
+        console.print("  approval    [red]none[/]: temporary by default, not for final deliverables", highlight=False)
+    for loc in answer["locations"]:
+        console.print(f"  path        {escape(loc['path'])}  [dim]({loc['zone']}{', gone' if loc['gone'] else ''})[/]",
+                      highlight=False, soft_wrap=True)
+    lin = answer["lineage"]
+    for p in lin["parents"]:
+        targets = "; ".join(f"{escape(', '.join(a['paths']) or a['content_id'])} [{a['verdict']}]" for a in p["assets"]) \
+            or f"{escape(str(p['ref']))} (not in the ledger)"
+        console.print(f"  parent      {p['kind']}: {targets}", highlight=False, soft_wrap=True)
+    for c in lin["children"]:
+        console.print(f"  child       {c['kind']}: {escape(', '.join(c['paths']) or c['content_id'])} [{c['verdict']}]",
+                      highlight=False, soft_wrap=True)
+    for e in answer["events"]:
+        console.print(f"  {e['at'][:19]} {e['kind']:<10} {escape(e['path'] or '')}", highlight=False, soft_wrap=True)

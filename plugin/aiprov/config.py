@@ -1,0 +1,208 @@
+"""The production config, `aiprov.toml` at the production root.
+
+Validated against schemas/config.schema.json; an error names the file, the
+line and the key, because the person fixing it is in an editor, not a
+debugger. Zone patterns are globs relative to the production root where `*`
+stays inside one folder and `**` crosses folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from .errors import ConfigError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+CONFIG_NAME = "aiprov.toml"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+ZONE_ORDER = ("ignored", "finals", "working")  # the first zone whose pattern matches wins
+
+STARTER = '''# aiprov production config. Docs: README.md; schema: schemas/config.schema.json
+production = "{name}"
+
+# Where the ledger lives (relative to this file). Override with --ledger or AIPROV_LEDGER.
+# ledger = ".aiprov/ledger.db"
+
+# A file matching no pattern below is in this zone.
+default_zone = "working"
+
+[zones]
+# AI material here needs a written approval (aiprov approve) or it is a finding.
+finals = ["finals/**", "deliverables/**", "**/DELIVERY/**"]
+# AI material here is fine: it is temporary by default.
+working = ["working/**", "editorial/**", "vfx/**"]
+# Never looked at.
+ignored = ["**/.cache/**", "**/render_tmp/**"]
+
+[files]
+# include = ["*.exr", "*.dpx", "*.tif", "*.png", "*.jpg", "*.mov", "*.mp4", "*.mxf", "*.wav"]
+exclude = ["*.txt", "*.md", "*.json", "*.xml", "*.edl", "*.otio", "*.mhl", "*.py", "*.toml"]
+
+[reader]
+timeout = 60        # seconds per file before it is declared unreadable
+network = false     # C2PA remote manifests / OCSP
+# trust_anchors = "/etc/aiprov/c2pa-trust.pem"
+
+# Hooks get one JSON event on stdin; run without a shell.
+# [[hooks]]
+# command = ["/opt/aiprov/hooks/notify", "--url", "https://chat.example/hook"]
+# on = ["finding"]
+'''
+
+
+def glob_to_regex(pattern: str) -> re.Pattern:
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+@dataclass
+class Config:
+    root: Path  # the production root: where aiprov.toml is, or the scanned folder
+    production: str | None = None
+    ledger: str | None = None
+    default_zone: str = "working"
+    zones: dict[str, list[str]] = field(default_factory=dict)
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    timeout: float = 60.0
+    workers: int | None = None
+    network: bool = False
+    trust_anchors: str | None = None
+    hooks: list[dict] = field(default_factory=list)
+    source: Path | None = None  # the aiprov.toml it came from, None when there was none
+
+    def __post_init__(self):
+        self._zone_res = [(z, [glob_to_regex(p) for p in self.zones.get(z, [])]) for z in ZONE_ORDER]
+        self._include = [glob_to_regex(p) for p in self.include]
+        self._exclude = [glob_to_regex(p) for p in self.exclude]
+
+    @classmethod
+    def delivery(cls, root: Path) -> "Config":
+        """No config: the scanned folder is a delivery, so everything in it is finals."""
+        return cls(root=root, default_zone="finals")
+
+    def relative(self, path: bytes | str) -> str | None:
+        path = os.fsdecode(os.path.abspath(path))
+        root = os.fsdecode(os.path.abspath(self.root))
+        if path == root:
+            return ""
+        if not path.startswith(root.rstrip("/") + "/"):
+            return None
+        return path[len(root.rstrip("/")) + 1:]
+
+    def zone_of(self, path: bytes | str) -> str:
+        rel = self.relative(path)
+        if rel is None:
+            return self.default_zone
+        for zone, res in self._zone_res:
+            if any(r.match(rel) for r in res):
+                return zone
+        return self.default_zone
+
+    def considers(self, path: bytes | str) -> bool:
+        """Whether the file types in [files] let this file in."""
+        name = os.fsdecode(os.path.basename(path))
+        if any(r.match(name) for r in self._exclude):
+            return False
+        return not self._include or any(r.match(name) for r in self._include)
+
+    def ledger_path(self, override: str | None = None) -> Path:
+        """--ledger, else AIPROV_LEDGER, else the config's, else .aiprov/ledger.db under the root."""
+        chosen = override or os.environ.get("AIPROV_LEDGER") or self.ledger
+        if chosen:
+            p = Path(chosen).expanduser()
+            return p if p.is_absolute() or not self.source else (self.root / p)
+        return self.root / ".aiprov" / "ledger.db"
+
+
+def _line_of(text: str, key_path: list) -> str:
+    """'line N' of the deepest key of a path that we can find in the TOML text."""
+    for key in reversed([k for k in key_path if isinstance(k, str)]):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if re.match(rf"\s*\[*\s*{re.escape(key)}\s*[\]=]", line):
+                return f"line {number}"
+    return "top level"
+
+
+def load(path: Path) -> Config:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    schema = json.loads((SCHEMA_DIR / "config.schema.json").read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        e = errors[0]
+        key = ".".join(str(k) for k in e.path) or "(top level)"
+        if e.validator == "additionalProperties":
+            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
+            key = ".".join([*map(str, e.path), *extra]) if extra else key
+            msg = f"unknown key {key!r} (known: {', '.join(sorted(e.schema.get('properties', {})))})"
+            where = _line_of(text, [*e.path, *extra])
+        else:
+            msg = f"{key}: {e.message}"
+            where = _line_of(text, list(e.path))
+        raise ConfigError(f"{path}, {where}: {msg}")
+    zones = data.get("zones", {})
+    reader = data.get("reader", {})
+    files = data.get("files", {})
+    return Config(root=path.parent.resolve(), production=data.get("production"), ledger=data.get("ledger"),
+                  default_zone=data.get("default_zone", "working"), zones=zones,
+                  include=files.get("include", []), exclude=files.get("exclude", []),
+                  timeout=float(reader.get("timeout", 60.0)), workers=reader.get("workers"),
+                  network=reader.get("network", False), trust_anchors=reader.get("trust_anchors"),
+                  hooks=data.get("hooks", []), source=path)
+
+
+def find(start: Path) -> Path | None:
+    """The nearest aiprov.toml at or above `start`."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def for_paths(paths: list[bytes], explicit: str | None = None) -> Config:
+    """The config that governs these paths: explicit, else found above the first, else a delivery."""
+    if explicit:
+        p = Path(explicit)
+        if not p.is_file():
+            raise ConfigError(f"config file {explicit} does not exist")
+        return load(p)
+    first = Path(os.fsdecode(paths[0])) if paths else Path.cwd()
+    found = find(first if first.exists() else Path.cwd())
+    if found:
+        return load(found)
+    root = first.resolve() if first.is_dir() else first.resolve().parent
+    return Config.delivery(root)
+
+
+def starter(name: str) -> str:
+    return STARTER.format(name=name.replace('"', "'"))

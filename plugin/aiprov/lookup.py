@@ -1,0 +1,63 @@
+"""`aiprov lookup`: everything the ledger knows about one file, found by content.
+
+A renamed or copied file has the same content id, so it has the same
+history. A file the ledger has never seen is read (not recorded: a lookup
+never writes) so the answer still says what the file itself declares.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import NotInLedger
+from .isolation import ReaderPool
+from .ledger import Ledger
+from .reader import ReadSettings, display_path
+
+
+def _asset_brief(ledger: Ledger, cid: str) -> dict:
+    a = ledger.asset(cid) or {}
+    locs = ledger.locations_of(cid, include_gone=False)
+    return {"content_id": cid, "verdict": a.get("verdict"), "generator": a.get("generator"),
+            "approved": bool(ledger.approvals_for(cid)), "paths": [l.path for l in locs]}
+
+
+def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = None) -> dict:
+    fspath = os.path.abspath(os.fsencode(path))
+    loc = ledger.location(fspath)
+    try:
+        st = os.stat(fspath)
+    except OSError:
+        st = None
+    insp = None
+    if loc and loc.content_id and (st is None or (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)):
+        insp = ledger.inspection(loc.content_id, display_path(fspath))
+    if insp is None:
+        if st is None:
+            raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of that path")
+        with ReaderPool(settings or ReadSettings(want_content_id=True), workers=1) as pool:
+            insp = pool.read_one(fspath)
+        recorded = ledger.inspection(insp.content_id, insp.path) if insp.content_id else None
+        if recorded is not None:
+            insp = recorded
+    cid = insp.content_id
+    known = bool(cid and ledger.asset(cid))
+    locations = ledger.locations_of(cid) if cid else []
+    parents = ledger.parents(cid) if known else []
+    children = ledger.children(cid) if known else []
+    return {
+        "path": display_path(fspath),
+        "content_id": cid,
+        "known": known,
+        "inspection": insp.to_dict(),
+        "approvals": ledger.approvals_for(cid, include_revoked=True) if cid else [],
+        "locations": [{"path": l.path, "zone": l.zone, "gone": l.gone, "size": l.size} for l in locations],
+        "events": ledger.history(cid) if cid else [],
+        "lineage": {
+            "parents": [{"kind": e["kind"], "reason": e["reason"], "ref": e["parent_ref"],
+                         "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents],
+            "children": [{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])}
+                         for e in children],
+            "copies": [l.path for l in locations if not l.gone and l.path != display_path(fspath)],
+        },
+    }

@@ -1,0 +1,235 @@
+"""The pre-delivery gate: walk, reuse or read, record, apply the policy.
+
+Incremental by default: a file whose (size, mtime_ns, inode, device) is what
+the ledger recorded is not opened at all; its recorded verdict is reused. A
+file that vanished from one path and appeared at another with the same
+inode is a move of the same asset (recorded without re-reading); with a
+different inode but the same content id it is still recognised as a move
+once read. Everything goes through the same reader pool as `inspect`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .config import Config
+from .identify import StatSignature
+from .isolation import ReaderPool
+from .ledger import Ledger, Location
+from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
+from .policy import IGNORED, findings_for
+from .reader import ReadSettings, display_path
+from .walk import DEFAULT_IGNORE, iter_files
+
+
+@dataclass
+class FileResult:
+    inspection: Inspection
+    zone: str
+    findings: list[Finding] = field(default_factory=list)
+    reused: bool = False  # the recorded verdict was reused: the file was not opened
+
+    def to_dict(self) -> dict:
+        d = self.inspection.to_dict()
+        d["zone"] = self.zone
+        d["findings"] = [f.to_dict() for f in self.findings]
+        d["reused"] = self.reused
+        return d
+
+
+@dataclass
+class ScanResult:
+    roots: list[str]
+    production: str | None
+    ledger: str
+    started: float
+    finished: float = 0.0
+    files: list[FileResult] = field(default_factory=list)
+    read: int = 0  # files opened and read this run
+    reused: int = 0
+    moved: int = 0
+    gone: int = 0
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.files for f in r.findings]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def summary(self) -> dict:
+        verdicts = Counter(r.inspection.verdict for r in self.files)
+        zones = Counter(r.zone for r in self.files)
+        rules = Counter(f.rule for f in self.findings)
+        return {
+            "files": len(self.files),
+            "verdicts": dict(sorted(verdicts.items())),
+            "zones": dict(sorted(zones.items())),
+            "findings": {"error": len(self.errors), "warning": len(self.findings) - len(self.errors),
+                         "by_rule": dict(sorted(rules.items()))},
+            "read": self.read,
+            "reused": self.reused,
+            "moved": self.moved,
+            "gone": self.gone,
+            "seconds": round(self.finished - self.started, 3),
+            "exit_code": self.exit_code,
+        }
+
+    def to_dict(self) -> dict:
+        return {"aiprov": __import__("aiprov").__version__, "production": self.production, "roots": self.roots,
+                "ledger": self.ledger,
+                "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
+                "summary": self.summary(), "files": [f.to_dict() for f in self.files]}
+
+
+def _same_stat(loc: Location, st: os.stat_result) -> bool:
+    return (loc.size, loc.mtime_ns, loc.inode, loc.device) == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+
+def _unreadable(fspath: bytes, reason: str) -> Inspection:
+    return Inspection(path=display_path(fspath), verdict=UNREADABLE, error=reason, reason=reason, fspath=fspath)
+
+
+def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str | None:
+    """A description of the nearest unapproved AI ancestor in the lineage, or None."""
+    if not content_id:
+        return None
+    for pid, edge in ledger.ancestors(content_id):
+        asset = ledger.asset(pid)
+        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals_for(pid):
+            locs = ledger.locations_of(pid)
+            where = locs[-1].path if locs else pid
+            return f"{edge['kind']}: {where}, {asset['verdict']}" + (f" by {asset['generator']}" if asset["generator"] else "")
+    return None
+
+
+def evaluate(ledger: Ledger, insp: Inspection, zone: str, loc: Location | None) -> list[Finding]:
+    """Apply the policy to one file and make the ledger's open findings match."""
+    approved = bool(insp.content_id and ledger.approvals_for(insp.content_id))
+    found = findings_for(insp, zone, approved, ai_ancestor_without_approval(ledger, insp.content_id))
+    if loc is not None:
+        ledger.record_findings(loc, found)
+    return found
+
+
+def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result | None, zone: str,
+           missing: dict[bytes, Location]) -> tuple[Location | None, bool]:
+    """Record a freshly read file: new asset, new version, copy or move. Returns (location, moved)."""
+    cid = insp.content_id
+    moved = False
+    with ledger.transaction():
+        if cid:
+            if ledger.record_asset(insp):
+                ledger.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
+        old = ledger.location(fspath)
+        if old and not old.gone and old.content_id and old.content_id != cid:
+            ledger.event("changed", cid, insp.path, {"previous": old.content_id})
+            loc = ledger.upsert_location(fspath, cid, st, zone)
+        elif old and not old.gone:
+            loc = ledger.upsert_location(fspath, cid, st, zone)
+        else:
+            twin = next((m for m in missing.values() if cid and m.content_id == cid), None)
+            if twin is not None and st is not None:
+                del missing[twin.path_raw]
+                loc = ledger.move_location(twin, fspath, st, zone)
+                moved = True
+            else:
+                others = ledger.locations_of(cid, include_gone=False) if cid else []
+                loc = ledger.upsert_location(fspath, cid, st, zone)
+                if others:
+                    ledger.event("copied", cid, insp.path, {"from": others[0].path})
+                else:
+                    ledger.event("seen", cid, insp.path, {"zone": zone})
+    return loc, moved
+
+
+def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,
+         settings: ReadSettings | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    roots = [os.fsencode(os.path.abspath(p)) for p in paths]
+    result = ScanResult(roots=[display_path(r) for r in roots], production=config.production, ledger=ledger.path,
+                        started=time.time())
+    settings = settings or ReadSettings(want_content_id=True, network=config.network,
+                                        trust_anchors=config.trust_anchors)
+    # 1. walk and stat everything first (cheap), so moves can be told from new files
+    to_read: list[tuple[bytes, os.stat_result | None, str]] = []
+    seen: set[bytes] = set()
+    total = 0
+    for entry in iter_files(roots, DEFAULT_IGNORE):
+        zone = config.zone_of(entry.fspath)
+        if zone == IGNORED or (not entry.error and not config.considers(entry.fspath)):
+            continue
+        total += 1
+        if entry.error:
+            insp = _unreadable(entry.fspath, entry.error)
+            result.files.append(FileResult(insp, zone, findings_for(insp, zone, False, None)))
+            continue
+        seen.add(entry.fspath)
+        try:
+            st = os.stat(entry.fspath)
+        except OSError:
+            st = None
+        loc = ledger.location(entry.fspath)
+        if st is not None and loc and not loc.gone and loc.content_id and _same_stat(loc, st):
+            insp = ledger.inspection(loc.content_id, loc.path)
+            if insp is not None:
+                if loc.zone != zone:
+                    loc = ledger.upsert_location(entry.fspath, loc.content_id, st, zone)
+                else:
+                    ledger.touch_location(loc)
+                result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc), reused=True))
+                result.reused += 1
+                if progress:
+                    progress(len(result.files), total)
+                continue
+        to_read.append((entry.fspath, st, zone))
+    missing: dict[bytes, Location] = {}
+    for root in roots:
+        if os.path.isdir(root):
+            missing.update({p: l for p, l in ledger.live_locations_under(root).items() if p not in seen})
+    # 2. a path that vanished and one that appeared with the same inode and stat: a rename
+    by_inode = {(m.device, m.inode, m.size, m.mtime_ns): m for m in missing.values() if m.inode}
+    still_to_read = []
+    for fspath, st, zone in to_read:
+        twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
+        if twin is not None and twin.path_raw in missing and ledger.asset(twin.content_id):
+            del missing[twin.path_raw]
+            loc = ledger.move_location(twin, fspath, st, zone)
+            insp = ledger.inspection(twin.content_id, loc.path)
+            result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc), reused=True))
+            result.moved += 1
+            result.reused += 1
+            if progress:
+                progress(len(result.files), total)
+        else:
+            still_to_read.append((fspath, st, zone))
+    # 3. read what is new or changed, in isolated workers
+    if still_to_read:
+        wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
+        with ReaderPool(settings, workers=workers or config.workers, timeout_s=config.timeout) as pool:
+            for insp in pool.read_many(fspath for fspath, _, _ in still_to_read):
+                fspath = insp.fspath
+                st, zone = wanted[fspath]
+                if insp.content_id is None and insp.verdict != UNREADABLE:
+                    insp.verdict, insp.error = UNREADABLE, "the file could not be hashed"
+                loc, moved = record(ledger, fspath, insp, st, zone, missing)
+                result.moved += moved
+                result.read += 1
+                result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc)))
+                if progress:
+                    progress(len(result.files), total)
+    # 4. what was recorded under the scanned folders and is no longer there
+    for loc in missing.values():
+        ledger.mark_gone(loc)
+        result.gone += 1
+    result.files.sort(key=lambda r: r.inspection.path)
+    result.finished = time.time()
+    return result
