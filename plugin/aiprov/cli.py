@@ -298,3 +298,7 @@ def init(root, production, force):
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(starter(production or os.path.basename(os.path.abspath(root))))
     click.echo(f"wrote {path}: edit the zones, then run: aiprov scan {root}")
+
+
+if __name__ == "__main__":
+    main()

@@ -92,6 +92,7 @@ MIGRATIONS: list[str] = [
         child_id TEXT NOT NULL,
         parent_id TEXT,
         parent_ref TEXT,
+        parent_title TEXT,
         kind TEXT NOT NULL,
         reason TEXT,
         created TEXT NOT NULL,
@@ -313,7 +314,7 @@ class Ledger:
                 ref = ingr.instance_id or ingr.document_id or ingr.title
                 if ref:
                     self.add_edge(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
-                                  f"({ingr.relationship or 'ingredient'})", parent_ref=ref)
+                                  f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
         return existing is None
 
     def touch_location(self, loc: Location) -> None:
@@ -353,28 +354,33 @@ class Ledger:
     # -- lineage -----------------------------------------------------------
 
     def add_edge(self, child_id: str, parent_id: str | None, kind: str, reason: str,
-                 parent_ref: str | None = None) -> None:
+                 parent_ref: str | None = None, parent_title: str | None = None) -> None:
         with self.transaction():
             exists = self._rows("SELECT 1 FROM edges WHERE child_id = ? AND parent_id IS ? AND parent_ref IS ? "
                                 "AND kind = ?", [child_id, parent_id, parent_ref, kind])
             if not exists:
                 self.db["edges"].insert({"child_id": child_id, "parent_id": parent_id, "parent_ref": parent_ref,
-                                         "kind": kind, "reason": reason, "created": now()})
+                                         "parent_title": parent_title, "kind": kind, "reason": reason,
+                                         "created": now()})
 
-    def _resolve_ref(self, ref: str) -> list[str]:
-        """Content ids an ingredient reference can mean: an XMP/C2PA id, else a unique file name."""
-        ids = [r["content_id"] for r in self._rows("SELECT DISTINCT content_id FROM identifiers WHERE value = ?", [ref])]
-        if ids:
-            return ids
+    def _resolve_ref(self, ref: str | None, title: str | None = None) -> list[str]:
+        """Content ids an ingredient can mean: its XMP/C2PA instance id, else a unique file name."""
+        if ref:
+            ids = [r["content_id"] for r in self._rows("SELECT DISTINCT content_id FROM identifiers WHERE value = ?", [ref])]
+            if ids:
+                return ids
+        name = title or ref
+        if not name:
+            return []
+        like = "%/" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         rows = self._rows("SELECT DISTINCT content_id FROM locations WHERE content_id IS NOT NULL AND "
-                          "(path = ? OR path LIKE ? ESCAPE '\\')",
-                          [ref, "%/" + ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")])
+                          "(path = ? OR path LIKE ? ESCAPE '\\')", [name, like])
         return [r["content_id"] for r in rows] if len(rows) == 1 else []
 
     def parents(self, content_id: str) -> list[dict]:
         out = []
         for e in self._rows("SELECT * FROM edges WHERE child_id = ? ORDER BY id", [content_id]):
-            ids = [e["parent_id"]] if e["parent_id"] else self._resolve_ref(e["parent_ref"] or "")
+            ids = [e["parent_id"]] if e["parent_id"] else self._resolve_ref(e["parent_ref"], e["parent_title"])
             out.append({**e, "parent_ids": ids})
         return out
 
@@ -385,8 +391,9 @@ class Ledger:
         by_ref = []
         if refs:
             marks = ",".join("?" * len(refs))
-            by_ref = self._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND parent_ref IN ({marks})", refs)
-        return direct + [e for e in by_ref if content_id in self._resolve_ref(e["parent_ref"])]
+            by_ref = self._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref IN ({marks}) "
+                                f"OR parent_title IN ({marks}))", refs + refs)
+        return direct + [e for e in by_ref if content_id in self._resolve_ref(e["parent_ref"], e["parent_title"])]
 
     def ancestors(self, content_id: str, limit: int = 1000) -> list[tuple[str, dict]]:
         """Every (ancestor content id, edge that led to it), nearest first; cycles are cut."""

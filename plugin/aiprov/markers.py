@@ -102,6 +102,19 @@ AI_PHRASE = re.compile(
     r"generative ai|text[\s\-]to[\s\-](image|video|speech|audio))\b",
     re.IGNORECASE,
 )
+# Fields that hold a person's name, though their name says "creator" (XMP dc:creator is the author).
+PERSON_FIELDS = re.compile(r"(^|[:.\-_ ])dc:creator$", re.IGNORECASE)
+# Phrases that are about AI whatever tool they name.
+AI_WORDS = re.compile(
+    r"\b(ai[\s\-]generated|created (with|by|using) ai|generative ai|text[\s\-]to[\s\-](image|video|speech|audio))\b",
+    re.IGNORECASE,
+)
+# "generated with X": the phrase has to lead to the generator's name (at most two words between,
+# none of them an article or preposition) to say X made the file; "made with a Sony on the
+# runway" names a camera, not Runway.
+MADE_WITH = re.compile(r"\b(generated|made|created) (with|by|using|in) ", re.IGNORECASE)
+FILLER = re.compile(r"^(\S+ ){0,2}$")
+NOT_A_VENDOR = {"a", "an", "the", "on", "at", "in", "of", "from", "for", "to", "and", "my", "our", "his", "her"}
 
 MAX_SHOWN = 240
 
@@ -146,6 +159,20 @@ def generator_named_in(text: str) -> str | None:
         if rx.search(text):
             return name
     return None
+
+
+def _says_made_by_generator(text: str, name: str) -> bool:
+    """True when the text says the named generator made the file, not merely mentions both words."""
+    if AI_WORDS.search(text):
+        return True
+    rx = next(r for r, n in _GENERATOR_RE if n == name)
+    for phrase in MADE_WITH.finditer(text):
+        for gen in rx.finditer(text, phrase.end()):
+            between = text[phrase.end():gen.start()]
+            if FILLER.match(between) and not NOT_A_VENDOR & {w.lower() for w in between.split()}:
+                return True
+            break
+    return False
 
 
 # --- generators' own parameter formats ------------------------------------
@@ -263,10 +290,10 @@ def text_evidence(source: str, field: str, value: str) -> list[Evidence]:
         return [ev] if ev else []
     generator = generator_named_in(value)
     if generator:
-        if TOOL_FIELDS.search(field):
+        if TOOL_FIELDS.search(field) and not PERSON_FIELDS.search(field):
             implies = AI_COMPOSITE if generator == "Adobe Photoshop Generative Fill" else AI
             return [Evidence(source, field, shorten(value), 0.8, implies, generator=generator)]
-        weight = 0.7 if AI_PHRASE.search(value) else 0.4
+        weight = 0.7 if _says_made_by_generator(value, generator) else 0.4
         return [Evidence(source, field, shorten(value), weight, AI, generator=generator)]
     if AI_PHRASE.search(value) and re.search(r"\bai\b", value, re.IGNORECASE):
         return [Evidence(source, field, shorten(value), 0.6, AI)]

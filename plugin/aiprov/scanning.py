@@ -161,6 +161,8 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
                                         trust_anchors=config.trust_anchors)
     # 1. walk and stat everything first (cheap), so moves can be told from new files
     to_read: list[tuple[bytes, os.stat_result | None, str]] = []
+    # Findings are decided once everything is recorded: a parent may be read after its child.
+    pending: list[tuple[FileResult, Location | None]] = []
     seen: set[bytes] = set()
     total = 0
     for entry in iter_files(roots, DEFAULT_IGNORE):
@@ -185,10 +187,10 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
                     loc = ledger.upsert_location(entry.fspath, loc.content_id, st, zone)
                 else:
                     ledger.touch_location(loc)
-                result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc), reused=True))
+                pending.append((FileResult(insp, zone, reused=True), loc))
                 result.reused += 1
                 if progress:
-                    progress(len(result.files), total)
+                    progress(len(pending), total)
                 continue
         to_read.append((entry.fspath, st, zone))
     missing: dict[bytes, Location] = {}
@@ -204,11 +206,11 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
             del missing[twin.path_raw]
             loc = ledger.move_location(twin, fspath, st, zone)
             insp = ledger.inspection(twin.content_id, loc.path)
-            result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc), reused=True))
+            pending.append((FileResult(insp, zone, reused=True), loc))
             result.moved += 1
             result.reused += 1
             if progress:
-                progress(len(result.files), total)
+                progress(len(pending), total)
         else:
             still_to_read.append((fspath, st, zone))
     # 3. read what is new or changed, in isolated workers
@@ -223,13 +225,17 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
                 loc, moved = record(ledger, fspath, insp, st, zone, missing)
                 result.moved += moved
                 result.read += 1
-                result.files.append(FileResult(insp, zone, evaluate(ledger, insp, zone, loc)))
+                pending.append((FileResult(insp, zone), loc))
                 if progress:
-                    progress(len(result.files), total)
+                    progress(len(pending), total)
     # 4. what was recorded under the scanned folders and is no longer there
     for loc in missing.values():
         ledger.mark_gone(loc)
         result.gone += 1
+    # 5. the policy, now that every asset and edge is on record
+    for fr, loc in pending:
+        fr.findings = evaluate(ledger, fr.inspection, fr.zone, loc)
+        result.files.append(fr)
     result.files.sort(key=lambda r: r.inspection.path)
     result.finished = time.time()
     return result

@@ -1,0 +1,238 @@
+"""The pre-delivery gate end to end: real files, a real SQLite ledger, the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import jsonschema
+import pytest
+
+from aiprov.config import Config
+from aiprov.ledger import Ledger
+from aiprov.scanning import scan
+
+from .conftest import CORPUS, REPO, SAMPLES
+from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
+
+
+@pytest.fixture
+def delivery(tmp_path):
+    d = tmp_path / "DELIVERY"
+    copy(CAMERA_STILL, d / "stills" / "camera.jpg")
+    return d
+
+
+def ledger_arg(tmp_path):
+    return ["--ledger", str(tmp_path / "ledger.db")]
+
+
+def test_ai_still_copied_into_finals_fails_the_gate_until_approved(tmp_path, delivery):
+    first = aiprov("scan", delivery, *ledger_arg(tmp_path))
+    assert first.returncode == 0, first.stdout + first.stderr
+    copy(AI_STILL, delivery / "stills" / "poster.jpg")
+    flagged = aiprov("scan", delivery, *ledger_arg(tmp_path))
+    assert flagged.returncode == 1
+    assert "ai-in-finals" in flagged.stdout and "poster.jpg" in flagged.stdout
+    approved = aiprov("approve", delivery / "stills" / "poster.jpg", "--by", "Dana Whitfield",
+                      "--reason", "poster insert approved by the studio", "--reference", "NH-42", *ledger_arg(tmp_path))
+    assert approved.returncode == 0, approved.stderr
+    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
+
+
+def test_renamed_file_keeps_one_asset_and_both_paths(tmp_path, delivery):
+    copy(AI_STILL, delivery / "poster.jpg")
+    aiprov("scan", delivery, *ledger_arg(tmp_path))
+    os.rename(delivery / "poster.jpg", delivery / "poster_v2.jpg")
+    again = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", "json")
+    report = json.loads(again.stdout)
+    assert report["summary"]["moved"] == 1 and report["summary"]["read"] == 0
+    answer = json.loads(aiprov("lookup", delivery / "poster_v2.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    paths = {loc["path"]: loc["gone"] for loc in answer["locations"]}
+    assert paths == {str(delivery / "poster.jpg"): True, str(delivery / "poster_v2.jpg"): False}
+    assert "moved" in [e["kind"] for e in answer["events"]]
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        assert db.execute("SELECT count(*) FROM assets WHERE verdict = 'ai'").fetchone()[0] == 1
+
+
+def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery):
+    copy(AI_STILL, delivery / "a.jpg")
+    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(tmp_path))
+    copy(AI_STILL, delivery / "sub" / "copy of a.jpg")
+    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
+
+
+def test_revoked_approval_fails_the_gate_again_and_stays_on_record(tmp_path, delivery):
+    copy(AI_STILL, delivery / "a.jpg")
+    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(tmp_path))
+    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
+    assert aiprov("revoke", "1", "--by", "Studio legal", "--reason", "rights unclear", *ledger_arg(tmp_path)).returncode == 0
+    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 1
+    listing = json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(tmp_path)).stdout)
+    assert listing[0]["revoked_by"] == "Studio legal" and listing[0]["approved_by"] == "Dana"
+
+
+def test_approval_records_the_five_answers_and_categories_from_json(tmp_path, delivery):
+    copy(AI_STILL, delivery / "a.jpg")
+    spec = tmp_path / "approval.json"
+    spec.write_text(json.dumps({"by": "Dana", "reason": "ok", "reference": "NH-7", "categories": ["talent-and-performance"],
+                                "answers": {"copyright": "yes", "talent": "no"}}))
+    assert aiprov("approve", delivery / "a.jpg", "--from-json", spec, *ledger_arg(tmp_path)).returncode == 0
+    a = json.loads(aiprov("approvals", "--json", *ledger_arg(tmp_path)).stdout)[0]
+    assert a["answers"] == {"copyright": "yes", "data_use": "unsure", "enterprise_environment": "unsure",
+                            "final_use": "unsure", "talent": "no"}
+    assert a["categories"] == ["talent-and-performance"] and a["reference"] == "NH-7"
+
+
+def test_zero_byte_file_in_finals_is_unreadable_in_finals(tmp_path, delivery):
+    (delivery / "render_0001.exr").write_bytes(b"")
+    r = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", "json")
+    assert r.returncode == 1
+    report = json.loads(r.stdout)
+    rules = {f["rule"] for f in report["files"][0]["findings"]}
+    assert report["files"][0]["verdict"] == "unreadable" and rules == {"unreadable-in-finals"}
+
+
+def test_unlistable_folder_in_finals_is_a_finding_not_a_silent_skip(tmp_path, delivery):
+    locked = delivery / "locked"
+    locked.mkdir()
+    copy(AI_STILL, locked / "hidden.jpg")
+    locked.chmod(0)
+    try:
+        if os.access(locked, os.R_OK):
+            pytest.skip("running as a user who can read any folder (root): cannot make an unreadable folder")
+        r = aiprov("scan", delivery, *ledger_arg(tmp_path))
+        assert r.returncode == 1 and "cannot be listed" in r.stdout
+    finally:
+        locked.chmod(0o755)
+
+
+def test_c2pa_ingredient_becomes_a_lineage_edge(tmp_path):
+    d = tmp_path / "work"
+    copy(CORPUS / "plain" / "A.jpg", d / "A.jpg")
+    copy(CORPUS / "c2pa" / "CA.jpg", d / "CA.jpg")
+    aiprov("scan", d, *ledger_arg(tmp_path))
+    child = json.loads(aiprov("lookup", d / "CA.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    parents = child["lineage"]["parents"]
+    assert [p["kind"] for p in parents] == ["c2pa-ingredient"]
+    assert parents[0]["assets"] and parents[0]["assets"][0]["paths"] == [str(d / "A.jpg")]
+    parent = json.loads(aiprov("lookup", d / "A.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    assert [c["paths"] for c in parent["lineage"]["children"]] == [[str(d / "CA.jpg")]]
+
+
+def test_file_made_from_unapproved_ai_ingredient_is_derived_from_ai(tmp_path):
+    # ai_c2pa_composite.png names camera_original.jpg as its parent; here the "parent" on
+    # record is AI, so a non-AI child of an AI parent is flagged in finals.
+    prod = tmp_path / "prod"
+    (prod / "finals").mkdir(parents=True)
+    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
+    copy(SAMPLES / "stills" / "ai_iptc_xmp.jpg", prod / "working" / "A.jpg")
+    copy(CORPUS / "c2pa" / "CA.jpg", prod / "finals" / "CA.jpg")
+    r = aiprov("scan", prod, "--format", "json")
+    report = json.loads(r.stdout)
+    by_name = {os.path.basename(f["path"]): f for f in report["files"]}
+    assert [f["rule"] for f in by_name["CA.jpg"]["findings"]] == ["derived-from-ai"]
+    assert by_name["A.jpg"]["findings"] == []  # AI in working is fine
+    assert r.returncode == 1
+
+
+def test_tampered_manifest_is_invalid_provenance_error_in_finals_warning_in_working(tmp_path):
+    prod = tmp_path / "prod"
+    (prod / "aiprov.toml").parent.mkdir(parents=True)
+    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\n')
+    copy(CORPUS / "c2pa" / "XCA.jpg", prod / "finals" / "XCA.jpg")
+    copy(CORPUS / "c2pa" / "XCA.jpg", prod / "working" / "XCA.jpg")
+    report = json.loads(aiprov("scan", prod, "--format", "json").stdout)
+    sev = {f["zone"]: f["severity"] for r in report["files"] for f in r["findings"] if f["rule"] == "invalid-provenance"}
+    assert sev == {"finals": "error", "working": "warning"}
+
+
+def test_ledger_location_follows_flag_env_config_then_default(tmp_path):
+    prod = tmp_path / "prod"
+    copy(CAMERA_STILL, prod / "a.jpg")
+    aiprov("scan", prod)
+    assert (prod / ".aiprov" / "ledger.db").exists()
+    aiprov("scan", prod, env={"AIPROV_LEDGER": str(tmp_path / "env.db")})
+    assert (tmp_path / "env.db").exists()
+    (prod / "aiprov.toml").write_text('ledger = "state/prov.db"\n')
+    aiprov("scan", prod)
+    assert (prod / "state" / "prov.db").exists()
+    aiprov("scan", prod, "--ledger", str(tmp_path / "flag.db"), env={"AIPROV_LEDGER": str(tmp_path / "env2.db")})
+    assert (tmp_path / "flag.db").exists() and not (tmp_path / "env2.db").exists()
+
+
+def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path):
+    tree = tmp_path / "tree"
+    for i in range(10_000):
+        d = tree / f"reel{i % 10}" / f"shot{i % 100:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"frame_{i:05d}.png").write_bytes(png_bytes(i))
+    cfg = Config.delivery(tree)
+    with Ledger(tmp_path / "l.db") as ledger:
+        first = scan([tree], cfg, ledger, workers=2)
+        assert first.read == 10_000 and len(first.files) == 10_000
+        second = scan([tree], cfg, ledger, workers=2)
+    assert (second.read, second.reused) == (0, 10_000)
+    assert [f.inspection.verdict for f in second.files] == [f.inspection.verdict for f in first.files]
+    assert second.finished - second.started < (first.finished - first.started) / 3
+
+
+def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "a.png").write_bytes(png_bytes(1))
+    (d / "b.png").write_bytes(png_bytes(2))
+    cfg = Config.delivery(d)
+    with Ledger(tmp_path / "l.db") as ledger:
+        scan([d], cfg, ledger)
+        (d / "a.png").write_bytes(png_bytes(3, {"parameters": "x\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1"}))
+        (d / "b.png").unlink()
+        r = scan([d], cfg, ledger)
+        assert r.gone == 1 and [f.inspection.verdict for f in r.files] == ["ai"]
+        cid = r.files[0].inspection.content_id
+        assert "changed" in [e["kind"] for e in ledger.history(cid)]
+
+
+def test_report_formats_are_valid(tmp_path, delivery):
+    copy(AI_STILL, delivery / "poster.jpg")
+    out = {}
+    for fmt in ("json", "junit", "csv", "html"):
+        target = tmp_path / f"report.{fmt}"
+        r = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", fmt, "-o", target)
+        assert r.returncode == 1, r.stderr
+        out[fmt] = target.read_text(encoding="utf-8")
+    from referencing import Registry, Resource
+
+    schemas = [json.loads(p.read_text()) for p in (REPO / "schemas").glob("*.json")]
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    schema = next(s for s in schemas if s["$id"].endswith("/scan-report.schema.json"))
+    jsonschema.Draft202012Validator(schema, registry=registry).validate(json.loads(out["json"]))
+    from junitparser import Failure, JUnitXml
+
+    xml = JUnitXml.fromfile(str(tmp_path / "report.junit"))
+    cases = [c for suite in xml for c in suite]
+    failed = [c.name for c in cases if any(isinstance(r, Failure) for r in c.result)]
+    assert failed == [str(delivery / "poster.jpg")] and len(cases) == 2
+    assert "ai-in-finals" in out["csv"].splitlines()[1] or "ai-in-finals" in out["csv"]
+    assert "data:image/png;base64," in out["html"]  # the flagged still has its thumbnail
+
+
+def test_config_error_names_the_line_and_key_and_exits_2(tmp_path):
+    prod = tmp_path / "prod"
+    prod.mkdir()
+    (prod / "aiprov.toml").write_text('production = "X"\n\n[zones]\nfinal = ["finals/**"]\n')
+    r = aiprov("scan", prod)
+    assert r.returncode == 2
+    assert "line 4" in r.stderr and "zones.final" in r.stderr
+
+
+def test_init_writes_a_starter_config_that_validates(tmp_path):
+    r = aiprov("init", tmp_path / "show", "--production", "Night Harbour")
+    assert r.returncode == 0
+    from aiprov.config import load
+
+    cfg = load(tmp_path / "show" / "aiprov.toml")
+    assert cfg.production == "Night Harbour"
+    assert cfg.zone_of(tmp_path / "show" / "finals" / "reel1" / "a.exr") == "finals"
+    assert cfg.zone_of(tmp_path / "show" / "working" / "a.exr") == "working"
