@@ -515,6 +515,20 @@ def test_dpx_creator_field_is_read_in_either_byte_order(tmp_path, tools, big_end
     assert read(path, tools).verdict == "ai"
 
 
+def test_bytes_left_after_the_nul_that_ends_a_dpx_field_are_not_read(tmp_path, tools):
+    # A writer that reuses its header buffer leaves an older, longer value behind the terminator.
+    header = bytearray(dpx_header("DaVinci Resolve"))
+    stale = b"DaVinci Resolve\x00 by Runway Gen-3 Alpha upscale"
+    header[160:160 + len(stale)] = stale
+    path = tmp_path / "graded.0001.dpx"
+    path.write_bytes(bytes(header) + bytes(64 * 36 * 4))
+
+    meta = walk(path)
+
+    assert ("DPX:Creator", "DaVinci Resolve") in meta.text
+    assert read(path, tools).verdict == "not-ai"
+
+
 def test_a_dpx_shorter_than_its_header_says_is_truncated(tmp_path):
     path = tmp_path / "cut.0001.dpx"
     path.write_bytes(dpx_header("DaVinci Resolve") + bytes(100))

@@ -445,12 +445,12 @@ class Ledger:
 
     # -- findings and history ---------------------------------------------
 
-    def record_findings(self, loc: Location, findings: list[Finding]) -> None:
-        """Make the open findings of a location exactly `findings`; new ones are flagged events."""
+    def record_findings(self, loc: Location, findings: list[Finding]) -> list[Finding]:
+        """Make the open findings of a location exactly `findings`; returns the newly raised ones."""
         t = now()
         with self.transaction():
             open_rows = self._rows("SELECT * FROM findings WHERE location_id = ? AND resolved_at IS NULL", [loc.id])
-            still = set()
+            still, new = set(), []
             for f in findings:
                 match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
                 if match:
@@ -462,9 +462,11 @@ class Ledger:
                                                 "severity": f.severity, "message": f.message, "zone": f.zone,
                                                 "first_raised": t, "last_seen": t})
                     self.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
+                    new.append(f)
             for r in open_rows:
                 if r["id"] not in still:
                     self.db["findings"].update(r["id"], {"resolved_at": t})
+        return new
 
     def open_findings(self) -> list[dict]:
         return self._rows("SELECT f.*, l.path FROM findings f JOIN locations l ON l.id = f.location_id "

@@ -23,7 +23,7 @@ from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
 from .policy import IGNORED, findings_for
 from .reader import ReadSettings, display_path
-from .walk import DEFAULT_IGNORE, iter_files
+from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 
 
 @dataclass
@@ -32,6 +32,7 @@ class FileResult:
     zone: str
     findings: list[Finding] = field(default_factory=list)
     reused: bool = False  # the recorded verdict was reused: the file was not opened
+    new_findings: list[Finding] = field(default_factory=list)  # raised for the first time (hooks fire on these)
 
     def to_dict(self) -> dict:
         d = self.inspection.to_dict()
@@ -112,13 +113,12 @@ def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str 
     return None
 
 
-def evaluate(ledger: Ledger, insp: Inspection, zone: str, loc: Location | None) -> list[Finding]:
-    """Apply the policy to one file and make the ledger's open findings match."""
+def evaluate(ledger: Ledger, insp: Inspection, zone: str, loc: Location | None) -> tuple[list[Finding], list[Finding]]:
+    """Apply the policy to one file and make the ledger's open findings match: (all, newly raised)."""
     approved = bool(insp.content_id and ledger.approvals_for(insp.content_id))
     found = findings_for(insp, zone, approved, ai_ancestor_without_approval(ledger, insp.content_id))
-    if loc is not None:
-        ledger.record_findings(loc, found)
-    return found
+    new = ledger.record_findings(loc, found) if loc is not None else found
+    return found, new
 
 
 def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result | None, zone: str,
@@ -152,90 +152,127 @@ def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result |
     return loc, moved
 
 
-def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,
-         settings: ReadSettings | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    roots = [os.fsencode(os.path.abspath(p)) for p in paths]
-    result = ScanResult(roots=[display_path(r) for r in roots], production=config.production, ledger=ledger.path,
-                        started=time.time())
-    settings = settings or ReadSettings(want_content_id=True, network=config.network,
-                                        trust_anchors=config.trust_anchors)
-    # 1. walk and stat everything first (cheap), so moves can be told from new files
-    to_read: list[tuple[bytes, os.stat_result | None, str]] = []
-    # Findings are decided once everything is recorded: a parent may be read after its child.
-    pending: list[tuple[FileResult, Location | None]] = []
-    seen: set[bytes] = set()
-    total = 0
-    for entry in iter_files(roots, DEFAULT_IGNORE):
-        zone = config.zone_of(entry.fspath)
-        if zone == IGNORED or (not entry.error and not config.considers(entry.fspath)):
-            continue
-        total += 1
-        if entry.error:
-            insp = _unreadable(entry.fspath, entry.error)
-            result.files.append(FileResult(insp, zone, findings_for(insp, zone, False, None)))
-            continue
-        seen.add(entry.fspath)
-        try:
-            st = os.stat(entry.fspath)
-        except OSError:
-            st = None
-        loc = ledger.location(entry.fspath)
-        if st is not None and loc and not loc.gone and loc.content_id and _same_stat(loc, st):
-            insp = ledger.inspection(loc.content_id, loc.path)
-            if insp is not None:
-                if loc.zone != zone:
-                    loc = ledger.upsert_location(entry.fspath, loc.content_id, st, zone)
-                else:
-                    ledger.touch_location(loc)
-                pending.append((FileResult(insp, zone, reused=True), loc))
-                result.reused += 1
-                if progress:
-                    progress(len(pending), total)
-                continue
-        to_read.append((entry.fspath, st, zone))
-    missing: dict[bytes, Location] = {}
-    for root in roots:
-        if os.path.isdir(root):
-            missing.update({p: l for p, l in ledger.live_locations_under(root).items() if p not in seen})
-    # 2. a path that vanished and one that appeared with the same inode and stat: a rename
-    by_inode = {(m.device, m.inode, m.size, m.mtime_ns): m for m in missing.values() if m.inode}
-    still_to_read = []
-    for fspath, st, zone in to_read:
-        twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
-        if twin is not None and twin.path_raw in missing and ledger.asset(twin.content_id):
-            del missing[twin.path_raw]
-            loc = ledger.move_location(twin, fspath, st, zone)
-            insp = ledger.inspection(twin.content_id, loc.path)
-            pending.append((FileResult(insp, zone, reused=True), loc))
-            result.moved += 1
-            result.reused += 1
+class Scanner:
+    """Processes batches of paths against the ledger with one long-lived reader pool.
+
+    `scan` gives it a whole walk; the daemon gives it the paths its events named.
+    """
+
+    def __init__(self, config: Config, ledger: Ledger, pool: ReaderPool):
+        self.config = config
+        self.ledger = ledger
+        self.pool = pool
+
+    def process(self, entries: Iterable[WalkEntry], result: ScanResult, *, missing_roots: Iterable[bytes] = (),
+                missing_paths: Iterable[bytes] = (), progress: Callable[[int, int], None] | None = None,
+                total: int | None = None) -> list[FileResult]:
+        """Reuse, move or read each entry, record it, then apply the policy. Returns this batch's results.
+
+        missing_roots: folders whose recorded files not among `entries` are gone (a full walk);
+        missing_paths: paths an event said were deleted or moved away.
+        """
+        ledger, config = self.ledger, self.config
+        to_read: list[tuple[bytes, os.stat_result | None, str]] = []
+        # Findings are decided once everything is recorded: a parent may be read after its child.
+        pending: list[tuple[FileResult, Location | None]] = []
+        seen: set[bytes] = set()
+
+        def tick():
             if progress:
-                progress(len(pending), total)
-        else:
-            still_to_read.append((fspath, st, zone))
-    # 3. read what is new or changed, in isolated workers
-    if still_to_read:
-        wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
-        with ReaderPool(settings, workers=workers or config.workers, timeout_s=config.timeout) as pool:
-            for insp in pool.read_many(fspath for fspath, _, _ in still_to_read):
-                fspath = insp.fspath
-                st, zone = wanted[fspath]
-                if insp.content_id is None and insp.verdict != UNREADABLE:
-                    insp.verdict, insp.error = UNREADABLE, "the file could not be hashed"
-                loc, moved = record(ledger, fspath, insp, st, zone, missing)
+                progress(len(pending) + len(done), total or 0)
+
+        done: list[FileResult] = []
+        # 1. stat everything first (cheap), so moves can be told from new files
+        for entry in entries:
+            zone = config.zone_of(entry.fspath)
+            if zone == IGNORED or (not entry.error and not config.considers(entry.fspath)):
+                continue
+            if entry.error:
+                insp = _unreadable(entry.fspath, entry.error)
+                done.append(FileResult(insp, zone, findings_for(insp, zone, False, None)))
+                continue
+            seen.add(entry.fspath)
+            try:
+                st = os.stat(entry.fspath)
+            except FileNotFoundError:
+                continue  # gone before we got to it: handled as missing below
+            except OSError:
+                st = None
+            loc = ledger.location(entry.fspath)
+            if st is not None and loc and not loc.gone and loc.content_id and _same_stat(loc, st):
+                insp = ledger.inspection(loc.content_id, loc.path)
+                if insp is not None:
+                    insp.fspath = entry.fspath
+                    if loc.zone != zone:
+                        loc = ledger.upsert_location(entry.fspath, loc.content_id, st, zone)
+                    else:
+                        ledger.touch_location(loc)
+                    pending.append((FileResult(insp, zone, reused=True), loc))
+                    result.reused += 1
+                    tick()
+                    continue
+            to_read.append((entry.fspath, st, zone))
+        missing: dict[bytes, Location] = {}
+        for root in missing_roots:
+            if os.path.isdir(root):
+                missing.update({p: l for p, l in ledger.live_locations_under(root).items() if p not in seen})
+        for p in missing_paths:
+            loc = ledger.location(p)
+            if loc and not loc.gone and p not in seen and not os.path.lexists(p):
+                missing[p] = loc
+        # 2. a path that vanished and one that appeared with the same inode and stat: a rename
+        by_inode = {(m.device, m.inode, m.size, m.mtime_ns): m for m in missing.values() if m.inode}
+        still_to_read = []
+        for fspath, st, zone in to_read:
+            twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
+            if twin is not None and twin.path_raw in missing and ledger.asset(twin.content_id):
+                del missing[twin.path_raw]
+                loc = ledger.move_location(twin, fspath, st, zone)
+                insp = ledger.inspection(twin.content_id, loc.path)
+                insp.fspath = fspath
+                pending.append((FileResult(insp, zone, reused=True), loc))
+                result.moved += 1
+                result.reused += 1
+                tick()
+            else:
+                still_to_read.append((fspath, st, zone))
+        # 3. read what is new or changed, in isolated workers
+        if still_to_read:
+            wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
+            for insp in self.pool.read_many(fspath for fspath, _, _ in still_to_read):
+                st, zone = wanted[insp.fspath]
+                loc, moved = record(ledger, insp.fspath, insp, st, zone, missing)
                 result.moved += moved
                 result.read += 1
                 pending.append((FileResult(insp, zone), loc))
-                if progress:
-                    progress(len(pending), total)
-    # 4. what was recorded under the scanned folders and is no longer there
-    for loc in missing.values():
-        ledger.mark_gone(loc)
-        result.gone += 1
-    # 5. the policy, now that every asset and edge is on record
-    for fr, loc in pending:
-        fr.findings = evaluate(ledger, fr.inspection, fr.zone, loc)
-        result.files.append(fr)
+                tick()
+        # 4. what was recorded and is no longer there
+        for loc in missing.values():
+            ledger.mark_gone(loc)
+            result.gone += 1
+        # 5. the policy, now that every asset and edge is on record
+        for fr, loc in pending:
+            fr.findings, fr.new_findings = evaluate(ledger, fr.inspection, fr.zone, loc)
+            done.append(fr)
+        result.files.extend(done)
+        return done
+
+
+def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,
+         settings: ReadSettings | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Walk the paths and check every file: the pre-delivery gate."""
+    roots = [os.fsencode(os.path.abspath(p)) for p in paths]
+    result = ScanResult(roots=[display_path(r) for r in roots], production=config.production, ledger=ledger.path,
+                        started=time.time())
+    settings = settings or reader_settings(config)
+    entries = list(iter_files(roots, DEFAULT_IGNORE))
+    with ReaderPool(settings, workers=workers or config.workers, timeout_s=config.timeout) as pool:
+        Scanner(config, ledger, pool).process(entries, result, missing_roots=roots, progress=progress,
+                                              total=len(entries))
     result.files.sort(key=lambda r: r.inspection.path)
     result.finished = time.time()
     return result
+
+
+def reader_settings(config: Config) -> ReadSettings:
+    return ReadSettings(want_content_id=True, network=config.network, trust_anchors=config.trust_anchors)

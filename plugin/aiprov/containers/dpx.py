@@ -29,7 +29,8 @@ def walk(r: Reader, meta: Metadata) -> None:
     if file_size > r.size:
         meta.problems.append(f"DPX header says {file_size} bytes but the file has {r.size} (truncated)")
     for name, off, length in FIELDS:
-        meta.add_text(name, header[off : off + length])
+        # Fixed-size C strings: whatever follows the terminating NUL is left-over buffer, not text.
+        meta.add_text(name, header[off : off + length].split(b"\x00", 1)[0])
     if len(header) >= 780:
         meta.width, meta.height = struct.unpack(bo + "II", header[772:780])
     meta.complete = True
