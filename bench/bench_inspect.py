@@ -26,7 +26,10 @@ with Pillow from a fixed seed (a mix of plain PNG/JPEG, AUTOMATIC1111
 trainedAlgorithmicMedia). aiprov's verdicts are checked against what each
 file was made to say; the script exits 1 if an AI-marked file is not "ai".
 
-Run: /work/venv/bin/python bench/bench_inspect.py [--files N] [--workers N] [--keep]
+Each method runs once by default; --repeat N runs each N times (interleaved)
+and reports the median, which steadies the numbers on a small shared VM.
+
+Run: /work/venv/bin/python bench/bench_inspect.py [--files N] [--workers N] [--repeat N] [--keep]
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import os
 import platform
 import random
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
@@ -303,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", type=int, default=5000, help="how many stills to generate (default 5000)")
     ap.add_argument("--workers", type=int, default=2, help="aiprov workers and parallel exiftools (default 2)")
+    ap.add_argument("--repeat", type=int, default=1, help="time each method N times, report the median (default 1)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files (the folder is printed)")
     args = ap.parse_args(argv)
     w = max(1, args.workers)
@@ -319,18 +324,33 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.perf_counter() - t0:.1f} s; " + ", ".join(f"{k} {mix[k]}" for k in KINDS))
         paths = sorted(corpus)
 
-        pool_startup = time_aiprov_startup(w)
-        aiprov_s, results = time_aiprov(folder, w)
-        et_startup = time_exiftool_startup()
-        rows = [Timing(f"exiftool -stay_open per-file (1 process)", time_exiftool_per_file(paths, 1), len(paths))]
-        if w > 1:
-            rows.append(Timing(f"exiftool -stay_open per-file ({w} processes)",
-                               time_exiftool_per_file(paths, w), len(paths)))
-        rows.append(Timing("exiftool batch (1 call, all paths)", time_exiftool_batch(paths), len(paths)))
-        aiprov = Timing(f"aiprov inspect_paths ({w} workers)", aiprov_s, len(paths))
+        methods = {"aiprov": lambda: time_aiprov(folder, w),
+                   "et1": lambda: time_exiftool_per_file(paths, 1),
+                   "etw": lambda: time_exiftool_per_file(paths, w),
+                   "batch": lambda: time_exiftool_batch(paths)}
+        if w == 1:
+            del methods["etw"]
+        times: dict[str, list[float]] = {name: [] for name in methods}
+        for _ in range(max(1, args.repeat)):
+            for name, run in methods.items():
+                out = run()
+                if name == "aiprov":
+                    out, results = out
+                times[name].append(out)
+        med = {name: statistics.median(ts) for name, ts in times.items()}
+        pool_startup = statistics.median(time_aiprov_startup(w) for _ in range(3))
+        et_startup = statistics.median(time_exiftool_startup() for _ in range(3))
+
+        aiprov = Timing(f"aiprov inspect_paths ({w} workers)", med["aiprov"], len(paths))
+        rows = [Timing("exiftool -stay_open per-file (1 process)", med["et1"], len(paths))]
+        if "etw" in med:
+            rows.append(Timing(f"exiftool -stay_open per-file ({w} processes)", med["etw"], len(paths)))
+        rows.append(Timing("exiftool batch (1 call, all paths)", med["batch"], len(paths)))
 
         print(f"start-up: aiprov pool of {w} (start+stop, no files) {pool_startup:.2f} s; "
               f"one exiftool -stay_open (start+stop) {et_startup:.2f} s; all included below")
+        if args.repeat > 1:
+            print(f"each method timed {args.repeat} times, interleaved; median shown")
         print()
         print_table([aiprov] + rows, aiprov.rate)
         print()

@@ -415,6 +415,44 @@ def test_wav_info_software_and_broadcast_wave_originator_are_read(tmp_path, tool
     assert insp.verdict == "ai" and insp.generator == "ElevenLabs"
 
 
+def test_stale_bytes_after_a_bext_originator_terminator_are_not_read(tmp_path, tools):
+    path = tmp_path / "mix.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=0.2", "-fflags", "+bitexact",
+           "-write_bext", "1", "-metadata", "originator=Pro Tools", str(path))
+    data = bytearray(path.read_bytes())
+    originator = data.index(b"bext") + 8 + 256
+    stale = b"Pro Tools\x00udio v1.5 stem"
+    data[originator:originator + len(stale)] = stale
+    path.write_bytes(bytes(data))
+
+    meta = walk(path)
+
+    assert ("BWF:Originator", "Pro Tools") in meta.text
+    assert read(path, tools).verdict == "not-ai"
+
+
+def id3v2_4(frames: list[tuple[bytes, bytes]]) -> bytes:
+    def synchsafe(n: int) -> bytes:
+        return bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
+
+    body = b"".join(fid + synchsafe(len(data)) + b"\x00\x00" + data for fid, data in frames)
+    return b"ID3\x04\x00\x00" + synchsafe(len(body)) + body
+
+
+def test_id3_tags_inside_a_wav_are_not_skipped(tmp_path, tools):
+    path = tmp_path / "temp_score.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=0.2", "-fflags", "+bitexact", str(path))
+    tag = id3v2_4([(b"TENC", b"\x03Suno"), (b"COMM", b"\x03eng\x00Made with Suno v4")])
+    data = path.read_bytes() + b"id3 " + struct.pack("<I", len(tag)) + tag + b"\x00" * (len(tag) % 2)
+    path.write_bytes(data[:4] + struct.pack("<I", len(data) - 8) + data[8:])
+
+    meta = walk(path)
+
+    assert not meta.complete  # the walker does not read ID3, so it must not claim to have seen everything
+    insp = read(path, tools)
+    assert insp.verdict == "ai" and insp.generator == "Suno"
+
+
 def test_a_wav_whose_data_chunk_runs_past_the_end_is_reported(tmp_path):
     path = tmp_path / "cut.wav"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=0.2", "-fflags", "+bitexact", str(path))

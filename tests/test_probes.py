@@ -129,6 +129,24 @@ def test_an_xmp_sidecar_that_replaces_the_extension_is_read_too(tmp_path, tools)
     assert {e.source for e in insp.evidence} == {"xmp-sidecar"}
 
 
+@pytest.mark.parametrize("form", ["element", "attribute", "resource"])
+def test_the_iptc_declaration_is_read_in_every_rdf_form_tools_write(tmp_path, tools, form):
+    body = {
+        "element": f"<Iptc4xmpExt:DigitalSourceType>{TRAINED}</Iptc4xmpExt:DigitalSourceType>",
+        "attribute": "",
+        "resource": f'<Iptc4xmpExt:DigitalSourceType rdf:resource="{TRAINED}"/>',
+    }[form]
+    ns = IPTC_NS + (f' Iptc4xmpExt:DigitalSourceType="{TRAINED}"' if form == "attribute" else "")
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp_packet(body, ns))
+    path = tmp_path / f"{form}.png"
+    path.write_bytes(png_bytes(info=info))
+
+    insp = read(path, tools)
+
+    assert insp.verdict == "ai" and insp.digital_source_type == TRAINED
+
+
 def test_a_vendor_namespace_digital_source_type_normalises_to_the_iptc_code(tmp_path, tools):
     packet = xmp_packet("<genai:digitalSourceType>https://ns.example-vendor.com/dst#trainedAlgorithmicMedia"
                         "</genai:digitalSourceType>",
@@ -182,6 +200,18 @@ def test_a_camera_jpeg_with_capture_one_and_digital_capture_is_not_ai(tmp_path, 
     assert insp.verdict == "not-ai" and insp.generator is None
     assert insp.digital_source_type == CAPTURE
     assert not insp.warnings
+
+
+def test_an_airport_still_captioned_on_the_runway_is_not_ai_and_names_no_generator(tmp_path, tools):
+    path = tmp_path / "a380.jpg"
+    path.write_bytes(jpeg_bytes())
+    exiftool_write(path, "-EXIF:Make=Canon", "-EXIF:ImageDescription=A380 on the runway at dusk, Heathrow")
+
+    insp = read(path, tools)
+
+    assert insp.verdict == "not-ai"
+    assert insp.generator is None
+    assert any("runway" in e.value and e.weight < 0.5 for e in insp.evidence)  # shown, deciding nothing
 
 
 def test_comfyui_webp_with_its_graph_in_exif_make_and_model_is_ai(tmp_path, tools):
@@ -347,6 +377,20 @@ def test_an_mp3_encoded_by_suno_is_read_through_exiftool(tmp_path, tools, suno_m
 
     assert insp.verdict == "ai" and insp.generator == "Suno"
     assert insp.reason.startswith("exiftool ID3v2_4:EncodedBy")
+
+
+def test_without_exiftool_a_file_only_exiftool_can_read_is_unreadable_with_a_hint(tmp_path, suno_mp3):
+    path = tmp_path / "temp_score.mp3"
+    path.write_bytes(suno_mp3)
+    settings = ReadSettings(exiftool=str(tmp_path / "no-such-exiftool"))
+    missing = Tools(settings)
+    try:
+        insp = read_file(str(path), settings, missing)
+    finally:
+        missing.close()
+
+    assert insp.verdict == "unreadable"
+    assert "exiftool is not installed" in insp.reason
 
 
 @pytest.mark.parametrize("name", [

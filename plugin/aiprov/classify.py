@@ -27,8 +27,11 @@ def classify(insp: Inspection, problems: list[str], has_metadata: bool) -> Inspe
     declared = [e.digital_source_type for e in insp.evidence if e.digital_source_type]
     gens = [e.generator for e in sorted(insp.evidence, key=lambda e: -e.weight)
             if e.generator and e.implies in (AI, AI_COMPOSITE)]
-    insp.generator = gens[0] if gens else None
+    # A generator is named only for a file found to be AI: a weak mention (a "runway" in a
+    # caption) that decided nothing must not show up as the generator of a not-ai file.
+    insp.generator = None
     if ai_facts:
+        insp.generator = gens[0] if gens else None
         ai_dst = [d for d in declared if d.endswith("/trainedAlgorithmicMedia")]
         composite_dst = [d for d in declared if d.endswith("/compositeWithTrainedAlgorithmicMedia")]
         whole = any(e.implies == AI for e in ai_facts)

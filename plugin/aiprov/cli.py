@@ -300,5 +300,81 @@ def init(root, production, force):
     click.echo(f"wrote {path}: edit the zones, then run: aiprov scan {root}")
 
 
+@main.command()
+@click.argument("roots", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--polling/--native", "polling", default=None,
+              help="Force polling (NFS/SMB, where inotify sees nothing) or native events. Default: chosen per root by filesystem type.")
+@click.option("--stability", type=float, default=2.0, show_default=True, help="Seconds a file's size and mtime must stay unchanged before it is read.")
+@click.option("--reconcile", "reconcile_s", type=float, default=3600.0, show_default=True, help="Seconds between full reconcile walks.")
+@click.option("--poll-interval", type=float, default=1.0, show_default=True, help="Seconds between polls (polling observer).")
+@click.option("--workers", type=int, default=None, help="Reader processes.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, config_path, ledger_path):
+    """Watch editorial storage: every file that lands is identified, classified and recorded;
+    AI material without an approval in a finals zone is flagged and hooks fire.
+
+    ROOTS default to the production root (where aiprov.toml is). SIGTERM drains
+    the queue and exits; SIGHUP reloads the config.
+    """
+    import logging
+
+    from . import config as config_mod
+    from .watch import JsonLogFormatter, WatchOptions, run_daemon
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if log_format == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root_logger = logging.getLogger("aiprov")
+    root_logger.handlers[:] = [handler]
+    root_logger.setLevel(logging.INFO)
+    fspaths = _paths(roots) if roots else []
+    cfg = config_mod.for_paths(fspaths or [os.fsencode(os.getcwd())], config_path)
+    if not fspaths:
+        if cfg.source is None:
+            raise click.UsageError("give the folders to watch, or run it inside a production with an aiprov.toml")
+        fspaths = [os.fsencode(cfg.root)]
+    source = cfg.source
+
+    def reload():
+        return config_mod.load(source) if source else cfg
+
+    options = WatchOptions(roots=[os.path.abspath(p) for p in fspaths], polling=polling, stability_s=stability,
+                           reconcile_s=reconcile_s, poll_interval_s=poll_interval, workers=workers)
+    sys.exit(run_daemon(cfg, cfg.ledger_path(ledger_path), options, reload))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def status(as_json, config_path, ledger_path):
+    """Show the running daemon's state: roots, observers, queue, processed, findings, errors."""
+    from . import config as config_mod
+    from .watch import read_status
+
+    cfg = config_mod.for_paths([os.fsencode(os.getcwd())], config_path)
+    path = cfg.ledger_path(ledger_path)
+    st = read_status(path)
+    if as_json:
+        click.echo(json.dumps({"running": st is not None, "ledger": str(path), **(st or {})}, indent=2))
+        sys.exit(0 if st else 1)
+    if st is None:
+        click.echo(f"no aiprov watch is running on {path}")
+        sys.exit(1)
+    import time as _time
+
+    click.echo(f"aiprov watch running, pid {st.get('pid')}, ledger {path}")
+    for r in st.get("roots", []):
+        click.echo(f"  watching {r['path']} ({r['observer']})")
+    last = st.get("last_reconcile")
+    click.echo(f"  queue {st.get('queue_depth', 0)}, processed {st.get('processed', 0)}, findings {st.get('findings', 0)}, "
+               f"hooks run {st.get('hooks_run', 0)} ({st.get('hooks_failed', 0)} failed)")
+    click.echo(f"  last reconcile: {_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(last)) if last else 'running or not yet'}")
+    for e in st.get("errors", []):
+        click.echo(f"  error: {e}")
+
+
 if __name__ == "__main__":
     main()

@@ -137,6 +137,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_content ON events(content_id);
     """,
+    # 2: the daemon's journal: paths seen but not yet processed survive a crash
+    """
+    CREATE TABLE journal (
+        path_raw BLOB PRIMARY KEY,
+        added TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -471,6 +478,23 @@ class Ledger:
     def open_findings(self) -> list[dict]:
         return self._rows("SELECT f.*, l.path FROM findings f JOIN locations l ON l.id = f.location_id "
                           "WHERE f.resolved_at IS NULL ORDER BY f.id")
+
+    # -- the daemon's journal ------------------------------------------------
+
+    def journal_add(self, paths: list[bytes]) -> None:
+        if paths:
+            t = now()
+            with self.transaction():
+                self.db.conn.executemany("INSERT OR IGNORE INTO journal (path_raw, added) VALUES (?, ?)",
+                                         [(p, t) for p in paths])
+
+    def journal_remove(self, paths: list[bytes]) -> None:
+        if paths:
+            with self.transaction():
+                self.db.conn.executemany("DELETE FROM journal WHERE path_raw = ?", [(p,) for p in paths])
+
+    def journal(self) -> list[bytes]:
+        return [bytes(r["path_raw"]) for r in self._rows("SELECT path_raw FROM journal ORDER BY added")]
 
     def history(self, content_id: str) -> list[dict]:
         return self._rows("SELECT * FROM events WHERE content_id = ? ORDER BY id", [content_id])

@@ -40,10 +40,11 @@ def _info_list(data: bytes, meta: Metadata) -> None:
 
 
 def _bext(data: bytes, meta: Metadata) -> None:
-    # EBU Tech 3285: Description[256] Originator[32] OriginatorReference[32] ...
-    meta.add_text("BWF:Description", data[:256])
-    meta.add_text("BWF:Originator", data[256:288])
-    meta.add_text("BWF:OriginatorReference", data[288:320])
+    # EBU Tech 3285: Description[256] Originator[32] OriginatorReference[32] ...: fixed-size
+    # fields, NUL-terminated when shorter; what follows the NUL is not part of the value.
+    meta.add_text("BWF:Description", data[:256].split(b"\x00", 1)[0])
+    meta.add_text("BWF:Originator", data[256:288].split(b"\x00", 1)[0])
+    meta.add_text("BWF:OriginatorReference", data[288:320].split(b"\x00", 1)[0])
     if len(data) > 602:
         meta.add_text("BWF:CodingHistory", data[602:])
 
@@ -54,6 +55,7 @@ def walk(r: Reader, meta: Metadata) -> None:
     (riff_size,) = struct.unpack("<I", head[4:8])
     if riff_size + 8 > r.size:
         meta.problems.append(f"RIFF header says {riff_size + 8} bytes but the file has {r.size} (truncated)")
+    unread = False
     while r.remaining() >= 8:
         cid, size = struct.unpack("<4sI", r.read_exact(8))
         if size > r.remaining():
@@ -65,6 +67,8 @@ def walk(r: Reader, meta: Metadata) -> None:
         wanted = cid in (b"LIST", b"bext", b"iXML", b"XMP ", b"_PMX", b"EXIF") and size <= MAX_TEXT_BYTES
         if cid in (b"C2PA", b"c2pa"):
             meta.c2pa = True
+        if cid in (b"id3 ", b"ID3 "):
+            unread = True  # ID3 tags in a WAV (taggers, download services): exiftool reads them
         if wanted:
             data = r.read_exact(size)
             if cid == b"LIST" and data[:4] == b"INFO":
@@ -82,4 +86,4 @@ def walk(r: Reader, meta: Metadata) -> None:
         else:
             r.skip(size)
         r.skip(size & 1)
-    meta.complete = True
+    meta.complete = not unread

@@ -1,0 +1,511 @@
+"""`aiprov watch`: the daemon on editorial storage.
+
+Event callbacks only put small values on a queue (watchdog kills its observer
+thread silently when a handler raises, #427/#793). The main loop journals
+every path in the ledger before anything else, waits until a file is
+complete (size and mtime stable for the stability window, and closed by its
+writer where inotify tells), then hands batches to the same Scanner that
+`scan` uses. A file is never lost: the journal survives kill -9, and a
+reconcile walk (at start and then periodically) catches whatever events
+missed: overflowed queues, lost watches, changes while the daemon was down.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import logging
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+from .config import Config
+from .errors import AiprovError
+from .hooks import HookRunner, finding_event
+from .isolation import ReaderPool
+from .ledger import Ledger
+from .polling import FolderMtimePollingObserver
+from .scanning import ScanResult, Scanner, reader_settings
+from .walk import DEFAULT_IGNORE, WalkEntry, ignored, iter_files
+
+log = logging.getLogger("aiprov.watch")
+
+# Filesystems where inotify cannot see other machines' changes.
+NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
+              "fuse.glusterfs", "lustre", "gpfs", "beegfs", "fuse.rclone", "davfs", "fuse.s3fs"}
+# How long a file may stay open for writing with no change before it is read anyway
+# (a writer that died, or one that holds files open).
+MAX_OPEN_IDLE_S = 60.0
+
+
+class AlreadyRunning(AiprovError):
+    exit_code = 2
+
+
+@dataclass
+class WatchOptions:
+    roots: list[bytes]
+    polling: bool | None = None  # None: chosen per root by filesystem type
+    stability_s: float = 2.0
+    reconcile_s: float = 3600.0
+    poll_interval_s: float = 1.0
+    workers: int | None = None
+    batch: int = 500
+
+
+@dataclass
+class Pending:
+    first: float
+    last_change: float
+    signature: tuple[int, int] | None = None  # (size, mtime_ns) when last looked at
+    writing: bool = False  # inotify saw a write and no close yet
+
+
+@dataclass
+class Status:
+    pid: int = field(default_factory=os.getpid)
+    started: float = field(default_factory=time.time)
+    roots: list[dict] = field(default_factory=list)
+    queue_depth: int = 0
+    processed: int = 0
+    findings: int = 0
+    last_reconcile: float | None = None
+    reconciling: bool = False
+    errors: list[str] = field(default_factory=list)
+    hooks_run: int = 0
+    hooks_failed: int = 0
+    updated: float = 0.0
+
+
+def filesystem_type(path: bytes) -> str | None:
+    """The type of the filesystem holding path, from /proc/mounts (longest mount-point match)."""
+    real = os.path.realpath(path)
+    best, kind = b"", None
+    try:
+        with open("/proc/mounts", "rb") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) < 3:
+                    continue
+                mnt = parts[1].replace(b"\\040", b" ")
+                if (real == mnt or real.startswith(mnt.rstrip(b"/") + b"/")) and len(mnt) >= len(best):
+                    best, kind = mnt, parts[2].decode("ascii", "replace")
+    except OSError:
+        return None
+    return kind
+
+
+class _Handler(FileSystemEventHandler):
+    """Puts (kind, src, dest) on the queue. Never does work, never raises."""
+
+    def __init__(self, q: queue.Queue):
+        self.q = q
+
+    def on_any_event(self, event) -> None:
+        try:
+            if event.event_type in ("opened", "closed_no_write"):
+                return  # our own readers open files too
+            self.q.put((event.event_type, event.is_directory, os.fsencode(event.src_path),
+                        os.fsencode(getattr(event, "dest_path", "") or "")))
+        except Exception:  # noqa: BLE001 - an exception here would kill the observer thread
+            pass
+
+
+class Watcher:
+    def __init__(self, config: Config, ledger: Ledger, options: WatchOptions,
+                 status_path: Path, reload_config: Callable[[], Config] | None = None):
+        self.config = config
+        self.ledger = ledger
+        self.options = options
+        self.status_path = status_path
+        self.reload_config = reload_config
+        self.events: queue.Queue = queue.Queue()
+        self.pending: dict[bytes, Pending] = {}
+        self.deleted: set[bytes] = set()
+        self.status = Status()
+        self.observers: list[tuple[bytes, object, str, int]] = []  # (root, observer, kind, device)
+        self.stopping = False
+        self.reload_requested = False
+        self.reconcile_requested = True  # at start: catch what changed while we were down
+        self.hooks = HookRunner(config.hooks, config.root)
+        self.pool = ReaderPool(reader_settings(config), workers=options.workers or config.workers,
+                               timeout_s=config.timeout)
+        self.scanner = Scanner(config, ledger, self.pool)
+        self._last_status = 0.0
+        self._last_supervise = 0.0
+
+    # -- observers ---------------------------------------------------------
+
+    def _observer_kind(self, root: bytes) -> str:
+        if self.options.polling is not None:
+            return "polling" if self.options.polling else "inotify"
+        fs = filesystem_type(root)
+        return "polling" if fs in NETWORK_FS else "inotify"
+
+    def _start_observer(self, root: bytes) -> None:
+        kind = self._observer_kind(root)
+        handler = _Handler(self.events)
+        for attempt in (kind, "polling"):
+            obs = (FolderMtimePollingObserver(timeout=self.options.poll_interval_s) if attempt == "polling"
+                   else Observer())
+            try:
+                obs.schedule(handler, os.fsdecode(root), recursive=True)
+                obs.start()
+            except OSError as exc:
+                if attempt == "inotify" and exc.errno in (errno.ENOSPC, errno.EMFILE):
+                    limit = _read_int("/proc/sys/fs/inotify/max_user_watches")
+                    msg = (f"inotify watch limit reached on {os.fsdecode(root)} (fs.inotify.max_user_watches={limit}); "
+                           "raise it with: sysctl -w fs.inotify.max_user_watches=1048576 (and persist it in "
+                           "/etc/sysctl.d/). Watching this tree by polling meanwhile.")
+                    log.warning(msg)
+                    self._error(msg)
+                    continue
+                raise
+            dev = os.stat(root).st_dev
+            self.observers.append((root, obs, attempt, dev))
+            log.info("watching %s with %s", os.fsdecode(root), attempt)
+            return
+
+    def start(self) -> None:
+        for root in self.options.roots:
+            self._start_observer(root)
+        for p in self.ledger.journal():  # unfinished work from before a crash
+            self.pending[p] = Pending(first=0.0, last_change=0.0)
+        if self.pending:
+            log.info("resuming %d journaled path(s) from before the last stop", len(self.pending))
+
+    def _supervise(self) -> None:
+        """Restart dead observers and re-watch remounted roots; both followed by a reconcile."""
+        for i, (root, obs, kind, dev) in enumerate(list(self.observers)):
+            try:
+                now_dev = os.stat(root).st_dev
+            except OSError:
+                now_dev = None
+            alive = obs.is_alive() and all(e.is_alive() for e in getattr(obs, "emitters", []))
+            if alive and now_dev == dev:
+                continue
+            why = "its observer stopped" if not alive else "it was remounted"
+            if now_dev is None:
+                continue  # share is away; try again next time
+            log.warning("re-watching %s: %s", os.fsdecode(root), why)
+            self._error(f"re-watched {os.fsdecode(root)}: {why}")
+            try:
+                obs.stop()
+            except Exception:  # noqa: BLE001 - a dead observer may fail to stop
+                pass
+            self.observers.remove((root, obs, kind, dev))
+            self._start_observer(root)
+            self.reconcile_requested = True
+
+    # -- events ------------------------------------------------------------
+
+    def _in_scope(self, path: bytes) -> bool:
+        if ignored(os.path.basename(path), DEFAULT_IGNORE):
+            return False
+        parts = path.split(b"/")
+        if b".aiprov" in parts:
+            return False
+        real = os.path.realpath(path)
+        # Symlinks that lead outside the watched roots are not followed.
+        return any(real == r or real.startswith(r.rstrip(b"/") + b"/") for r in self._real_roots)
+
+    def _drain(self, timeout: float) -> None:
+        new: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                kind, is_dir, src, dest = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            now = time.monotonic()
+            if is_dir:
+                if kind in ("moved", "deleted", "created"):
+                    self.reconcile_requested = self.reconcile_requested or kind != "created"
+                    if kind == "created":  # files copied in with the folder may predate the watch
+                        for e in iter_files([dest or src]):
+                            if not e.error and self._in_scope(e.fspath):
+                                new.append(e.fspath)
+                                self._touch(e.fspath, now, writing=False)
+                    if kind == "moved" and dest:
+                        for e in iter_files([dest]):
+                            if not e.error and self._in_scope(e.fspath):
+                                new.append(e.fspath)
+                                self._touch(e.fspath, now, writing=False)
+                continue
+            if kind == "deleted":
+                self.pending.pop(src, None)
+                self.deleted.add(src)
+                continue
+            if kind == "moved":
+                self.pending.pop(src, None)
+                self.deleted.add(src)
+                src = dest
+            if not src or not self._in_scope(src):
+                continue
+            self.deleted.discard(src)
+            if src not in self.pending:
+                new.append(src)
+            self._touch(src, now, writing=kind in ("modified", "created") and self._inotify(src),
+                        closed=kind == "closed")
+            if self.events.qsize() == 0 and time.monotonic() >= deadline:
+                break
+        if new:
+            self.ledger.journal_add(new)  # recorded before it is processed: kill -9 loses nothing
+
+    def _inotify(self, path: bytes) -> bool:
+        return any(kind == "inotify" and (path == r or path.startswith(r.rstrip(b"/") + b"/"))
+                   for r, _, kind, _ in self.observers)
+
+    def _touch(self, path: bytes, now: float, writing: bool, closed: bool = False) -> None:
+        p = self.pending.get(path)
+        if p is None:
+            p = self.pending[path] = Pending(first=now, last_change=now)
+        p.last_change = now
+        if closed:
+            p.writing = False
+        elif writing:
+            p.writing = True
+
+    def _ready(self, draining: bool) -> list[bytes]:
+        now = time.monotonic()
+        ready = []
+        for path, p in list(self.pending.items()):
+            if not draining and now - p.last_change < self.options.stability_s:
+                continue
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                del self.pending[path]
+                self.deleted.add(path)
+                continue
+            except OSError:
+                ready.append(path)  # unreadable: the reader will say why
+                continue
+            sig = (st.st_size, st.st_mtime_ns)
+            if p.signature != sig and p.first != 0.0 and not draining:
+                p.signature, p.last_change = sig, now  # still changing: wait one more window
+                continue
+            if p.writing and not draining and now - p.last_change < MAX_OPEN_IDLE_S:
+                continue
+            if draining and p.writing:
+                continue  # left in the journal for the next start
+            ready.append(path)
+            if len(ready) >= self.options.batch:
+                break
+        return ready
+
+    # -- processing ----------------------------------------------------------
+
+    def _process(self, paths: list[bytes]) -> None:
+        deleted, self.deleted = list(self.deleted), set()
+        for p in paths:
+            self.pending.pop(p, None)
+        result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
+        done = self.scanner.process([WalkEntry(p) for p in paths], result, missing_paths=deleted)
+        self._account(result, done)
+        self.ledger.journal_remove(paths)
+
+    def _account(self, result: ScanResult, done) -> None:
+        for fr in done:
+            i = fr.inspection
+            log.info("%s %s%s", i.verdict, i.path, f" ({i.generator})" if i.generator else "",
+                     extra={"fields": {"event": "recorded", "path": i.path, "verdict": i.verdict,
+                                       "zone": fr.zone, "content_id": i.content_id, "reused": fr.reused}})
+            if fr.new_findings:
+                self.status.findings += len(fr.new_findings)
+                for f in fr.new_findings:
+                    log.warning("%s: %s: %s", f.rule, i.path, f.message,
+                                extra={"fields": {"event": "finding", "rule": f.rule, "severity": f.severity,
+                                                  "path": i.path, "content_id": i.content_id}})
+                self.hooks.fire(finding_event(i, fr.zone, fr.new_findings, self.config.production))
+        self.status.processed += result.read + result.reused
+
+    def reconcile(self) -> None:
+        self.status.reconciling = True
+        self._write_status(force=True)
+        started = time.time()
+        result = ScanResult(roots=[os.fsdecode(r) for r in self.options.roots], production=self.config.production,
+                            ledger=self.ledger.path, started=started)
+        done = self.scanner.process(iter_files(self.options.roots, DEFAULT_IGNORE), result,
+                                    missing_roots=self.options.roots)
+        self._account(result, done)
+        self.status.last_reconcile = time.time()
+        self.status.reconciling = False
+        self.reconcile_requested = False
+        log.info("reconciled %d file(s) in %.1f s: read %d, unchanged %d, moved %d, gone %d", len(done),
+                 time.time() - started, result.read, result.reused, result.moved, result.gone,
+                 extra={"fields": {"event": "reconcile", "files": len(done), "read": result.read,
+                                   "gone": result.gone}})
+
+    def _error(self, msg: str) -> None:
+        self.status.errors = (self.status.errors + [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {msg}"])[-20:]
+
+    def _write_status(self, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self._last_status < 1.0:
+            return
+        self._last_status = now
+        s = self.status
+        s.queue_depth = len(self.pending) + self.events.qsize()
+        s.roots = [{"path": os.fsdecode(r), "observer": kind} for r, _, kind, _ in self.observers]
+        s.hooks_run, s.hooks_failed, s.updated = self.hooks.runs, self.hooks.failures, now
+        tmp = self.status_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(s.__dict__, indent=1))
+        os.replace(tmp, self.status_path)
+
+    # -- the loop --------------------------------------------------------------
+
+    def run(self) -> None:
+        self._real_roots = [os.path.realpath(r) for r in self.options.roots]
+        self.start()
+        last_reconcile = time.monotonic()
+        try:
+            while not self.stopping:
+                self._drain(0.1)
+                if self.reload_requested:
+                    self._reload()
+                now = time.monotonic()
+                if now - self._last_supervise > 5.0:
+                    self._last_supervise = now
+                    self._supervise()
+                ready = self._ready(draining=False)
+                if ready or self.deleted:
+                    self._process(ready)
+                if self.reconcile_requested or now - last_reconcile >= self.options.reconcile_s:
+                    self.reconcile()
+                    last_reconcile = time.monotonic()
+                self._write_status()
+            log.info("stopping: finishing %d queued file(s)", len(self.pending))
+            self._drain(0.2)
+            while True:
+                ready = self._ready(draining=True)
+                if not ready:
+                    break
+                self._process(ready)
+        finally:
+            for _, obs, _, _ in self.observers:
+                obs.stop()
+            for _, obs, _, _ in self.observers:
+                obs.join(5)
+            self.pool.close()
+            self.hooks.close(wait=True)
+            self._write_status(force=True)
+            log.info("stopped")
+
+    def _reload(self) -> None:
+        self.reload_requested = False
+        if not self.reload_config:
+            return
+        try:
+            cfg = self.reload_config()
+        except AiprovError as exc:
+            log.error("config not reloaded, keeping the old one: %s", exc)
+            self._error(f"config reload failed: {exc}")
+            return
+        self.config = cfg
+        self.scanner.config = cfg
+        self.hooks.hooks = cfg.hooks
+        log.info("config reloaded from %s", cfg.source)
+        self.reconcile_requested = True  # zones may have changed
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+class InstanceLock:
+    """One daemon per ledger: an flock'd file holding the pid."""
+
+    def __init__(self, ledger_path: Path):
+        self.path = Path(str(ledger_path) + ".watch.lock")
+        self.fh = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            pid = fh.read().strip() or "?"
+            fh.close()
+            raise AlreadyRunning(f"another aiprov watch (pid {pid}) is already running on the ledger "
+                                 f"{str(self.path)[:-len('.watch.lock')]}; stop it first (aiprov status shows it)")
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self.fh = fh
+
+    def held_by_other(self) -> bool:
+        try:
+            with open(self.path, "a+") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                return False
+        except OSError:
+            return True
+
+    def release(self) -> None:
+        if self.fh:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None
+
+
+def status_path_for(ledger_path: Path) -> Path:
+    return Path(str(ledger_path) + ".watch.json")
+
+
+def read_status(ledger_path: Path) -> dict | None:
+    """The running daemon's status, or None when no daemon holds this ledger."""
+    if not InstanceLock(ledger_path).held_by_other():
+        return None
+    try:
+        return json.loads(status_path_for(ledger_path).read_text())
+    except (OSError, ValueError):
+        return {"pid": None, "note": "running, status not written yet"}
+
+
+class JsonLogFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        d = {"at": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+             "level": record.levelname.lower(), "message": record.getMessage()}
+        d.update(getattr(record, "fields", {}))
+        return json.dumps(d, ensure_ascii=False)
+
+
+def run_daemon(config: Config, ledger_path: Path, options: WatchOptions,
+               reload_config: Callable[[], Config] | None = None) -> int:
+    lock = InstanceLock(ledger_path)
+    lock.acquire()
+    try:
+        with Ledger(ledger_path) as ledger:
+            watcher = Watcher(config, ledger, options, status_path_for(ledger_path), reload_config)
+
+            def stop(signum, frame):
+                watcher.stopping = True
+
+            def reload(signum, frame):
+                watcher.reload_requested = True
+
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            signal.signal(signal.SIGHUP, reload)
+            watcher.run()
+    finally:
+        lock.release()
+    return 0
