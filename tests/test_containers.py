@@ -191,6 +191,16 @@ def test_xmp_in_an_itxt_chunk_is_kept_as_xmp_not_as_text(tmp_path, tools):
     assert insp.digital_source_type == DST + "trainedAlgorithmicMedia"
 
 
+def test_exif_in_a_png_exif_chunk_is_read(tmp_path):
+    exif = Image.Exif()
+    exif[0x0131] = "Midjourney"
+    path = tmp_path / "exif.png"
+    picture().save(path, "PNG", exif=exif)
+    assert b"eXIf" in png_chunk_types(path.read_bytes())
+
+    assert ("EXIF:Software", "Midjourney") in walk(path).text
+
+
 def test_a_png_chunk_claiming_four_gigabytes_is_a_problem_not_a_crash(tmp_path, tools):
     ihdr = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 64, 48, 8, 2, 0, 0, 0))
     path = tmp_path / "huge_chunk.png"
@@ -304,6 +314,23 @@ def test_a_jpeg_without_its_end_of_image_marker_is_reported_truncated(tmp_path, 
     assert any("no end-of-image marker" in p for p in meta.problems)
     insp = read(path, tools)
     assert insp.verdict == "unreadable" and "truncated" in insp.reason
+
+
+def test_a_motion_photo_with_its_video_after_the_jpeg_is_not_called_truncated(tmp_path, tools):
+    clip = tmp_path / "clip.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=4", "-t", "0.5", "-c:v", "libx264",
+           "-pix_fmt", "yuv420p", str(clip))
+    still = tmp_path / "PXL_20240601_101500.MP.jpg"
+    still.write_bytes(jpeg_bytes(picture(256, 192)))
+    exiftool_write(still, "-EXIF:Make=Google", "-EXIF:Model=Pixel 8")
+    # A motion photo: the JPEG, then the video appended after its end-of-image marker.
+    still.write_bytes(still.read_bytes() + clip.read_bytes())
+
+    meta = walk(still)
+
+    assert not meta.problems
+    insp = read(still, tools)
+    assert insp.verdict == "not-ai" and insp.error is None
 
 
 def test_a_jpeg_cut_inside_its_exif_segment_is_reported(tmp_path):

@@ -8,7 +8,6 @@ segfault in a native library would).
 from __future__ import annotations
 
 import io
-import os
 import random
 import stat
 import subprocess

@@ -130,7 +130,7 @@ class Watcher:
         self.reload_config = reload_config
         self.events: queue.Queue = queue.Queue()
         self.pending: dict[bytes, Pending] = {}
-        self.deleted: set[bytes] = set()
+        self.deleted: dict[bytes, float] = {}  # path -> when the event said it went away
         self.status = Status()
         self.observers: list[tuple[bytes, object, str, int]] = []  # (root, observer, kind, device)
         self.stopping = False
@@ -243,15 +243,15 @@ class Watcher:
                 continue
             if kind == "deleted":
                 self.pending.pop(src, None)
-                self.deleted.add(src)
+                self.deleted[src] = now
                 continue
             if kind == "moved":
                 self.pending.pop(src, None)
-                self.deleted.add(src)
+                self.deleted[src] = now
                 src = dest
             if not src or not self._in_scope(src):
                 continue
-            self.deleted.discard(src)
+            self.deleted.pop(src, None)
             if src not in self.pending:
                 new.append(src)
             self._touch(src, now, writing=kind in ("modified", "created") and self._inotify(src),
@@ -285,7 +285,7 @@ class Watcher:
                 st = os.stat(path)
             except FileNotFoundError:
                 del self.pending[path]
-                self.deleted.add(path)
+                self.deleted[path] = now
                 continue
             except OSError:
                 ready.append(path)  # unreadable: the reader will say why
@@ -305,8 +305,20 @@ class Watcher:
 
     # -- processing ----------------------------------------------------------
 
+    def _due_deletions(self, with_batch: bool) -> list[bytes]:
+        """Deletions to apply now. They wait one stability window, so that a rename's two
+        halves (gone here, appeared there) are processed together and recorded as a move."""
+        if with_batch:
+            return list(self.deleted)
+        if self.pending:
+            return []  # a new path waiting to settle may be the other half of a rename
+        now = time.monotonic()
+        return [p for p, t in self.deleted.items() if now - t >= self.options.stability_s]
+
     def _process(self, paths: list[bytes]) -> None:
-        deleted, self.deleted = list(self.deleted), set()
+        deleted = self._due_deletions(with_batch=bool(paths))
+        for p in deleted:
+            del self.deleted[p]
         for p in paths:
             self.pending.pop(p, None)
         result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
@@ -378,7 +390,7 @@ class Watcher:
                     self._last_supervise = now
                     self._supervise()
                 ready = self._ready(draining=False)
-                if ready or self.deleted:
+                if ready or self._due_deletions(with_batch=False):
                     self._process(ready)
                 if self.reconcile_requested or now - last_reconcile >= self.options.reconcile_s:
                     self.reconcile()
@@ -388,9 +400,11 @@ class Watcher:
             self._drain(0.2)
             while True:
                 ready = self._ready(draining=True)
-                if not ready:
+                if not ready and not self.deleted:
                     break
                 self._process(ready)
+                if not ready:
+                    break
         finally:
             for _, obs, _, _ in self.observers:
                 obs.stop()

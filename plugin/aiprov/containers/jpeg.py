@@ -76,7 +76,20 @@ def walk(r: Reader, meta: Metadata) -> None:
         meta.xmp.append(b"".join(p for _, p in sorted(parts)))
     meta.complete = True
     # A complete JPEG ends with EOI; some writers pad a few bytes after it.
-    tail_at = max(r.tell(), r.size - 64)
-    r.seek(tail_at)
-    if b"\xff\xd9" not in r.read(64):
-        meta.problems.append("JPEG image data is cut off: no end-of-image marker (truncated)")
+    scan_at = r.tell()
+    r.seek(max(scan_at, r.size - 64))
+    if b"\xff\xd9" in r.read(64):
+        return
+    # Data after the image (a motion photo's video, a phone maker's trailer) hides the EOI from
+    # the tail check; only a scan that never reaches EOI is cut off. 0xFFD9 cannot occur inside
+    # entropy-coded data (0xFF there is always stuffed or a restart marker).
+    r.seek(scan_at)
+    carry = b""
+    while True:
+        block = r.read(1 << 20)
+        if not block:
+            break
+        if b"\xff\xd9" in carry + block:
+            return
+        carry = block[-1:]
+    meta.problems.append("JPEG image data is cut off: no end-of-image marker (truncated)")
