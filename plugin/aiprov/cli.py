@@ -93,11 +93,11 @@ def inspect(paths, as_json, verbose, workers, timeout_s, network, trust_anchors,
 LEDGER_HELP = "Ledger database (default: AIPROV_LEDGER, else the config's, else .aiprov/ledger.db under the production root)."
 
 
-def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None):
+def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, no_config_zone: str = "finals"):
     from . import config as config_mod
     from .ledger import Ledger
 
-    cfg = config_mod.for_paths(paths, config_path)
+    cfg = config_mod.for_paths(paths, config_path, no_config_zone)
     return cfg, Ledger(cfg.ledger_path(ledger_path))
 
 
@@ -374,6 +374,70 @@ def status(as_json, config_path, ledger_path):
     click.echo(f"  last reconcile: {_time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(last)) if last else 'running or not yet'}")
     for e in st.get("errors", []):
         click.echo(f"  error: {e}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--tool", required=True, help="The generator that made these files (e.g. ComfyUI, Runway Gen-3, Adobe Firefly).")
+@click.option("--tool-version", help="Its version or model.")
+@click.option("--prompt", help="The prompt, for the record.")
+@click.option("--parent", "parents", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A file these were made from (repeatable): recorded as lineage.")
+@click.option("--note", help="Anything else worth keeping.")
+@click.option("--temporary/--final-candidate", "temporary", default=True, show_default=True,
+              help="Temp material (the default) or a candidate for final use (still needs aiprov approve).")
+@click.option("--composite", is_flag=True, help="Only part of each file is AI (compositeWithTrainedAlgorithmicMedia).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def register(paths, tool, tool_version, prompt, parents, note, temporary, composite, config_path, ledger_path):
+    """Record, at birth, that these files are AI output: by which tool, from which parents.
+
+    From then on the content is AI in every scan, whatever its metadata says.
+    """
+    from .registration import FINAL_CANDIDATE, TEMPORARY, register_files
+
+    fspaths = _paths(paths)
+    cfg, ledger = _open(fspaths, config_path, ledger_path, no_config_zone="working")
+    with ledger:
+        done = register_files(fspaths, ledger, tool=tool, tool_version=tool_version, prompt=prompt,
+                              parents=_paths(parents), note=note, status=TEMPORARY if temporary else FINAL_CANDIDATE,
+                              composite=composite, zone_of=cfg.zone_of)
+    for r in done:
+        click.echo(f"registered {r.path} as {'AI-composite' if composite else 'AI'} output of {tool} "
+                   f"(content {r.content_id}, registration #{r.registration_id}"
+                   + (f", {len(r.parents)} parent(s)" if r.parents else "") + ")")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--sidecar", "mode", flag_value="sidecar", default=True, help="Write NAME.EXT.xmp beside the file (the default): the file's bytes do not change.")
+@click.option("--in-place", "mode", flag_value="in-place", help="Write XMP into the file through exiftool, verified pixel/sample-identical, replaced atomically.")
+@click.option("--c2pa", "mode", flag_value="c2pa", help="Sign a C2PA manifest into the file (c2pa.created, parents as ingredients).")
+@click.option("--cert", type=click.Path(exists=True, dir_okay=False), help="C2PA signing certificate chain (PEM).")
+@click.option("--key", type=click.Path(exists=True, dir_okay=False), help="C2PA private key (PEM).")
+@click.option("--alg", default="es256", show_default=True, help="C2PA signing algorithm (es256, es384, ps256, ed25519, ...).")
+@click.option("--allow-finals", is_flag=True, help="Allow writing into files in a finals zone (their checksums change).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def tag(paths, mode, cert, key, alg, allow_finals, config_path, ledger_path):
+    """Write what the ledger knows into the files' metadata, in standard form.
+
+    IPTC DigitalSourceType, xmp:CreatorTool and aiprov's own namespace (content id,
+    status temporary / approved-for-final, approval reference, ledger id), so the
+    file is recognised on a machine without the ledger.
+    """
+    from .tagging import tag_files
+
+    fspaths = _paths(paths)
+    cfg, ledger = _open(fspaths, config_path, ledger_path, no_config_zone="working")
+    with ledger:
+        done = tag_files(fspaths, ledger, cfg, mode=mode, cert=cert, key=key, alg=alg, allow_finals=allow_finals)
+    for t in done:
+        if t.mode == "sidecar":
+            click.echo(f"tagged {t.path}: sidecar {t.written}")
+        else:
+            click.echo(f"tagged {t.path} ({t.mode}, decoded content verified identical; content id "
+                       f"{t.content_id} -> {t.new_content_id})")
 
 
 if __name__ == "__main__":

@@ -189,8 +189,12 @@ def find(start: Path) -> Path | None:
     return None
 
 
-def for_paths(paths: list[bytes], explicit: str | None = None) -> Config:
-    """The config that governs these paths: explicit, else found above the first, else a delivery."""
+def for_paths(paths: list[bytes], explicit: str | None = None, no_config_zone: str = "finals") -> Config:
+    """The config that governs these paths: explicit, else found above the first, else none.
+
+    With none, `scan` and `watch` treat the folder as a delivery (everything finals);
+    `register` and `tag` act on files that are being made, so they default to working.
+    """
     if explicit:
         p = Path(explicit)
         if not p.is_file():
@@ -201,7 +205,7 @@ def for_paths(paths: list[bytes], explicit: str | None = None) -> Config:
     if found:
         return load(found)
     root = first.resolve() if first.is_dir() else first.resolve().parent
-    return Config.delivery(root)
+    return Config(root=root, default_zone=no_config_zone)
 
 
 def starter(name: str) -> str:

@@ -144,6 +144,26 @@ MIGRATIONS: list[str] = [
         added TEXT NOT NULL
     );
     """,
+    # 3: AI output recorded at birth (aiprov register), and the ledger's own identity
+    """
+    CREATE TABLE registrations (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        tool_version TEXT,
+        prompt TEXT,
+        note TEXT,
+        status TEXT NOT NULL,
+        composite INTEGER NOT NULL DEFAULT 0,
+        path TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX registrations_content ON registrations(content_id);
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    );
+    """,
 ]
 
 
@@ -478,6 +498,32 @@ class Ledger:
     def open_findings(self) -> list[dict]:
         return self._rows("SELECT f.*, l.path FROM findings f JOIN locations l ON l.id = f.location_id "
                           "WHERE f.resolved_at IS NULL ORDER BY f.id")
+
+    # -- registrations -------------------------------------------------------
+
+    def register(self, content_id: str, tool: str, tool_version: str | None, prompt: str | None, note: str | None,
+                 status: str, composite: bool, path: str | None) -> int:
+        with self.transaction():
+            row = self.db["registrations"].insert({
+                "content_id": content_id, "tool": tool, "tool_version": tool_version, "prompt": prompt, "note": note,
+                "status": status, "composite": int(composite), "path": path, "created": now()})
+            self.event("registered", content_id, path, {"tool": tool, "version": tool_version, "status": status})
+            return row.last_pk
+
+    def registrations_for(self, content_id: str) -> list[dict]:
+        return self._rows("SELECT * FROM registrations WHERE content_id = ? ORDER BY id", [content_id])
+
+    def ledger_id(self) -> str:
+        """A stable id for this ledger, written into tags so a file can say which ledger knows it."""
+        rows = self._rows("SELECT value FROM meta WHERE key = 'ledger_id'")
+        if rows:
+            return rows[0]["value"]
+        import uuid
+
+        value = f"urn:uuid:{uuid.uuid4()}"
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', ?)", [value])
+        return self._rows("SELECT value FROM meta WHERE key = 'ledger_id'")[0]["value"]
 
     # -- the daemon's journal ------------------------------------------------
 

@@ -112,8 +112,8 @@ AI_WORDS = re.compile(
 # "generated with X": the phrase has to lead to the generator's name (at most two words between,
 # none of them an article or preposition) to say X made the file; "made with a Sony on the
 # runway" names a camera, not Runway.
-MADE_WITH = re.compile(r"\b(generated|made|created) (with|by|using|in) ", re.IGNORECASE)
-FILLER = re.compile(r"^(\S+ ){0,2}$")
+MADE_WITH = re.compile(r"\b(generated|made|created)\s+(with|by|using|in)\s+", re.IGNORECASE)
+FILLER = re.compile(r"^(\S+\s+){0,2}$")
 NOT_A_VENDOR = {"a", "an", "the", "on", "at", "in", "of", "from", "for", "to", "and", "my", "our", "his", "her"}
 
 MAX_SHOWN = 240

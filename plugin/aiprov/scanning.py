@@ -23,6 +23,7 @@ from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
 from .policy import IGNORED, findings_for
 from .reader import ReadSettings, display_path
+from .registration import apply_registrations
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 
 
@@ -241,6 +242,7 @@ class Scanner:
             wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
             for insp in self.pool.read_many(fspath for fspath, _, _ in still_to_read):
                 st, zone = wanted[insp.fspath]
+                apply_registrations(ledger, insp)
                 loc, moved = record(ledger, insp.fspath, insp, st, zone, missing)
                 result.moved += moved
                 result.read += 1

@@ -15,7 +15,8 @@ from typing import Iterable, Iterator
 
 # Files that editing tools and OSes leave beside media; never assets.
 DEFAULT_IGNORE = (".~lock.*", "._*", "*.tmp", ".DS_Store", "Thumbs.db", "desktop.ini", "*.xmp", "*.XMP",
-                  ".aiprov", "aiprov.toml", "*.part", "*.crdownload", "*.QUARANTINED.txt")
+                  ".aiprov", "aiprov.toml", "*.part", "*.crdownload", "*.QUARANTINED.txt",
+                  ".*.aiprov-tmp-*")
 
 
 @dataclass(frozen=True)
