@@ -409,8 +409,6 @@ def test_awkward_file_names_are_read_correctly_through_exiftool(tmp_path, tools,
     assert insp.path == path.decode("utf-8", "backslashreplace")
 
 
-@pytest.mark.xfail(strict=True, reason="reader.Tools._safe_name keeps a trailing CR in the alias's extension; "
-                                      "exiftool strips it and reads the alias left by the file before")
 def test_a_name_ending_in_a_carriage_return_is_not_confused_with_the_file_read_before(tmp_path, suno_mp3):
     # A shell script with CRLF line endings names its output "dialogue.mp3\r".
     folder = os.fsencode(tmp_path)

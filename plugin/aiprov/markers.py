@@ -93,7 +93,7 @@ TOOL_FIELDS = re.compile(
 )
 # Fields that say who/what made the file, shown as context even when they say nothing about AI.
 CONTEXT_FIELDS = re.compile(
-    r"(software|creatortool|encoder|encoded_by|make|model|originator|creator|credit|comment|description|"
+    r"(software|creatortool|encoder|encoded_?by|encodersettings|make|model|originator|creator|credit|comment|description|"
     r"handler_name|claim_generator)$",
     re.IGNORECASE,
 )

@@ -8,6 +8,7 @@ on first use, so a worker that never meets a MOV never starts exiftool.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class Tools:
         self._exiftool = None
         self._c2pa_context = None
         self._alias_dir: str | None = None
+        self._alias_count = 0
 
     def c2pa_context(self):
         if self._c2pa_context is None:
@@ -54,10 +56,13 @@ class Tools:
             pass
         if self._alias_dir is None:
             self._alias_dir = tempfile.mkdtemp(prefix="aiprov-alias-")
-        alias = os.path.join(self._alias_dir, "file" + os.path.splitext(os.fsdecode(full))[1].encode(
-            "ascii", "ignore").decode().replace("\n", ""))
-        if os.path.lexists(alias):
-            os.unlink(alias)
+        # exiftool decides the format by extension too, so keep it, but only its plain characters;
+        # a fresh name per file so a stale alias can never answer for another file.
+        ext = re.sub(r"[^A-Za-z0-9.]", "", os.fsdecode(os.path.splitext(full)[1]))[:12]
+        self._alias_count += 1
+        alias = os.path.join(self._alias_dir, f"file{self._alias_count}{ext}")
+        for old in os.listdir(self._alias_dir):
+            os.unlink(os.path.join(self._alias_dir, old))
         os.symlink(full, alias)
         return alias
 

@@ -65,9 +65,10 @@ def _walk_boxes(r: Reader, end: int, meta: Metadata, depth: int, budget: list[in
             meta.xmp.append(r.read_exact(body))
         elif btype in CONTAINERS and depth < 4:
             if btype == b"meta":
-                # ISO meta is a full box (4 bytes version/flags); QuickTime's is not.
+                # ISO meta is a full box (4 bytes version/flags before its children);
+                # QuickTime's starts straight with a child (hdlr).
                 peek = r.read(8)
-                r.seek(start + header + (4 if peek[4:8] == b"hdlr" and peek[:4] == b"\x00\x00\x00\x00" else 0))
+                r.seek(start + header + (4 if peek[4:8] != b"hdlr" else 0))
             _walk_boxes(r, start + size, meta, depth + 1, budget)
         r.seek(start + size)
 
