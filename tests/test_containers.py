@@ -643,3 +643,19 @@ def test_an_mp4_box_claiming_more_bytes_than_the_file_has_is_a_problem(tmp_path)
     meta = walk(path)
 
     assert any("truncated" in p for p in meta.problems)
+
+
+def test_legacy_iptc_iim_credit_and_program_in_jpeg_are_read(tmp_path):
+    from aiprov.reader import ReadSettings, Tools, read_file
+
+    path = tmp_path / "press.jpg"
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(path)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-IPTC:OriginatingProgram=Midjourney",
+                    "-IPTC:Credit=Studio stills", str(path)], check=True)
+    t = Tools(ReadSettings())
+    try:
+        insp = read_file(str(path), ReadSettings(), t)
+    finally:
+        t.close()
+    assert insp.verdict == "ai" and insp.generator == "Midjourney"
+    assert any(e.field == "IPTC:OriginatingProgram" and e.source == "iptc-iim" for e in insp.evidence)

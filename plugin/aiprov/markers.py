@@ -88,7 +88,7 @@ _GENERATOR_RE = [(re.compile(p, re.IGNORECASE), name) for p, name in GENERATOR_N
 # Fields whose whole job is naming the tool that wrote the file.
 TOOL_FIELDS = re.compile(
     r"(^|[:.\-_ ])(software|creatortool|creator ?tool|encoder|encoded_by|encodedby|"
-    r"claim_generator|softwareagent|originator|creator|producer|application|generator|make)$",
+    r"claim_generator|softwareagent|originator|originatingprogram|creator|producer|application|generator|make)$",
     re.IGNORECASE,
 )
 # Fields that say who/what made the file, shown as context even when they say nothing about AI.

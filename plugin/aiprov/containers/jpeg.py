@@ -15,7 +15,39 @@ from . import Metadata, Reader
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 EXIF_ID = b"Exif\x00\x00"
+PHOTOSHOP_ID = b"Photoshop 3.0\x00"
 STANDALONE = {0x01, *range(0xD0, 0xD8)}
+# IPTC-IIM datasets (record 2) that name a program or carry credit/caption text.
+IIM_FIELDS = {65: "IPTC:OriginatingProgram", 110: "IPTC:Credit", 115: "IPTC:Source", 120: "IPTC:Caption-Abstract",
+              80: "IPTC:By-line"}
+
+
+def read_photoshop_irb(data: bytes, meta: Metadata) -> None:
+    """Photoshop image resources (APP13); resource 0x0404 holds legacy IPTC-IIM records."""
+    pos = 0
+    while pos + 12 <= len(data) and data[pos:pos + 4] == b"8BIM":
+        rid = struct.unpack(">H", data[pos + 4:pos + 6])[0]
+        name_len = data[pos + 6]
+        pos += 6 + 1 + name_len + ((1 + name_len) & 1)  # Pascal string padded to even
+        if pos + 4 > len(data):
+            return
+        size = struct.unpack(">I", data[pos:pos + 4])[0]
+        body = data[pos + 4:pos + 4 + size]
+        pos += 4 + size + (size & 1)
+        if rid == 0x0404:
+            _iim(body, meta)
+
+
+def _iim(body: bytes, meta: Metadata) -> None:
+    pos = 0
+    while pos + 5 <= len(body) and body[pos] == 0x1C:
+        record, dataset, size = body[pos + 1], body[pos + 2], struct.unpack(">H", body[pos + 3:pos + 5])[0]
+        if size & 0x8000:  # extended length: not used by text fields
+            return
+        value = body[pos + 5:pos + 5 + size]
+        pos += 5 + size
+        if record == 2 and dataset in IIM_FIELDS:
+            meta.add_text(IIM_FIELDS[dataset], value)
 
 
 def sniff(head: bytes) -> bool:
@@ -68,6 +100,8 @@ def walk(r: Reader, meta: Metadata) -> None:
                 body = data[len(XMP_EXT_ID):]
                 guid, offset = body[:32], struct.unpack(">I", body[36:40])[0]
                 extended.setdefault(guid, []).append((offset, body[40:]))
+        elif code == 0xED and data.startswith(PHOTOSHOP_ID):
+            read_photoshop_irb(data[len(PHOTOSHOP_ID):], meta)
         elif code == 0xEB and data[:2] == b"JP":
             meta.c2pa = True
         elif code == 0xFE:

@@ -8,7 +8,7 @@ NAME = "container"
 
 SOURCE_BY_PREFIX = {"tEXt": "png-text", "zTXt": "png-text", "iTXt": "png-text", "EXIF": "exif",
                     "RIFF-INFO": "riff-info", "BWF": "bwf", "iXML": "ixml", "EXR": "exr-header",
-                    "DPX": "dpx-header", "JPEG": "jpeg-comment"}
+                    "DPX": "dpx-header", "JPEG": "jpeg-comment", "IPTC": "iptc-iim"}
 
 
 def wants(ctx) -> bool:
