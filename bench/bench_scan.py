@@ -23,6 +23,11 @@ What is timed (wall clock, in this process, worker start-up included):
         first = scan([tree], cfg, ledger, workers=W)   # reads every file
         second = scan([tree], cfg, ledger, workers=W)  # unchanged: reads none
 
+CPU seconds are printed too, split between this process (walk, ledger
+writes, policy, feeding the pool) and the reader workers, because wall time
+on a small shared machine moves with whatever else runs on it (the load
+average is printed at the start and the end).
+
 The tree holds N small distinct PNG stills made with Pillow from a fixed seed,
 spread over reel/shot folders; about 10% carry an AUTOMATIC1111 `parameters`
 tEXt chunk, so in finals each of those must be flagged (an error finding) and
@@ -40,6 +45,7 @@ import os
 import platform
 import pstats
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -146,11 +152,25 @@ def time_walk_stat(tree: Path) -> tuple[float, int]:
 # --- aiprov -------------------------------------------------------------------------------------------
 
 
+def cpu_seconds(who: int) -> float:
+    ru = resource.getrusage(who)
+    return ru.ru_utime + ru.ru_stime
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 @dataclass
 class ScanRun:
     label: str
     seconds: float
     result: object  # aiprov.scanning.ScanResult
+    parent_cpu: float  # CPU seconds of this process (walk, ledger, policy, feeding the workers)
+    workers_cpu: float  # CPU seconds of the reader workers (reaped when the scan's pool closes)
 
     @property
     def files(self) -> int:
@@ -172,13 +192,16 @@ def run_scans(tree: Path, ledger_path: Path, workers: int, profile: str | None) 
     with Ledger(ledger_path) as ledger:
         for label in ("first scan", "rescan (unchanged)"):
             prof = cProfile.Profile() if profile else None
+            self0, children0 = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             if prof:
                 prof.enable()
             result = scan([tree], cfg, ledger, workers=workers)
             if prof:
                 prof.disable()
-            runs.append(ScanRun(label, time.perf_counter() - t0, result))
+            runs.append(ScanRun(label, time.perf_counter() - t0, result,
+                                cpu_seconds(resource.RUSAGE_SELF) - self0,
+                                cpu_seconds(resource.RUSAGE_CHILDREN) - children0))
             if prof:
                 out = f"{profile}.{'first' if label == 'first scan' else 'rescan'}"
                 prof.dump_stats(out)
@@ -237,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     print(f"machine: nproc={os.cpu_count()}, python {platform.python_version()}, exiftool {exiftool_version()}, "
-          f"Pillow {Image.__version__}, {platform.platform()}")
+          f"Pillow {Image.__version__}, {platform.platform()}; load average {loadavg()}")
     tmp = Path(tempfile.mkdtemp(prefix="aiprov-bench-scan-"))
     tree = tmp / "tree"
     try:
@@ -270,10 +293,15 @@ def main(argv: list[str] | None = None) -> int:
               f"(single-thread; aiprov hashes in its {args.workers} workers)")
         print(f"rescan:      {second.rate:,.0f} files/s; speed-up over the first scan {first.seconds / second.seconds:.1f}x; "
               f"{second.seconds / walk_s:.0f}x the walk+stat floor; {1000 * second.seconds / n:.3f} ms per file")
+        for run in (first, second):
+            print(f"CPU, {run.label + ':':<20} this process {run.parent_cpu:.2f} s "
+                  f"({1000 * run.parent_cpu / max(1, run.files):.3f} ms/file), workers {run.workers_cpu:.2f} s "
+                  f"({1000 * run.workers_cpu / max(1, run.files):.3f} ms/file)")
         print(f"flagged:     first scan {len(first.result.errors)} errors, rescan {len(second.result.errors)} errors; "
               f"AI files made {n_ai}")
         ledger_mb = sum(os.path.getsize(p) for p in tmp.glob("ledger.db*")) / 1e6
         print(f"ledger:      {ledger_mb:.1f} MB (with WAL) for {n:,} files")
+        print(f"load average at the end: {loadavg()} (other processes on this machine skew wall times)")
 
         problems = check(first, second, made)
         if distinct != n:

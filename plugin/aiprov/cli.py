@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 
 import click
@@ -16,6 +17,7 @@ from rich.console import Console
 
 from . import __version__
 from .errors import AiprovError
+from .names import display_path
 from .pipeline import inspect_paths
 from .reader import ReadSettings
 from .reports.text import print_inspection
@@ -39,6 +41,9 @@ class AiprovGroup(click.Group):
         except AiprovError as exc:
             click.echo(f"aiprov: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except sqlite3.Error as exc:  # anything the ledger did not explain itself
+            click.echo(f"aiprov: the ledger could not be used: {exc}", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=AiprovGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,7 +77,7 @@ def inspect(paths, as_json, verbose, workers, timeout_s, network, trust_anchors,
     console = _console()
     missing = [p for p in _paths(paths) if not os.path.lexists(p)]
     for p in missing:
-        click.echo(f"aiprov: {os.fsdecode(p)}: no such file or folder", err=True)
+        click.echo(f"aiprov: {display_path(p)}: no such file or folder", err=True)
     if missing and len(missing) == len(paths):
         sys.exit(2)
     present = [p for p in _paths(paths) if os.path.lexists(p)]
@@ -439,6 +444,179 @@ def tag(paths, mode, cert, key, alg, allow_finals, config_path, ledger_path):
             click.echo(f"tagged {t.path} ({t.mode}, decoded content verified identical; content id "
                        f"{t.content_id} -> {t.new_content_id})")
 
+
+
+# --- editorial, delivery and disclosure integrations ---------------------------------
+
+
+def _approve_hint(path: str, ledger_path: str | None) -> str:
+    import shlex
+
+    return (f"aiprov approve {shlex.quote(path)} --by NAME --reason TEXT --reference STUDIO-REF"
+            + (f" --ledger {shlex.quote(ledger_path)}" if ledger_path else ""))
+
+
+@main.command()
+@click.argument("edit", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print every cut as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="List every cut, not only the ones using AI or unchecked media.")
+@click.option("--strict", is_flag=True, help="Also exit 1 when a cut's media cannot be found or read.")
+@click.option("--rate", type=float, help="Frame rate of an EDL (EDLs do not say; default 24).")
+@click.option("--workers", type=int, default=None, help="Reader processes (default: up to 4).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def timeline(edit, as_json, verbose, strict, rate, workers, config_path, ledger_path):
+    """Which cuts of an edit (.otio; EDL, FCP XML with their OTIO adapters) use AI material.
+
+    Each clip's media (file:// URLs or paths, relative ones against the edit's
+    folder) is looked up in the ledger, or read. Every cut is finals-bound.
+    Exit 1 if any cut uses AI material without an approval for final use.
+    """
+    from .timeline import CANNOT_CHECK, check_timeline
+
+    cfg, ledger = _open(_paths((edit,)), config_path, ledger_path)
+    with ledger:
+        report = check_timeline(edit, ledger, ReadSettings(want_content_id=True, network=cfg.network,
+                                                           trust_anchors=cfg.trust_anchors),
+                                rate=rate, workers=workers)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        sys.exit(report.exit_code(strict))
+    click.echo(f"{report.name or os.path.basename(edit)}: {len(report.cuts)} cut(s) at {report.rate:g} fps, "
+               f"starting {report.start_timecode}")
+    labels = {"unapproved": "UNAPPROVED AI", "derived-from-unapproved-ai": "FROM UNAPPROVED AI",
+              "approved": "approved AI", CANNOT_CHECK: "CANNOT CHECK", "not needed": "not AI"}
+    for c in report.cuts:
+        if not (verbose or c.uses_ai or c.unchecked):
+            continue
+        where = f"{c.record_in}-{c.record_out} ({c.start_seconds:.3f}-{c.end_seconds:.3f} s)"
+        muted = "" if c.enabled else " [disabled clip]"
+        click.echo(f"{labels.get(c.approval, c.approval):<18} {c.track or '?':<6} {where}  {c.clip!r}{muted}")
+        click.echo(f"    file: {c.file or c.media or '(none)'}")
+        if c.approval == CANNOT_CHECK:
+            click.echo(f"    {c.verdict}: {c.reason}")
+        elif c.uses_ai or verbose:
+            click.echo(f"    {c.verdict}{' by ' + c.generator if c.generator else ''}"
+                       + (f"; {c.reason}" if c.reason else ""))
+        if c.approval == "approved":
+            click.echo("    " + "; ".join(f"approval #{a['id']} by {a['by']}" + (f" [{a['reference']}]" if a['reference'] else "")
+                                          for a in c.approvals))
+        elif c.problem and c.file:
+            click.echo("    no approval for final use: replace it in the cut, or record the written approval:\n"
+                       f"    {_approve_hint(c.file, ledger_path)}")
+    ai = report.ai_cuts
+    approved = sum(1 for c in ai if c.approval == "approved")
+    click.echo(f"{len(ai)} cut(s) use AI material: {approved} approved, {len(report.problems)} without approval"
+               + (f"; {len(report.unchecked)} cut(s) cannot be checked" if report.unchecked else ""))
+    sys.exit(report.exit_code(strict))
+
+
+@main.group()
+def mhl():
+    """ASC MHL: hold a delivery's hash history against its bytes and the ledger."""
+
+
+@mhl.command("verify")
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="List every file, not only the problems.")
+@click.option("--no-record", is_flag=True, help="Do not record the check in the ledger (mhl-verified events).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def mhl_verify(root, as_json, verbose, no_record, config_path, ledger_path):
+    """Verify the ASC MHL history in ROOT and hold its xxh128 hashes against the ledger's content ids.
+
+    Reports files whose bytes no longer match the MHL, files it lists that are
+    gone or that it does not list, and files whose MHL hash is not the content
+    the ledger recorded at that path. Exit 1 on any of those, or when there is
+    no usable history.
+    """
+    from .mhl import verify
+
+    cfg, ledger = _open(_paths((root,)), config_path, ledger_path)
+    with ledger:
+        result = verify(root, ledger, record=not no_record)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        sys.exit(result.exit_code)
+    gens = result.generations
+    click.echo(f"ASC MHL history of {result.root}: {len(gens)} generation(s), newest {gens[-1]['file']}"
+               f" ({gens[-1]['created']}, {gens[-1]['tool']})" if gens else f"{result.root}: no generation")
+    for f in result.files:
+        if verbose or f.status != "ok":
+            click.echo(f"{f.status.upper() if f.status != 'ok' else 'ok':<16} {f.path}: {f.message}")
+    s = result.summary()
+    counts = ", ".join(f"{n} {k}" for k, n in s["by_status"].items())
+    click.echo(f"{s['files']} file(s): {counts}; {s['matching_ledger']} match the ledger's content ids")
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("root", type=click.Path(exists=True, file_okay=False))
+@click.option("--author", help="Who seals the delivery (ASC MHL <author>).")
+@click.option("--role", help="Their role (e.g. 'Post supervisor').")
+@click.option("--location", help="Where it is sealed (ASC MHL <location>).")
+@click.option("--comment", help="A note to put before aiprov's own in the generation's <comment>.")
+@click.option("--workers", type=int, default=None, help="Reader processes (default: up to 4).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="aiprov.toml to use (default: found above ROOT).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def seal(root, author, role, location, comment, workers, config_path, ledger_path):
+    """Scan a delivery and, only if it is clean, write an ASC MHL generation (xxh128) for it.
+
+    The generation's comment says aiprov checked it. Refused (exit 1, nothing
+    written to ROOT) when the scan has error findings, or when an existing MHL
+    history no longer matches the files.
+    """
+    from .mhl import seal as run_seal
+
+    cfg, ledger = _open(_paths((root,)), config_path, ledger_path)
+    with ledger:
+        result = run_seal(root, cfg, ledger, author=author, role=role, location=location, comment=comment,
+                          workers=workers)
+    s = result.scan.summary()
+    click.echo(f"scan: {s['files']} file(s), 0 error findings")
+    click.echo(f"sealed {result.root}: generation {result.generation} ({result.mhl_file}), "
+               f"{result.files} file(s) hashed (xxh128)")
+    click.echo(f"comment: {result.comment}")
+    if result.changed_while_sealing:
+        click.echo("aiprov: these files changed between the scan and the MHL, so the generation records bytes that "
+                   "were not checked: " + ", ".join(result.changed_while_sealing)
+                   + f"; run: aiprov scan {root} && aiprov mhl verify {root}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def report():
+    """Reports built from the ledger."""
+
+
+@report.command("disclosure")
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv"]), default="html", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report here (default: stdout).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="aiprov.toml (default: found above the current folder).")
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def report_disclosure(fmt, output, config_path, ledger_path):
+    """The generative-AI disclosure for the studio: every AI asset that reached finals, with its approvals.
+
+    For each: the approval(s) for final use (who, when, why, reference,
+    categories, the five answers), generator and paths; and every AI asset in
+    finals still without an approval. JSON: schemas/disclosure.schema.json.
+    """
+    from .disclosure import RENDERERS, build
+
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    with ledger:
+        data = build(ledger, cfg.production)
+    text = RENDERERS[fmt](data)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="" if fmt == "csv" else None) as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    s = data["summary"]
+    if output or s["unapproved"]:
+        click.echo(f"aiprov: {s['ai_assets_in_finals']} AI asset(s) reached finals: {s['approved']} approved, "
+                   f"{s['unapproved']} without an approval" + (f"; written to {output}" if output else ""), err=True)
 
 if __name__ == "__main__":
     main()

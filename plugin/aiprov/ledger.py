@@ -259,17 +259,29 @@ class Ledger:
         self._write_depth = 1
         try:
             yield
-        except BaseException:
-            self._write_depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        else:
+            self.db.execute("COMMIT")
+        except BaseException as exc:
             self._write_depth = 0
             try:
-                self.db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
                 self.db.execute("ROLLBACK")
-                raise LedgerError(f"could not write to the ledger at {self.path}: {exc}") from exc
+            except sqlite3.Error:
+                pass  # SQLite already rolled back (e.g. on a full disk)
+            if isinstance(exc, sqlite3.Error):
+                raise self._explain(exc) from exc
+            raise
+        finally:
+            self._write_depth = 0
+
+    def _explain(self, exc: sqlite3.Error) -> LedgerError:
+        text = str(exc)
+        if "full" in text:
+            return LedgerError(f"the disk holding the ledger {self.path} is full: nothing from the interrupted step "
+                               "was written and what was recorded before is intact. Free some space and run again.")
+        if "locked" in text or "busy" in text:
+            return LedgerLocked(f"the ledger at {self.path} stayed locked by another process; try again")
+        if "readonly" in text or "read-only" in text:
+            return LedgerError(f"the ledger at {self.path} is read-only for this user; use --ledger to pick another")
+        return LedgerError(f"could not write to the ledger at {self.path}: {text}")
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict]:
         return list(self.db.query(sql, params))
@@ -547,6 +559,18 @@ class Ledger:
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+    # -- read-only queries for reports (disclosure) ---------------------------
+
+    def locations_in_zone(self, zone: str, include_gone: bool = True) -> list[Location]:
+        """Every location recorded in a zone; gone ones too: where content has been."""
+        sql = "SELECT * FROM locations WHERE zone = ?" + ("" if include_gone else " AND gone = 0")
+        return [Location.from_row(r) for r in self._rows(sql + " ORDER BY id", [zone])]
+
+    def location_records(self, content_id: str) -> list[dict]:
+        """Every path a content has had, with its zone and when it was seen there (first_seen, last_seen, gone_at)."""
+        return self._rows("SELECT path, zone, gone, first_seen, last_seen, gone_at FROM locations "
+                          "WHERE content_id = ? ORDER BY first_seen, id", [content_id])
 
 
 def _approval(row: dict) -> dict:

@@ -12,7 +12,8 @@ import os
 from .errors import NotInLedger
 from .isolation import ReaderPool
 from .ledger import Ledger
-from .reader import ReadSettings, display_path
+from .names import display_path
+from .reader import ReadSettings
 
 
 def _asset_brief(ledger: Ledger, cid: str) -> dict:

@@ -11,7 +11,8 @@ from typing import Iterable, Iterator
 
 from .isolation import DEFAULT_TIMEOUT_S, ReaderPool
 from .model import UNREADABLE, Inspection
-from .reader import ReadSettings, display_path
+from .names import display_path
+from .reader import ReadSettings
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 
 from . import containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
 from .model import UNREADABLE, Inspection
+from .names import display_path
 from .probes import ProbeContext, registered
+from .probes.stealth import MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class Tools:
         except UnicodeDecodeError:
             pass
         if self._alias_dir is None:
+            import tempfile
+
             self._alias_dir = tempfile.mkdtemp(prefix="aiprov-alias-")
         # exiftool decides the format by extension too, so keep it, but only its plain characters;
         # a fresh name per file so a stale alias can never answer for another file.
@@ -92,16 +95,19 @@ class Tools:
             self._alias_dir = None
 
 
-def display_path(fspath: bytes) -> str:
-    """How a path is shown: undecodable bytes appear as \\xNN escapes rather than failing."""
-    return fspath.decode("utf-8", "backslashreplace")
-
-
 def _unreadable(insp: Inspection, reason: str) -> Inspection:
     insp.verdict = UNREADABLE
     insp.error = reason
     insp.reason = reason
     return insp
+
+
+def _read_error(insp: Inspection, exc: OSError) -> Inspection:
+    if isinstance(exc, FileNotFoundError):
+        return _unreadable(insp, "file disappeared while being read (moved or deleted)")
+    if isinstance(exc, PermissionError):
+        return _unreadable(insp, "permission denied: aiprov cannot read this file (check its mode and owner)")
+    return _unreadable(insp, f"read error: {exc.strerror or exc}")
 
 
 def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
@@ -121,22 +127,25 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
             insp.content_id = EMPTY_CONTENT_ID
         return _unreadable(insp, "the file is empty (0 bytes): an interrupted copy or render?")
     try:
-        with open(fspath, "rb") as fh:
+        fh = open(fspath, "rb")
+    except OSError as exc:
+        return _read_error(insp, exc)
+    with fh:
+        try:
             meta = containers.walk(fh, st.st_size)
             if settings.want_content_id:
                 fh.seek(0)
                 insp.content_id = content_id_of_stream(fh)
-    except FileNotFoundError:
-        return _unreadable(insp, "file disappeared while being read (moved or deleted)")
-    except PermissionError:
-        return _unreadable(insp, "permission denied: aiprov cannot read this file (check its mode and owner)")
-    except OSError as exc:
-        return _unreadable(insp, f"read error: {exc.strerror or exc}")
-    insp.media_type = meta.media_type
-    ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
-    for probe in registered():
-        if probe.wants(ctx):
-            probe.read(ctx)
+        except OSError as exc:
+            return _read_error(insp, exc)
+        insp.media_type = meta.media_type
+        ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
+        # The walk's handle stays open for the probes: stealth decodes pixels from it rather than
+        # reopening the file (and it is the same file even if the path was renamed meanwhile).
+        ctx.fh = fh
+        for probe in registered():
+            if probe.wants(ctx):
+                probe.read(ctx)
     try:
         after = os.stat(fspath)
         if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
@@ -145,5 +154,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         ctx.problems.append("the file disappeared while it was being read")
     if meta.format == "unknown" and insp.media_type is None:
         ctx.problems.append("not a media format aiprov or exiftool recognises (wrong extension, or not media?)")
+    if meta.width and meta.height and meta.width * meta.height > MAX_PIXELS:
+        # A decompression bomb, or a frame far beyond any deliverable: never decoded.
+        insp.warnings.append(f"{meta.width}x{meta.height} pixels is over aiprov's decode limit "
+                             f"({MAX_PIXELS // 1_000_000} MP): the pixels were not decoded (no stealth-metadata check)")
     has_metadata = bool(meta.text or meta.xmp or meta.c2pa or insp.c2pa.present or insp.evidence)
     return classify(insp, meta.problems + ctx.problems, has_metadata)

@@ -22,7 +22,8 @@ from .isolation import ReaderPool
 from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
 from .policy import IGNORED, findings_for
-from .reader import ReadSettings, display_path
+from .names import display_path
+from .reader import ReadSettings
 from .registration import apply_registrations
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 

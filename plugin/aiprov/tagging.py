@@ -24,6 +24,7 @@ from xml.sax.saxutils import escape
 
 from .errors import AiprovError
 from .markers import IPTC_DST
+from .names import display_path
 
 AIPROV_NS = "http://ns.aiprov.org/provenance/1.0/"
 TEMP_MARK = b".aiprov-tmp-"
@@ -115,13 +116,26 @@ def _atomic_write(path: bytes, data: bytes) -> None:
         raise
 
 
+def sidecar_path(fspath: bytes) -> bytes:
+    """NAME.EXT.xmp, or NAME.xmp when the name is too long for that (both are read back)."""
+    folder, name = os.path.split(fspath)
+    if len(name) + 4 <= 255:
+        return fspath + b".xmp"
+    short = os.path.splitext(name)[0] + b".xmp"
+    if len(short) > 255:
+        raise TagRefused(f"{display_path(fspath)}: the name is too long for a sidecar beside it (255 bytes at most)")
+    return os.path.join(folder, short)
+
+
 def write_sidecar(fspath: bytes, plan: TagPlan) -> bytes:
-    """NAME.EXT.xmp beside the file; the file itself is not opened for writing."""
-    side = fspath + b".xmp"
+    """The sidecar beside the file; the file itself is not opened for writing."""
+    side = sidecar_path(fspath)
     try:
         _atomic_write(side, sidecar_xmp(plan))
     except PermissionError as exc:
-        raise TagRefused(f"{os.fsdecode(side)}: cannot write the sidecar (the folder is not writable: {exc.strerror})")
+        raise TagRefused(f"{display_path(side)}: cannot write the sidecar (the folder is not writable: {exc.strerror})")
+    except OSError as exc:
+        raise TagRefused(f"{display_path(side)}: cannot write the sidecar: {exc.strerror}")
     return side
 
 
@@ -142,7 +156,7 @@ def decoded_digest(fspath: bytes, fmt: str) -> str:
            b"-map", b"0:a?", b"-f", b"framemd5", b"-"]
     proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S)
     if proc.returncode != 0:
-        raise VerifyFailed(f"{os.fsdecode(fspath)}: ffmpeg could not decode it to verify: "
+        raise VerifyFailed(f"{display_path(fspath)}: ffmpeg could not decode it to verify: "
                            f"{proc.stderr.decode('utf-8', 'replace').strip()[-300:]}")
     lines = [ln for ln in proc.stdout.splitlines() if ln and not ln.startswith(b"#")]
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
@@ -187,11 +201,11 @@ def in_place(fspath: bytes, write: Callable[[bytes], None], *, after_temp_writte
     fspath = os.path.abspath(fspath)
     st = os.stat(fspath)
     if not os.access(fspath, os.W_OK) or not (st.st_mode & 0o222):
-        raise TagRefused(f"{os.fsdecode(fspath)} is read-only (mode {st.st_mode & 0o777:04o}): aiprov will not write "
+        raise TagRefused(f"{display_path(fspath)} is read-only (mode {st.st_mode & 0o777:04o}): aiprov will not write "
                          "into a protected file. Use the sidecar (the default), or make it writable first.")
     fmt = container_format(fspath)
     if fmt not in PILLOW_FORMATS | FFMPEG_FORMATS:
-        raise TagRefused(f"{os.fsdecode(fspath)}: aiprov cannot verify that writing into a {fmt} file leaves its "
+        raise TagRefused(f"{display_path(fspath)}: aiprov cannot verify that writing into a {fmt} file leaves its "
                          "pixels or samples unchanged, so it will not write into it. Use --sidecar (the default).")
     clean_stale_temps(os.path.dirname(fspath))
     tmp = temp_path(fspath)
@@ -203,7 +217,7 @@ def in_place(fspath: bytes, write: Callable[[bytes], None], *, after_temp_writte
             after_temp_written(tmp)
         after = decoded_digest(tmp, fmt)
         if after != before:
-            raise VerifyFailed(f"{os.fsdecode(fspath)}: after writing the metadata the decoded content differed; "
+            raise VerifyFailed(f"{display_path(fspath)}: after writing the metadata the decoded content differed; "
                                "the original was kept unchanged")
         os.chmod(tmp, st.st_mode & 0o7777)
         try:
@@ -251,7 +265,7 @@ def c2pa_writer(plan: TagPlan, cert: str, key: str, parents: list[tuple[str, byt
             agent["version"] = tool_version
         actions = [{"action": "c2pa.created", "digitalSourceType": plan.digital_source_type, "softwareAgent": agent}]
         manifest = {"claim_generator_info": [{"name": "aiprov", "version": __version__}],
-                    "title": os.path.basename(os.fsdecode(target)),
+                    "title": os.path.basename(display_path(target)),
                     "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": actions}}]}
         with open(cert, "rb") as fh:
             cert_pem = fh.read()
@@ -284,7 +298,7 @@ def _mime(fspath: bytes) -> str:
     with open(fspath, "rb") as fh:
         meta = containers.walk(fh, os.fstat(fh.fileno()).st_size)
     if not meta.media_type:
-        raise TagRefused(f"{os.fsdecode(fspath)}: unknown media type; C2PA cannot sign it")
+        raise TagRefused(f"{display_path(fspath)}: unknown media type; C2PA cannot sign it")
     return meta.media_type
 
 
@@ -342,8 +356,8 @@ def tag_files(paths, ledger, config, *, mode: str = "sidecar", cert: str | None 
             zone = config.zone_of(fspath)
             if mode == "sidecar":
                 side = write_sidecar(fspath, plan)
-                ledger.event("tagged", insp.content_id, insp.path, {"mode": "sidecar", "sidecar": os.fsdecode(side)})
-                out.append(Tagged(insp.path, mode, os.fsdecode(side), insp.content_id))
+                ledger.event("tagged", insp.content_id, insp.path, {"mode": "sidecar", "sidecar": display_path(side)})
+                out.append(Tagged(insp.path, mode, display_path(side), insp.content_id))
                 continue
             if zone == "finals" and not allow_finals:
                 raise TagRefused(f"{insp.path} is in a finals zone, where a deliverable's bytes and checksums must "

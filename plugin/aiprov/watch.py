@@ -33,6 +33,7 @@ from .errors import AiprovError
 from .hooks import HookRunner, finding_event
 from .isolation import ReaderPool
 from .ledger import Ledger
+from .names import display_path
 from .polling import FolderMtimePollingObserver
 from .scanning import ScanResult, Scanner, reader_settings
 from .walk import DEFAULT_IGNORE, WalkEntry, ignored, iter_files
@@ -163,7 +164,7 @@ class Watcher:
             except OSError as exc:
                 if attempt == "inotify" and exc.errno in (errno.ENOSPC, errno.EMFILE):
                     limit = _read_int("/proc/sys/fs/inotify/max_user_watches")
-                    msg = (f"inotify watch limit reached on {os.fsdecode(root)} (fs.inotify.max_user_watches={limit}); "
+                    msg = (f"inotify watch limit reached on {display_path(root)} (fs.inotify.max_user_watches={limit}); "
                            "raise it with: sysctl -w fs.inotify.max_user_watches=1048576 (and persist it in "
                            "/etc/sysctl.d/). Watching this tree by polling meanwhile.")
                     log.warning(msg)
@@ -172,7 +173,7 @@ class Watcher:
                 raise
             dev = os.stat(root).st_dev
             self.observers.append((root, obs, attempt, dev))
-            log.info("watching %s with %s", os.fsdecode(root), attempt)
+            log.info("watching %s with %s", display_path(root), attempt)
             return
 
     def start(self) -> None:
@@ -196,8 +197,8 @@ class Watcher:
             why = "its observer stopped" if not alive else "it was remounted"
             if now_dev is None:
                 continue  # share is away; try again next time
-            log.warning("re-watching %s: %s", os.fsdecode(root), why)
-            self._error(f"re-watched {os.fsdecode(root)}: {why}")
+            log.warning("re-watching %s: %s", display_path(root), why)
+            self._error(f"re-watched {display_path(root)}: {why}")
             try:
                 obs.stop()
             except Exception:  # noqa: BLE001 - a dead observer may fail to stop
@@ -345,7 +346,7 @@ class Watcher:
         self.status.reconciling = True
         self._write_status(force=True)
         started = time.time()
-        result = ScanResult(roots=[os.fsdecode(r) for r in self.options.roots], production=self.config.production,
+        result = ScanResult(roots=[display_path(r) for r in self.options.roots], production=self.config.production,
                             ledger=self.ledger.path, started=started)
         done = self.scanner.process(iter_files(self.options.roots, DEFAULT_IGNORE), result,
                                     missing_roots=self.options.roots)
@@ -368,7 +369,7 @@ class Watcher:
         self._last_status = now
         s = self.status
         s.queue_depth = len(self.pending) + self.events.qsize()
-        s.roots = [{"path": os.fsdecode(r), "observer": kind} for r, _, kind, _ in self.observers]
+        s.roots = [{"path": display_path(r), "observer": kind} for r, _, kind, _ in self.observers]
         s.hooks_run, s.hooks_failed, s.updated = self.hooks.runs, self.hooks.failures, now
         tmp = self.status_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(s.__dict__, indent=1))

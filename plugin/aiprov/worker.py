@@ -1,13 +1,86 @@
-"""Entry point of an isolated reader process: `python -m aiprov.worker RECV_FD SEND_FD SETTINGS_JSON`."""
+"""Entry point of an isolated reader process: `python -m aiprov.worker RECV_FD SEND_FD SETTINGS_JSON`.
 
-import json
+The parent (isolation.ReaderPool) sends batches of (job id, path); the worker
+answers each file with (job id, Inspection) as soon as it is read, in order,
+so the parent always knows which file a worker is on. Messages are pickles
+framed the way multiprocessing.connection frames them (a 4-byte big-endian
+length first), written and read with plain os calls: a worker starts once per
+pool and its imports are part of every scan's start-up.
+"""
+
+from __future__ import annotations
+
 import os
-import sys
+import pickle
+import signal
+import struct
 
-from .isolation import worker_main
-from .reader import ReadSettings
+from .model import UNREADABLE, Inspection
+from .reader import ReadSettings, Tools, display_path, read_file
+
+HEADER = struct.Struct("!i")
+LONG_HEADER = struct.Struct("!Q")
+
+
+def failure(fspath: bytes, reason: str) -> Inspection:
+    return Inspection(path=display_path(fspath), verdict=UNREADABLE, error=reason, reason=reason, fspath=fspath)
+
+
+def frame(obj) -> bytes:
+    payload = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+def _read_exactly(inbox, n: int) -> bytes:
+    data = inbox.read(n)
+    if data is None or len(data) != n:
+        raise EOFError
+    return data
+
+
+def _receive(inbox):
+    (size,) = HEADER.unpack(_read_exactly(inbox, 4))
+    if size == -1:
+        (size,) = LONG_HEADER.unpack(_read_exactly(inbox, 8))
+    return pickle.loads(_read_exactly(inbox, size))
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def worker_main(recv_fd: int, send_fd: int, settings: ReadSettings) -> None:
+    """The worker loop: receive a batch of paths, send back each one's Inspection as soon as it is read."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    inbox = os.fdopen(recv_fd, "rb")
+    tools = Tools(settings)
+    try:
+        while True:
+            try:
+                batch = _receive(inbox)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                return
+            if batch is None:
+                return
+            for job_id, fspath in batch:
+                try:
+                    result = read_file(fspath, settings, tools)
+                except Exception as exc:  # a reader bug must still give the file a verdict
+                    result = failure(fspath, f"aiprov failed reading this file: {type(exc).__name__}: {exc}")
+                try:
+                    _write_all(send_fd, frame((job_id, result)))
+                except OSError:  # the parent has gone
+                    return
+    finally:
+        tools.close()
+
 
 if __name__ == "__main__":
+    import json
+    import sys
+
     # Nothing a native library prints may reach the parent's channel: stdout goes to stderr.
     os.dup2(2, 1)
     worker_main(int(sys.argv[1]), int(sys.argv[2]), ReadSettings(**json.loads(sys.argv[3])))

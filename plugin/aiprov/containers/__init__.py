@@ -38,6 +38,12 @@ class Metadata:
     width: int | None = None
     height: int | None = None
     has_alpha: bool | None = None
+    # Where a PNG keeps its pixels (png.walk), so the stealth probe can inflate the first rows
+    # instead of decoding the whole image: (offset of the chunk data, length) of the first IDATs.
+    png_idat: list[tuple[int, int]] = field(default_factory=list)
+    # The IDATs form one run and every chunk after them is one Pillow reads without complaint
+    # (so decoding the whole image could only fail in the pixel data itself).
+    png_plain_tail: bool = False
 
     def add_text(self, name: str, value: bytes | str) -> None:
         if isinstance(value, bytes):

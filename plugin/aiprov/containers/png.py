@@ -14,6 +14,15 @@ from . import MAX_TEXT_BYTES, Metadata, Reader
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 XMP_KEYWORD = "XML:com.adobe.xmp"
+# How many IDAT chunks are recorded in Metadata.png_idat: the stealth pre-check only needs the
+# first rows, and a hostile file with millions of tiny IDATs must not grow a list without bound.
+MAX_IDAT_RECORDED = 64
+# Chunks that may follow the image data without Pillow's decoder complaining about them (no chunk
+# handler in PngImagePlugin, or one that cannot raise). Anything else clears Metadata.png_plain_tail.
+QUIET_TAIL = {b"IEND", b"tEXt", b"tIME", b"eXIf", b"bKGD", b"hIST", b"sBIT", b"sPLT", b"caBX"}
+# Pillow refuses a compressed text chunk over 1 MiB and more than 64 MiB of text in all.
+PILLOW_TEXT_CHUNK = 1024 * 1024
+PILLOW_TEXT_TOTAL = 32 * 1024 * 1024
 
 
 def sniff(head: bytes) -> bool:
@@ -29,21 +38,24 @@ def _inflate(data: bytes) -> bytes | None:
     return out
 
 
-def _text_chunk(ctype: bytes, data: bytes, meta: Metadata) -> None:
+def _text_chunk(ctype: bytes, data: bytes, meta: Metadata) -> tuple[bool, int]:
+    """Record the text; returns (whether it was compressed, its size as text) for png_plain_tail."""
     if ctype == b"tEXt":
         key, _, value = data.partition(b"\x00")
         meta.add_text("tEXt:" + key.decode("latin-1"), value.decode("latin-1"))
+        return False, len(value)
     elif ctype == b"zTXt":
         key, _, rest = data.partition(b"\x00")
         value = _inflate(rest[1:])  # rest[0] is the compression method
         if value is None:
             meta.problems.append(f"zTXt chunk {key.decode('latin-1')!r} does not decompress")
-            return
+            return True, 0
         meta.add_text("zTXt:" + key.decode("latin-1"), value.decode("latin-1"))
+        return True, len(value)
     elif ctype == b"iTXt":
         key, _, rest = data.partition(b"\x00")
         if len(rest) < 2:
-            return
+            return False, 0
         compressed, rest = rest[0], rest[2:]
         _lang, _, rest = rest.partition(b"\x00")
         _translated, _, value = rest.partition(b"\x00")
@@ -51,18 +63,23 @@ def _text_chunk(ctype: bytes, data: bytes, meta: Metadata) -> None:
             value = _inflate(value)
             if value is None:
                 meta.problems.append(f"iTXt chunk {key.decode('latin-1')!r} does not decompress")
-                return
+                return True, 0
         name = key.decode("latin-1")
         if name == XMP_KEYWORD:
             meta.xmp.append(value)
         else:
             meta.add_text("iTXt:" + name, value)
+        return bool(compressed), len(value)
+    return False, 0
 
 
 def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "png", "image/png"
     r.skip(len(SIGNATURE))
     first = True
+    idat_run = 0  # 0: before the image data, 1: in the IDAT run, 2: after it
+    plain_tail = True
+    text_total = 0
     while True:
         header = r.read_exact(8)
         if header is None:
@@ -79,6 +96,16 @@ def walk(r: Reader, meta: Metadata) -> None:
                 f"but only {max(0, r.remaining() - 4)} remain (truncated or corrupt)"
             )
             return
+        if ctype == b"IDAT":
+            if idat_run == 2:
+                plain_tail = False  # a second run of image data: Pillow stops at the first
+            elif len(meta.png_idat) < MAX_IDAT_RECORDED:
+                meta.png_idat.append((r.tell(), length))
+            idat_run = max(idat_run, 1)
+        elif idat_run:
+            idat_run = 2
+            if ctype not in QUIET_TAIL and ctype != b"iTXt":
+                plain_tail = False
         if ctype == b"IHDR":
             data = r.read_exact(length)
             if length >= 13:
@@ -89,7 +116,10 @@ def walk(r: Reader, meta: Metadata) -> None:
                 meta.problems.append(f"PNG text chunk of {length} bytes is larger than aiprov reads")
                 r.skip(length)
             else:
-                _text_chunk(ctype, r.read_exact(length), meta)
+                compressed, size = _text_chunk(ctype, r.read_exact(length), meta)
+                text_total += size
+                if idat_run == 2 and compressed and size >= PILLOW_TEXT_CHUNK:
+                    plain_tail = False
         elif ctype == b"eXIf":
             from . import tiff
 
@@ -104,5 +134,6 @@ def walk(r: Reader, meta: Metadata) -> None:
             r.skip(length)
         r.skip(4)  # CRC
         if ctype == b"IEND":
+            meta.png_plain_tail = plain_tail and idat_run > 0 and text_total <= PILLOW_TEXT_TOTAL
             meta.complete = True
             return

@@ -5,11 +5,21 @@ parameters (optionally gzipped) into the least significant bit of the alpha
 channel (or of R, G and B), column by column. No chunk survives to show it,
 so the pixels are decoded: only for PNG/WebP, only when nothing decisive was
 found already, and only below a size limit (a decompression bomb is refused).
+
+Most PNGs carry no such thing, and decoding every pixel to find out costs far
+more than everything else aiprov does to a small still. So a plain 8-bit PNG is
+first asked the cheap question: do the first 16 bits, which the signature
+starts with, spell "st"? They come from column 0 of the first rows, so only
+those rows are inflated (and only their first pixel unfiltered). When they do
+not, no signature can be there; when they do, or when the cheap check cannot
+be done (interlaced, 16-bit, palette, transparency key, APNG, few rows, WebP,
+unusual chunks after the image data), the whole image is decoded as before.
 """
 
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 
 from ..markers import shorten
@@ -74,15 +84,117 @@ def find_payload(image) -> tuple[str, str] | None:
     return None
 
 
+# The first 16 bits of every signature: the b"st" they all start with.
+SIG_PREFIX_BITS = 16
+SIG_PREFIX = tuple((byte >> (7 - i)) & 1 for byte in b"st" for i in range(8))
+assert all(sig.startswith(b"st") for sig in SIGNATURES)
+# Bytes per pixel of the 8-bit PNG modes the pre-check decodes itself (Pillow's mode == raw mode).
+PNG_BPP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+# Inflating more than this to reach the first rows (a very wide image) is left to the full decode.
+MAX_PRECHECK_BYTES = 8 * 1024 * 1024
+
+
+def _first_column(fd: int, idat: list[tuple[int, int]], rows: int, width: int, bpp: int) -> list[bytes] | None:
+    """The first pixel (bpp bytes, unfiltered) of each of the first `rows` rows, or None if not possible.
+
+    Row y is a filter byte and width*bpp bytes. The first pixel has no left neighbour
+    (a = c = 0), so every filter reduces to the byte above: None and Sub add nothing,
+    Up adds b, Average adds b // 2, Paeth (with a = c = 0) picks b.
+    """
+    stride = 1 + width * bpp
+    need = rows * stride
+    if need > MAX_PRECHECK_BYTES:
+        return None
+    inflater = zlib.decompressobj()
+    raw = bytearray()
+    try:
+        for offset, length in idat:
+            data = os.pread(fd, length, offset)
+            if len(data) != length:
+                return None
+            while data and len(raw) < need and not inflater.eof:
+                raw += inflater.decompress(data, need - len(raw))
+                data = inflater.unconsumed_tail
+            if len(raw) >= need or inflater.eof:
+                break
+    except (zlib.error, OSError):
+        return None
+    if len(raw) < need:
+        return None
+    out, above = [], bytes(bpp)
+    for y in range(rows):
+        row = y * stride
+        kind, first = raw[row], raw[row + 1 : row + 1 + bpp]
+        if kind in (0, 1):
+            pixel = bytes(first)
+        elif kind in (2, 4):
+            pixel = bytes((f + b) & 0xFF for f, b in zip(first, above))
+        elif kind == 3:
+            pixel = bytes((f + (b >> 1)) & 0xFF for f, b in zip(first, above))
+        else:
+            return None  # not a PNG filter: the full decode reports it
+        out.append(pixel)
+        above = pixel
+    return out
+
+
+def cannot_carry_signature(im, fd: int, meta) -> bool:
+    """True only when the decoded image certainly starts with no stealth signature.
+
+    `im` is the opened (not loaded) PNG; `fd` the file it was opened from. False
+    means "maybe", or "could not tell cheaply": decode the whole image then.
+    """
+    if im.format != "PNG" or not meta.png_plain_tail or not meta.png_idat:
+        return False
+    if getattr(im, "n_frames", 1) != 1 or im.info.get("interlace") or "transparency" in im.info:
+        return False
+    bpp = PNG_BPP.get(im.mode)
+    if bpp is None or len(im.tile) != 1:
+        return False
+    codec, extents, offset, rawmode = im.tile[0]
+    width, height = im.size
+    if (codec != "zip" or rawmode != im.mode or tuple(extents) != (0, 0, width, height)
+            or offset != meta.png_idat[0][0] or width < 1):
+        return False
+    alpha = "A" in im.mode
+    # Column 0 alone must hold the first 16 bits: 16 alpha values, or 6 pixels of R, G, B.
+    rows = SIG_PREFIX_BITS if alpha else -(-SIG_PREFIX_BITS // 3)
+    if height < rows:
+        return False
+    pixels = _first_column(fd, meta.png_idat, rows, width, bpp)
+    if pixels is None:
+        return False
+    if alpha and tuple(p[-1] & 1 for p in pixels[:SIG_PREFIX_BITS]) == SIG_PREFIX:
+        return False
+    # What image.convert("RGB") gives: grey is repeated in R, G and B; alpha is dropped.
+    rgb = [(p[0], p[0], p[0]) if bpp <= 2 else (p[0], p[1], p[2]) for p in pixels]
+    rgb_bits = tuple(v & 1 for px in rgb for v in px)[:SIG_PREFIX_BITS]
+    return rgb_bits != SIG_PREFIX
+
+
+def _open(ctx):
+    fh = getattr(ctx, "fh", None)  # reader.read_file lends the handle the walk used
+    if fh is not None and not fh.closed:
+        return fh, False
+    return open(ctx.fspath, "rb"), True
+
+
 def read(ctx) -> None:
     from PIL import Image
 
     try:
-        with open(ctx.fspath, "rb") as fh, Image.open(fh) as im:
-            if im.width * im.height > MAX_PIXELS:
-                return
-            im.load()
-            hit = find_payload(im)
+        fh, own = _open(ctx)
+        try:
+            with Image.open(fh) as im:
+                if im.width * im.height > MAX_PIXELS:
+                    return
+                if ctx.meta.format == "png" and cannot_carry_signature(im, fh.fileno(), ctx.meta):
+                    return
+                im.load()
+                hit = find_payload(im)
+        finally:
+            if own:
+                fh.close()
     except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
         ctx.problems.append(f"pixels could not be decoded: {exc}")
         return

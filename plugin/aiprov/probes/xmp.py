@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
+import unicodedata
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 
 from ..markers import dst_evidence, text_evidence
 from ..model import Evidence
+from ..names import display_path
 
 NAME = "xmp"
 
@@ -143,10 +147,75 @@ def sidecar_paths(fspath: bytes) -> list[bytes]:
     return out
 
 
+# --- which folders hold sidecars at all -----------------------------------------------------
+#
+# Trying four names per file costs four failed open() calls for the usual file that has no
+# sidecar. Instead each worker lists a folder once and remembers which names there end in
+# ".xmp", keyed by the folder's identity and mtime (adding, removing or renaming an entry
+# changes it). Only when one of this file's sidecar names may be there are the four names
+# opened exactly as before. Names are compared case-folded and NFC-normalised, so a
+# case-insensitive or normalisation-insensitive volume (macOS, SMB) cannot hide a sidecar the
+# open() would have found; a false "maybe" only costs the opens.
+#
+# A listing taken in the same timestamp tick as the folder's last change could miss an entry
+# added in that tick without the mtime moving, so a folder changed less than RACY_NS ago (or
+# with whole-second timestamps, RACY_COARSE_NS) is not listed: its names are simply opened.
+
+MAX_FOLDERS = 256
+RACY_NS = 100_000_000
+RACY_COARSE_NS = 3_000_000_000
+_folders: OrderedDict[bytes, tuple[tuple[int, int, int], frozenset[str]]] = OrderedDict()
+
+
+def _fold(name: bytes) -> str:
+    return unicodedata.normalize("NFC", os.fsdecode(name)).casefold()
+
+
+def _folder_xmp_names(folder: bytes) -> frozenset[str] | None:
+    """Folded names ending in .xmp in `folder`, or None when a listing cannot be trusted."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    mtime = st.st_mtime_ns
+    racy = RACY_COARSE_NS if mtime % 1_000_000_000 == 0 else RACY_NS
+    if mtime > time.time_ns() - racy:
+        return None
+    key = (st.st_dev, st.st_ino, mtime)
+    cached = _folders.get(folder)
+    if cached is not None and cached[0] == key:
+        _folders.move_to_end(folder)
+        return cached[1]
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    found = frozenset(_fold(n) for n in names if n[-4:].lower() == b".xmp")
+    _folders[folder] = (key, found)
+    _folders.move_to_end(folder)
+    while len(_folders) > MAX_FOLDERS:
+        _folders.popitem(last=False)
+    return found
+
+
+def sidecar_may_exist(fspath: bytes) -> bool:
+    """False only when the folder's listing shows none of this file's sidecar names."""
+    folder, name = os.path.split(fspath)
+    present = _folder_xmp_names(folder or b".")
+    if present is None:
+        return True
+    if not present:
+        return False
+    stem = os.path.splitext(name)[0]
+    return _fold(name + b".xmp") in present or _fold(stem + b".xmp") in present
+
+
 def read(ctx) -> None:
     for packet in ctx.meta.xmp:
         evidence_from_packet(packet, "xmp", "XMP", ctx)
     if ctx.meta.format == "xmp":
+        return
+    if not sidecar_may_exist(ctx.fspath):
         return
     for side in sidecar_paths(ctx.fspath):
         try:
@@ -155,6 +224,6 @@ def read(ctx) -> None:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
         except OSError as exc:
-            ctx.problems.append(f"sidecar {os.fsdecode(side)} could not be read: {exc.strerror}")
+            ctx.problems.append(f"sidecar {display_path(side)} could not be read: {exc.strerror}")
             continue
-        evidence_from_packet(packet, "xmp-sidecar", os.path.basename(os.fsdecode(side)), ctx)
+        evidence_from_packet(packet, "xmp-sidecar", display_path(os.path.basename(side)), ctx)

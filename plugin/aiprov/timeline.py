@@ -1,0 +1,357 @@
+"""`aiprov timeline`: which cuts of an edit use AI material, and where they sit in the cut.
+
+An edit (.otio natively; EDL, FCP 7 XML and others when their OpenTimelineIO
+adapter plug-ins are installed) names the media its clips come from. Each
+clip's media reference is resolved to a file (file:// URLs and plain paths,
+relative ones against the edit's folder; an image sequence to the frames the
+cut uses), looked up in the ledger by path and content, and read when the
+ledger does not know it. Every clip in an edit is treated as finals-bound:
+the edit is what gets conformed.
+
+A cut is a problem when it uses AI material without an approval for final
+use, or material derived from unapproved AI (lineage in the ledger). Media
+that cannot be found or read is listed as "cannot check".
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from dataclasses import asdict, dataclass, field
+
+from .ledger import Ledger
+from .model import AI_VERDICTS, UNREADABLE, Inspection
+from .names import display_path
+from .reader import ReadSettings
+
+# What a cut's approval status can be.
+APPROVED = "approved"
+UNAPPROVED = "unapproved"
+DERIVED = "derived-from-unapproved-ai"
+NOT_NEEDED = "not needed"
+CANNOT_CHECK = "cannot check"
+
+# Verdicts for media that was not read.
+MISSING = "missing"  # the reference names a file that is not there
+NO_MEDIA = "no-media"  # the clip has no media reference (or a generator / missing reference)
+NOT_LOCAL = "not-local"  # an http:// or other non-file URL
+
+VERDICT_RANK = {"ai": 0, "ai-composite": 1, UNREADABLE: 2, MISSING: 3, NOT_LOCAL: 4, NO_MEDIA: 5, "unknown": 6,
+                "not-ai": 7}
+
+
+@dataclass
+class Cut:
+    """One clip of the edit, where it sits, and what its media is."""
+
+    track: str
+    track_kind: str  # "Video" / "Audio"
+    clip: str
+    record_in: str  # timecode HH:MM:SS:FF at the timeline rate, including the timeline's start timecode
+    record_out: str  # exclusive, as in an EDL: record_in + duration
+    start_seconds: float  # from the start of the timeline
+    end_seconds: float
+    duration_frames: int
+    media: str | None  # the reference as written in the edit
+    file: str | None  # the resolved file (for an image sequence: its first used frame)
+    verdict: str
+    generator: str | None = None
+    content_id: str | None = None
+    approval: str = NOT_NEEDED
+    approvals: list[dict] = field(default_factory=list)  # id, by, reference, created
+    reason: str | None = None
+    frames: int | None = None  # image sequences: how many frame files the cut uses
+    enabled: bool = True
+
+    @property
+    def uses_ai(self) -> bool:
+        return self.verdict in AI_VERDICTS or self.approval == DERIVED
+
+    @property
+    def problem(self) -> bool:
+        """It uses AI (or AI-derived) material with no approval for final use."""
+        return self.enabled and self.approval in (UNAPPROVED, DERIVED)
+
+    @property
+    def unchecked(self) -> bool:
+        return self.enabled and self.approval == CANNOT_CHECK
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "uses_ai": self.uses_ai, "problem": self.problem}
+
+
+@dataclass
+class TimelineReport:
+    edit: str
+    name: str | None
+    rate: float
+    start_timecode: str
+    ledger: str
+    cuts: list[Cut] = field(default_factory=list)
+
+    @property
+    def ai_cuts(self) -> list[Cut]:
+        return [c for c in self.cuts if c.uses_ai]
+
+    @property
+    def problems(self) -> list[Cut]:
+        return [c for c in self.cuts if c.problem]
+
+    @property
+    def unchecked(self) -> list[Cut]:
+        return [c for c in self.cuts if c.unchecked]
+
+    def exit_code(self, strict: bool = False) -> int:
+        return 1 if self.problems or (strict and self.unchecked) else 0
+
+    def to_dict(self) -> dict:
+        return {"aiprov": __import__("aiprov").__version__, "edit": self.edit, "name": self.name, "rate": self.rate,
+                "start_timecode": self.start_timecode, "ledger": self.ledger,
+                "summary": {"cuts": len(self.cuts), "ai": len(self.ai_cuts), "unapproved": len(self.problems),
+                            "cannot_check": len(self.unchecked), "exit_code": self.exit_code()},
+                "cuts": [c.to_dict() for c in self.cuts]}
+
+
+def resolve_url(url: str | None, base_dir: str) -> tuple[str | None, str | None]:
+    """(local path, None) or (None, why not) for a media reference's target URL."""
+    if not url:
+        return None, NO_MEDIA
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            # file://server/share/x: a UNC path; mounted shares appear as //server/share on POSIX
+            path = "//" + parsed.netloc + urllib.parse.unquote(parsed.path)
+        else:
+            path = urllib.parse.unquote(parsed.path)
+    elif parsed.scheme and len(parsed.scheme) > 1:  # a single letter is a Windows drive, not a scheme
+        return None, NOT_LOCAL
+    else:
+        path = url
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        path = os.path.join(base_dir, path)
+    return os.path.normpath(path), None
+
+
+def _sequence_files(ref, clip, base_dir: str) -> tuple[list[str], str | None]:
+    """The frame files of an image sequence that this cut uses."""
+    try:
+        rng = clip.trimmed_range()
+        first = ref.frame_for_time(rng.start_time)
+        last = ref.frame_for_time(rng.end_time_inclusive())
+    except Exception:  # a range outside the sequence: check every frame
+        first = ref.start_frame
+        last = ref.end_frame()
+    files = []
+    for frame in range(first, last + 1):
+        url = ref.target_url_for_image_number(frame - ref.start_frame)
+        path, why = resolve_url(url, base_dir)
+        if path is None:
+            return [], why
+        files.append(path)
+    return files, None
+
+
+def _track_of(item):
+    import opentimelineio as otio
+
+    parent = item.parent()
+    while parent is not None and not isinstance(parent, otio.schema.Track):
+        parent = parent.parent()
+    return parent
+
+
+def read_edit(edit: str, rate: float | None = None):
+    """The timeline in an edit file, through whichever OpenTimelineIO adapter reads its format."""
+    import opentimelineio as otio
+
+    from .errors import AiprovError
+
+    kwargs = {}
+    if rate and edit.lower().endswith(".edl"):
+        kwargs["rate"] = rate
+    try:
+        result = otio.adapters.read_from_file(edit, **kwargs)
+    except otio.exceptions.NoKnownAdapterForExtensionError:
+        known = ", ".join(sorted(otio.adapters.suffixes_with_defined_adapters(read=True)))
+        raise AiprovError(f"{edit}: OpenTimelineIO has no adapter for this kind of file (it reads: {known}). "
+                          "EDL: pip install otio-cmx3600-adapter; FCP 7 XML: pip install otio-fcp-adapter")
+    except Exception as exc:
+        raise AiprovError(f"{edit}: OpenTimelineIO could not read it: {type(exc).__name__}: {exc}")
+    if isinstance(result, otio.schema.SerializableCollection):
+        timelines = list(result.find_children(descended_from_type=otio.schema.Timeline)) or \
+            [c for c in result if isinstance(c, otio.schema.Timeline)]
+        if not timelines:
+            raise AiprovError(f"{edit}: holds no timeline")
+        result = timelines[0]
+    if not isinstance(result, otio.schema.Timeline):
+        raise AiprovError(f"{edit}: holds a {type(result).__name__}, not a timeline")
+    return result
+
+
+def _timeline_rate(tl) -> float:
+    if tl.global_start_time is not None:
+        return tl.global_start_time.rate
+    for clip in tl.find_clips():
+        try:
+            return clip.trimmed_range().duration.rate
+        except Exception:
+            continue
+    return 24.0
+
+
+def look_up_files(fspaths: list[bytes], ledger: Ledger, settings: ReadSettings | None = None,
+                  workers: int | None = None) -> dict[bytes, Inspection]:
+    """Each file's inspection: from the ledger when it recorded this path unchanged, else read (not recorded)."""
+    from .isolation import ReaderPool
+    from .registration import apply_registrations
+
+    out: dict[bytes, Inspection] = {}
+    to_read = []
+    for p in dict.fromkeys(fspaths):
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        loc = ledger.location(p)
+        if loc and not loc.gone and loc.content_id and \
+                (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+            insp = ledger.inspection(loc.content_id, display_path(p))
+            if insp is not None:
+                insp.fspath = p
+                out[p] = insp
+                continue
+        to_read.append(p)
+    if to_read:
+        with ReaderPool(settings or ReadSettings(want_content_id=True), workers=workers) as pool:
+            for insp in pool.read_many(to_read):
+                recorded = ledger.inspection(insp.content_id, insp.path) if insp.content_id else None
+                if recorded is not None:
+                    recorded.fspath = insp.fspath
+                    insp = recorded
+                else:
+                    apply_registrations(ledger, insp)
+                out[insp.fspath] = insp
+    return out
+
+
+def _approval_of(ledger: Ledger, insp: Inspection) -> tuple[str, list[dict], str | None]:
+    """(status, approvals, note) for one file that was read."""
+    from .scanning import ai_ancestor_without_approval
+
+    if insp.verdict == UNREADABLE or not insp.content_id:
+        return CANNOT_CHECK, [], insp.error
+    approvals = [{"id": a["id"], "by": a["approved_by"], "reference": a["reference"], "created": a["created"]}
+                 for a in ledger.approvals_for(insp.content_id)]
+    if insp.verdict in AI_VERDICTS:
+        return (APPROVED if approvals else UNAPPROVED), approvals, None
+    if not approvals:
+        ancestor = ai_ancestor_without_approval(ledger, insp.content_id)
+        if ancestor:
+            return DERIVED, [], f"made from unapproved AI material ({ancestor})"
+    return NOT_NEEDED, approvals, None
+
+
+def check_timeline(edit: str | os.PathLike, ledger: Ledger, settings: ReadSettings | None = None, *,
+                   rate: float | None = None, workers: int | None = None) -> TimelineReport:
+    """Every clip of the edit's timeline with its place in the cut and what its media is."""
+    import opentimelineio as otio
+
+    edit = os.path.abspath(os.fspath(edit))
+    base_dir = os.path.dirname(edit)
+    tl = read_edit(edit, rate)
+    tl_rate = _timeline_rate(tl)
+    zero = otio.opentime.RationalTime(0, tl_rate)
+    # `origin` is the point of the top-level stack where the programme starts. An EDL read by the
+    # cmx_3600 adapter has no start time: its tracks are trimmed to start at minus the first record
+    # timecode, so the stack's own time is the record timecode and the programme starts there.
+    origin = zero
+    if tl.global_start_time is not None:
+        start = tl.global_start_time.rescaled_to(tl_rate)
+    else:
+        trims = [t.source_range.start_time.rescaled_to(tl_rate) for t in tl.tracks
+                 if isinstance(t, otio.schema.Track) and t.source_range is not None]
+        if trims and min(trims) < zero:
+            origin = zero - min(trims)
+        start = origin
+
+    def timecode(t) -> str:
+        """The record timecode of a point given relative to the programme start."""
+        return otio.opentime.to_timecode((start + t).rescaled_to(tl_rate), tl_rate)
+
+    # tracks without a name (FCP XML, some EDLs) are called as an editor would: V1, V2, A1...
+    labels, counts = {}, {}
+    for track in (t for t in tl.tracks if isinstance(t, otio.schema.Track)):
+        letter = "A" if track.kind == otio.schema.TrackKind.Audio else "V"
+        counts[letter] = counts.get(letter, 0) + 1
+        labels[id(track)] = track.name or f"{letter}{counts[letter]}"
+
+    pending = []  # (clip, track, range, media, paths, why)
+    for clip in tl.find_clips():
+        track = _track_of(clip)
+        try:
+            rng = clip.transformed_time_range(clip.trimmed_range(), tl.tracks)
+        except Exception:
+            rng = clip.range_in_parent()
+        ref = clip.media_reference
+        media, paths, why = None, [], None
+        if isinstance(ref, otio.schema.ExternalReference):
+            media = ref.target_url
+            path, why = resolve_url(ref.target_url, base_dir)
+            paths = [path] if path else []
+        elif isinstance(ref, otio.schema.ImageSequenceReference):
+            media = ref.abstract_target_url("#")
+            paths, why = _sequence_files(ref, clip, base_dir)
+            if not paths and not why:
+                why = NO_MEDIA
+        else:
+            why = NO_MEDIA
+        pending.append((clip, track, rng, media, paths, why))
+
+    wanted = [os.fsencode(p) for *_, paths, _ in pending for p in paths]
+    found = look_up_files(wanted, ledger, settings, workers=workers)
+
+    report = TimelineReport(edit=edit, name=tl.name or None, rate=float(tl_rate), start_timecode=timecode(
+        otio.opentime.RationalTime(0, tl_rate)), ledger=ledger.path)
+    for clip, track, rng, media, paths, why in pending:
+        start_t = rng.start_time.rescaled_to(tl_rate) - origin
+        end_t = rng.end_time_exclusive().rescaled_to(tl_rate) - origin
+        cut = Cut(track=labels.get(id(track), track.name if track is not None else "") or "",
+                  track_kind=track.kind if track is not None else "",
+                  clip=clip.name or "", record_in=timecode(start_t), record_out=timecode(end_t),
+                  start_seconds=round(start_t.to_seconds(), 6), end_seconds=round(end_t.to_seconds(), 6),
+                  duration_frames=int(round(end_t.value - start_t.value)), media=media,
+                  file=paths[0] if paths else None, verdict=why or NO_MEDIA, enabled=bool(clip.enabled),
+                  frames=len(paths) if isinstance(clip.media_reference, otio.schema.ImageSequenceReference) else None)
+        if why:
+            cut.approval, cut.reason = CANNOT_CHECK, {NO_MEDIA: "the clip has no media reference",
+                                                      NOT_LOCAL: f"not a local file: {media}"}.get(why, why)
+            report.cuts.append(cut)
+            continue
+        results = []
+        for p in paths:
+            insp = found.get(os.fsencode(p))
+            if insp is None:
+                results.append((p, None))
+            else:
+                results.append((p, insp))
+        missing = [p for p, insp in results if insp is None]
+        if missing:
+            cut.verdict, cut.approval = MISSING, CANNOT_CHECK
+            cut.file = missing[0]
+            cut.reason = f"no such file: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            report.cuts.append(cut)
+            continue
+        # the worst frame speaks for the cut: an unapproved AI frame beats an approved one
+        checked = []
+        for p, insp in results:
+            status, approvals, note = _approval_of(ledger, insp)
+            checked.append((p, insp, status, approvals, note))
+        status_rank = {UNAPPROVED: 0, DERIVED: 1, CANNOT_CHECK: 2, APPROVED: 3, NOT_NEEDED: 4}
+        p, insp, status, approvals, note = min(
+            checked, key=lambda c: (status_rank[c[2]], VERDICT_RANK.get(c[1].verdict, 9)))
+        cut.file, cut.verdict, cut.generator, cut.content_id = p, insp.verdict, insp.generator, insp.content_id
+        cut.approval, cut.approvals, cut.reason = status, approvals, note or insp.reason
+        report.cuts.append(cut)
+    report.cuts.sort(key=lambda c: (c.start_seconds, c.track_kind, c.track))
+    return report

@@ -1,0 +1,278 @@
+"""Hostile input, odd names, crashes, a full disk, concurrent writers, permissions, forged trust.
+
+The fast part runs in CI with every `make test`; `make reliability` runs the long
+version (more fuzzed files, 20 kill -9 runs) with AIPROV_RELIABILITY=full.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from .conftest import CORPUS, SAMPLES
+from .fuzzing import make_corpus, media_sources
+from .helpers import AI_STILL, aiprov, copy, png_bytes
+
+FULL = os.environ.get("AIPROV_RELIABILITY") == "full"
+FUZZ_FILES = 5000 if FULL else 1000
+KILL_RUNS = 20 if FULL else 6
+
+
+def ledger_ok(path: Path) -> bool:
+    with sqlite3.connect(path) as db:
+        return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def count(path: Path, sql: str) -> int:
+    with sqlite3.connect(path, timeout=30) as db:
+        return db.execute(sql).fetchone()[0]
+
+
+def test_fuzzed_files_never_crash_or_hang_the_scan_and_each_gets_a_reason(tmp_path):
+    fuzz = tmp_path / "DELIVERY"
+    made = make_corpus(media_sources(CORPUS, SAMPLES), fuzz, FUZZ_FILES)
+    (tmp_path / "aiprov.toml").write_text('default_zone = "finals"\n[reader]\ntimeout = 20\n')
+    started = time.monotonic()
+    r = aiprov("scan", fuzz, "--config", tmp_path / "aiprov.toml", "--ledger", tmp_path / "l.db", "--format", "json")
+    took = time.monotonic() - started
+    assert r.returncode in (0, 1), r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
+    report = json.loads(r.stdout)
+    assert report["summary"]["files"] == len(made)  # every file exactly once
+    unreadable = [f for f in report["files"] if f["verdict"] == "unreadable"]
+    assert unreadable and all(f["error"] for f in unreadable)
+    assert all(any(x["rule"] == "unreadable-in-finals" for x in f["findings"]) for f in unreadable)
+    assert not [f for f in unreadable if "aiprov failed" in f["error"]], "a reader bug, not a bad file"
+    assert ledger_ok(tmp_path / "l.db")
+    print(f"\nfuzz: {len(made)} files, {len(unreadable)} unreadable, {took:.1f} s")
+
+
+def _png(width: int, height: int, idat: bytes) -> bytes:
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_is_not_decoded(tmp_path):
+    bomb = tmp_path / "bomb.png"
+    # 100,000 x 100,000 RGBA claimed; a few KB of deflate that would expand to 40 GB.
+    bomb.write_bytes(_png(100_000, 100_000, zlib.compress(b"\x00" * 4_000_000, 9)))
+    started = time.monotonic()
+    r = aiprov("inspect", "--json", bomb)
+    assert time.monotonic() - started < 20
+    insp = json.loads(r.stdout)[0]
+    assert insp["verdict"] in ("unknown", "unreadable")
+    assert any("decode limit" in w for w in insp["warnings"]) or insp["error"]
+
+
+HOSTILE = [b"-rf.png", b"--help.jpg", b"new\nline.jpg", b"it's \"quoted\".jpg", b"$(touch pwned).jpg",
+           b"`touch pwned2`.jpg", b"\xff\xfelatin1-\xe9t\xe9.jpg", b"tab\tand space .jpg", b"x" * 251 + b".jpg"]
+
+
+def test_hostile_names_are_scanned_recorded_looked_up_and_tagged(tmp_path):
+    root = tmp_path / "DELIVERY"
+    root.mkdir()
+    rootb = os.fsencode(root)
+    deep = os.path.join(rootb, *[b"d%02d" % i for i in range(40)])
+    os.makedirs(deep)
+    data = AI_STILL.read_bytes()
+    paths = [os.path.join(rootb, n) for n in HOSTILE] + [os.path.join(deep, b"deep.jpg")]
+    for p in paths:
+        with open(p, "wb") as fh:
+            fh.write(data)
+    ledger = tmp_path / "l.db"
+    r = aiprov("scan", root, "--ledger", ledger, "--format", "json", cwd=tmp_path)
+    report = json.loads(r.stdout)
+    assert r.returncode == 1 and report["summary"]["files"] == len(paths)
+    assert all(f["verdict"] == "ai" for f in report["files"])
+    assert count(ledger, "SELECT count(*) FROM locations") == len(paths)
+    for p in paths:
+        found = aiprov("lookup", p, "--ledger", ledger, "--json", cwd=tmp_path)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["known"]
+        tagged = aiprov("tag", p, "--ledger", ledger, cwd=tmp_path)
+        assert tagged.returncode == 0, tagged.stderr
+        assert os.path.exists(p + b".xmp") or os.path.exists(os.path.splitext(p)[0] + b".xmp")
+    for planted in ("pwned", "pwned2"):
+        assert not (tmp_path / planted).exists() and not (root / planted).exists()
+
+
+def _tree(root: Path, n: int) -> None:
+    for i in range(n):
+        d = root / f"reel{i % 5}" / f"shot{i % 50:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i:05d}.png").write_bytes(png_bytes(i))
+
+
+def test_kill_9_of_scan_at_random_points_never_corrupts_or_duplicates(tmp_path):
+    root = tmp_path / "tree"
+    _tree(root, 5000)
+    ledger = tmp_path / "l.db"
+    rng = random.Random(99)
+    cmd = [sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger", str(ledger), "--format", "json"]
+    for _ in range(KILL_RUNS):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.3, 3.0))
+        os.killpg(proc.pid, signal.SIGKILL)  # the scan and its reader workers
+        proc.wait()
+        if ledger.exists():
+            assert ledger_ok(ledger)
+    final = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 0, final.stderr[-2000:]
+    assert json.loads(final.stdout)["summary"]["files"] == 5000
+    assert count(ledger, "SELECT count(*) FROM locations") == 5000
+    assert count(ledger, "SELECT count(DISTINCT path_raw) FROM locations") == 5000
+    assert count(ledger, "SELECT count(*) FROM assets") == 5000
+    assert ledger_ok(ledger)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root and mount rights)")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_full_disk_gives_a_clear_error_and_no_corrupt_ledger(tmp_path, tiny_disk):
+    root = tmp_path / "tree"
+    for i in range(1500):
+        d = root / f"s{i % 20}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"{'long_name_' * 8}{i:05d}.png").write_bytes(png_bytes(i, {"parameters": "x\nSteps: 20, Sampler: Euler, CFG scale: 7, Seed: 1"}))
+    ledger = tiny_disk / "ledger.db"
+    r = aiprov("scan", root, "--ledger", ledger)
+    assert r.returncode == 3, (r.returncode, r.stderr[-1500:])
+    assert "full" in r.stderr and "Traceback" not in r.stderr
+    assert ledger_ok(ledger)
+
+
+def test_concurrent_daemon_scans_lookups_and_approvals_never_report_a_locked_ledger(tmp_path):
+    from .test_watch import Daemon, query
+
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    other = tmp_path / "other"
+    _tree(other, 300)
+    copy(AI_STILL, other / "ai.jpg")
+    ledger = tmp_path / "l.db"
+    d = Daemon(watched, ledger)
+    try:
+        base = [sys.executable, "-m", "aiprov.cli"]
+        workers = [
+            ["bash", "-c", 'for i in 1 2 3 4; do "$@" scan "$0" --ledger "$L" --format json >/dev/null || [ $? -eq 1 ] || exit 9; done',
+             str(other), *base],
+            ["bash", "-c", 'for i in $(seq 8); do "$@" lookup "$0" --ledger "$L" --json >/dev/null || exit 9; done',
+             str(other / "ai.jpg"), *base],
+            ["bash", "-c", 'for i in $(seq 8); do "$@" lookup "$0" --ledger "$L" --json >/dev/null || exit 9; done',
+             str(other / "reel0" / "shot00" / "f00000.png"), *base],
+            ["bash", "-c", 'for i in $(seq 5); do "$@" approve "$0" --by QC --reason ok --ledger "$L" >/dev/null || exit 9; done',
+             str(other / "ai.jpg"), *base],
+        ]
+        env = {**os.environ, "L": str(ledger)}
+        logs = [open(tmp_path / f"worker{i}.err", "w+") for i in range(len(workers))]
+        procs = [subprocess.Popen(w, env=env, stdout=subprocess.DEVNULL, stderr=log) for w, log in zip(workers, logs)]
+        _tree(watched / "burst", 1000)  # the daemon writes while they run
+        results = []
+        for p, log in zip(procs, logs):
+            code = p.wait(300)
+            log.seek(0)
+            results.append((code, log.read()))
+        for code, err in results:
+            assert "locked" not in err and "Traceback" not in err, err[-1500:]
+            assert code == 0, err[-1500:]
+        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations WHERE path LIKE ?", f"{watched}/%")[0][0]
+                     >= 1000, 120, "the daemon's 1,000 files")
+        assert count(ledger, "SELECT count(*) FROM approvals") == 5
+    finally:
+        d.stop()
+
+
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def _can_drop_privileges() -> bool:
+    return os.geteuid() == 0 and subprocess.run([*NOBODY, "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_drop_privileges(), reason="needs root with setpriv to run aiprov as an unprivileged user")
+def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
+    tmp_path.chmod(0o755)
+    root = tmp_path / "DELIVERY"
+    copy(AI_STILL, root / "ok" / "a.jpg")
+    secret = copy(AI_STILL, root / "secret.jpg")
+    secret.chmod(0)
+    locked = root / "locked"
+    copy(AI_STILL, locked / "b.jpg")
+    locked.chmod(0)
+    ledger_dir = tmp_path / "ledger"
+    ledger_dir.mkdir()
+    os.chown(ledger_dir, 65534, 65534)
+    for p in (root, root / "ok", root / "ok" / "a.jpg"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    r = subprocess.run([*NOBODY, sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger",
+                        str(ledger_dir / "l.db"), "--format", "json"], capture_output=True, text=True, timeout=300)
+    locked.chmod(0o755)
+    report = json.loads(r.stdout)
+    by_name = {os.path.basename(f["path"]): f for f in report["files"]}
+    assert by_name["secret.jpg"]["verdict"] == "unreadable" and "permission" in by_name["secret.jpg"]["error"]
+    assert by_name["locked"]["verdict"] == "unreadable" and "cannot be listed" in by_name["locked"]["error"]
+    rules = {n: [x["rule"] for x in f["findings"]] for n, f in by_name.items()}
+    assert rules["secret.jpg"] == ["unreadable-in-finals"] and rules["locked"] == ["unreadable-in-finals"]
+    assert rules["a.jpg"] == ["ai-in-finals"]
+
+
+def _app11_segments(jpeg: bytes) -> list[bytes]:
+    out, pos = [], 2
+    while pos + 4 <= len(jpeg) and jpeg[pos] == 0xFF and jpeg[pos + 1] != 0xDA:
+        (n,) = struct.unpack(">H", jpeg[pos + 2:pos + 4])
+        if jpeg[pos + 1] == 0xEB:
+            out.append(jpeg[pos:pos + 2 + n])
+        pos += 2 + n
+    return out
+
+
+
+def test_manifest_copied_from_another_image_proves_nothing(tmp_path):
+    forged_src = (SAMPLES / "stills" / "camera_original.jpg").read_bytes()
+    capture_manifest = _app11_segments((CORPUS / "c2pa" / "C_with_CAWG_data.jpg").read_bytes())
+    assert capture_manifest
+    # Transplant a manifest that says "digitalCapture" into an AUTOMATIC1111 JPEG.
+    ai = (SAMPLES / "stills" / "a1111_usercomment.jpg").read_bytes()
+    forged = ai[:2] + b"".join(capture_manifest) + ai[2:]
+    target = tmp_path / "DELIVERY" / "forged.jpg"
+    target.parent.mkdir()
+    target.write_bytes(forged)
+    r = aiprov("scan", target.parent, "--ledger", tmp_path / "l.db", "--format", "json")
+    f = json.loads(r.stdout)["files"][0]
+    assert f["c2pa"]["present"] and f["c2pa"]["integrity"] == "tampered"
+    assert f["verdict"] == "ai"
+    assert {x["rule"] for x in f["findings"]} == {"ai-in-finals", "invalid-provenance"}
+    assert forged_src  # the camera still itself is untouched
+
+
+def test_xmp_claiming_capture_on_a_generator_file_is_contradictory_and_still_flagged(tmp_path):
+    src = tmp_path / "DELIVERY" / "laundered.png"
+    src.parent.mkdir()
+    src.write_bytes(png_bytes(5, {"parameters": "a cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 3"}))
+    subprocess.run(["exiftool", "-q", "-overwrite_original",
+                    "-XMP-iptcExt:DigitalSourceType=http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture",
+                    str(src)], check=True)
+    f = json.loads(aiprov("scan", src.parent, "--ledger", tmp_path / "l.db", "--format", "json").stdout)["files"][0]
+    assert f["verdict"] == "ai" and [x["rule"] for x in f["findings"]] == ["ai-in-finals"]
+    assert any("contradictory" in w for w in f["warnings"])
