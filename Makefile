@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libimage-exiftool-perl ffmpeg
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test reliability bench clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null || \
@@ -26,6 +26,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+reliability: install
+	AIPROV_RELIABILITY=full $(BIN)/python -m pytest -q -s tests/test_reliability.py
 
 bench: install
 	$(BIN)/python bench/bench_inspect.py

@@ -276,3 +276,36 @@ def test_xmp_claiming_capture_on_a_generator_file_is_contradictory_and_still_fla
     f = json.loads(aiprov("scan", src.parent, "--ledger", tmp_path / "l.db", "--format", "json").stdout)["files"][0]
     assert f["verdict"] == "ai" and [x["rule"] for x in f["findings"]] == ["ai-in-finals"]
     assert any("contradictory" in w for w in f["warnings"])
+
+
+def test_kill_9_of_the_daemon_at_random_points_never_corrupts_or_duplicates(tmp_path):
+    from .test_watch import Daemon
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    ledger = tmp_path / "l.db"
+    rng = random.Random(7)
+    written = 0
+    for _ in range(max(3, KILL_RUNS // 2)):
+        d = Daemon(root, ledger)
+        _tree_part(root, written, 800)  # lands while the daemon runs
+        written += 800
+        time.sleep(rng.uniform(0.2, 2.0))
+        d.stop(signal.SIGKILL)
+        assert ledger_ok(ledger)
+    d = Daemon(root, ledger)  # start-up finishes the journal, then reconciles
+    try:
+        d.wait_until(lambda: count(ledger, "SELECT count(*) FROM locations") >= written, 180, f"all {written} files")
+        time.sleep(1)
+        assert count(ledger, "SELECT count(*) FROM locations") == written
+        assert count(ledger, "SELECT count(DISTINCT path_raw) FROM locations") == written
+        assert ledger_ok(ledger)
+    finally:
+        d.stop()
+
+
+def _tree_part(root: Path, start: int, n: int) -> None:
+    for i in range(start, start + n):
+        d = root / f"reel{i % 5}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{i:05d}.png").write_bytes(png_bytes(i))
