@@ -43,20 +43,24 @@ def print_inspection(console: Console, insp: Inspection, verbose: bool = False) 
 
 
 def print_scan(console: Console, result, verbose: bool = False) -> None:
-    """Findings first (what must be fixed), then a one-paragraph summary."""
+    """Findings first (what must be fixed), frame sequences on one line, then a summary."""
+    from ..sequences import group
+
     s = result.summary()
-    for fr in result.files:
-        if not fr.findings and not verbose:
-            continue
+    flagged = [fr for fr in result.files if fr.findings or verbose]
+    outcome = lambda fr: (fr.zone, fr.inspection.verdict, tuple((f.rule, f.severity) for f in fr.findings))  # noqa: E731
+    for run in group(flagged, lambda fr: fr.inspection.path, outcome):
+        fr = run.items[0]
         i = fr.inspection
+        frames = f", {run.frames} frames" if run.frames > 1 else ""
         for f in fr.findings:
             style = "bold red" if f.severity == "error" else "yellow"
-            console.print(f"[{style}]{f.severity.upper():<7}[/] [bold]{f.rule}[/]  {escape(i.path)}  [dim]({fr.zone})[/]",
-                          highlight=False, soft_wrap=True)
+            console.print(f"[{style}]{f.severity.upper():<7}[/] [bold]{f.rule}[/]  {escape(run.label)}  "
+                          f"[dim]({fr.zone}{frames})[/]", highlight=False, soft_wrap=True)
             console.print(f"         {escape(f.message)}", highlight=False, soft_wrap=True)
-        if verbose and not fr.findings:
-            console.print(f"[green]ok     [/] {escape(i.path)}  [dim]({fr.zone}, {i.verdict})[/]", highlight=False,
-                          soft_wrap=True)
+        if not fr.findings:
+            console.print(f"[green]ok     [/] {escape(run.label)}  [dim]({fr.zone}, {i.verdict}{frames})[/]",
+                          highlight=False, soft_wrap=True)
     verdicts = ", ".join(f"{n} {v}" for v, n in s["verdicts"].items())
     console.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}, unchanged {s['reused']}, "
                   f"moved {s['moved']}, gone {s['gone']}; {s['seconds']:.1f} s", highlight=False)
