@@ -19,19 +19,26 @@ $(BIN)/aiprov: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: system-deps $(BIN)/aiprov
+# ascmhl pins an old click that aiprov's sqlite-utils cannot use, so it lives in its own
+# environment; aiprov runs its command line (found through AIPROV_ASCMHL).
+ASCMHL := $(CURDIR)/.venv-ascmhl/bin/ascmhl
+$(ASCMHL):
+	$(PYTHON) -m venv .venv-ascmhl
+	.venv-ascmhl/bin/pip install --quiet ascmhl
+
+install: system-deps $(BIN)/aiprov $(ASCMHL)
 
 demo: install
 	bash sample_media/demo.sh $(BIN)/aiprov
 
 test: install
-	$(BIN)/python -m pytest -q
+	AIPROV_ASCMHL=$(ASCMHL) $(BIN)/python -m pytest -q
 
 reliability: install
-	AIPROV_RELIABILITY=full $(BIN)/python -m pytest -q -s tests/test_reliability.py
+	AIPROV_RELIABILITY=full AIPROV_ASCMHL=$(ASCMHL) $(BIN)/python -m pytest -q -s tests/test_reliability.py
 
 bench: install
 	$(BIN)/python bench/bench_inspect.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache sample_media/production/.aiprov
+	rm -rf $(VENV) .venv-ascmhl .pytest_cache sample_media/production/.aiprov

@@ -244,6 +244,21 @@ def exiftool_version() -> str:
         return f"unavailable ({exc})"
 
 
+def source_version() -> str:
+    """aiprov's version and the git commit of the checkout it runs from (marked when plugin/ is edited)."""
+    import aiprov
+
+    repo = Path(aiprov.__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "plugin"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"aiprov {aiprov.__version__}"
+    return f"aiprov {aiprov.__version__} at {head}" + (" + uncommitted changes in plugin/" if dirty else "")
+
+
 def row(label: str, seconds: float, files: int, note: str = "") -> None:
     rate = files / seconds if seconds > 0 else float("inf")
     print(f"  {label:<46} {seconds:>8.2f} s {rate:>10,.0f} files/s  {note}")
@@ -261,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: nproc={os.cpu_count()}, python {platform.python_version()}, exiftool {exiftool_version()}, "
           f"Pillow {Image.__version__}, {platform.platform()}; load average {loadavg()}")
+    print(source_version())
     tmp = Path(tempfile.mkdtemp(prefix="aiprov-bench-scan-"))
     tree = tmp / "tree"
     try:

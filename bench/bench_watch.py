@@ -72,6 +72,8 @@ DEFAULT_READY_TIMEOUT_S = 3600.0
 FILES_PER_FOLDER = 100
 FOLDERS_PER_REEL = 100
 BURST_SIDE = 32  # burst PNGs are BURST_SIDE x BURST_SIDE gradients
+PROGRESS_EVERY_S = 30.0  # progress lines while a start-up reconcile runs
+STALL_S = 120.0  # no new file on record for this long: the reconcile is stuck
 SETTLE_S = 3.0  # after the reconcile, before idle sampling starts
 SAMPLE_EVERY_S = 1.0
 STOP_TIMEOUT_S = 120.0
@@ -163,9 +165,15 @@ class Daemon:
             pass
         return found
 
-    def wait_ready(self, timeout_s: float) -> float:
-        """Seconds from start until the status shows the start-up reconcile done."""
+    def wait_ready(self, timeout_s: float, label: str = "") -> float:
+        """Seconds from start until the status shows the start-up reconcile done.
+
+        Every PROGRESS_EVERY_S it prints how many files the ledger holds, and gives up when that
+        has not moved for STALL_S (e.g. reader workers that crash on every file).
+        """
         deadline = time.monotonic() + timeout_s
+        next_report = time.monotonic() + PROGRESS_EVERY_S
+        last_count, last_move = -1, time.monotonic()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the daemon exited with {self.proc.returncode} before it was ready:\n"
@@ -173,6 +181,16 @@ class Daemon:
             st = self.status()
             if st and st.get("last_reconcile"):
                 return time.monotonic() - self.started
+            now = time.monotonic()
+            if now >= next_report:
+                next_report = now + PROGRESS_EVERY_S
+                count = recorded_count(self.ledger)
+                if count != last_count:
+                    last_count, last_move = count, now
+                print(f"  {label}reconciling: {count:,} files on record after {now - self.started:.0f} s", flush=True)
+                if now - last_move >= STALL_S:
+                    raise RuntimeError(f"the start-up reconcile made no progress for {STALL_S:g} s:\n"
+                                       + self.log_tail())
             time.sleep(0.2)
         raise RuntimeError(f"the daemon was not ready after {timeout_s:g} s:\n" + self.log_tail())
 
@@ -216,6 +234,17 @@ def first_seen(db: Path, prefix: str) -> dict[str, float]:
     finally:
         conn.close()
     return {path: datetime.fromisoformat(seen).timestamp() for path, seen in rows}
+
+
+def recorded_count(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(db, timeout=10)
+        try:
+            return conn.execute("SELECT count(*) FROM locations").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
 
 
 def wait_recorded(db: Path, prefix: str, want: set[str], timeout_s: float, every_s: float) -> dict[str, float]:
@@ -440,7 +469,7 @@ def measure_idle(work: Path, tree: Path, observer: str, stability_s: float, idle
     daemon = start_daemon(tree, work / f"ledger-{observer}.db", stability_s, ["--reconcile", "3600", flag],
                           work / f"daemon-{observer}.log")
     try:
-        ready = daemon.wait_ready(ready_timeout_s)
+        ready = daemon.wait_ready(ready_timeout_s, f"[{observer}] ")
         st = daemon.status() or {}
         rec = daemon.log_events("reconcile")
         files = rec[-1].get("files") if rec else st.get("processed")
@@ -478,6 +507,21 @@ def read_text(path: str) -> str:
         return "?"
 
 
+def source_version() -> str:
+    """aiprov's version and the git commit of the checkout it runs from (marked when plugin/ is edited)."""
+    import aiprov
+
+    repo = Path(aiprov.__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "plugin"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"aiprov {aiprov.__version__}"
+    return f"aiprov {aiprov.__version__} at {head}" + (" + uncommitted changes in plugin/" if dirty else "")
+
+
 def loadavg() -> str:
     return " ".join(read_text("/proc/loadavg").split()[:3])
 
@@ -508,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: nproc={os.cpu_count()}, python {platform.python_version()}, {platform.platform()}, "
           f"CLK_TCK {CLK_TCK}, load average {loadavg()}")
+    print(source_version())
     print(f"fs.inotify.max_user_watches = {read_text('/proc/sys/fs/inotify/max_user_watches')}, "
           f"max_user_instances = {read_text('/proc/sys/fs/inotify/max_user_instances')}")
     tmp = Path(os.path.realpath(tempfile.mkdtemp(prefix="aiprov-bench-watch-")))

@@ -203,16 +203,22 @@ def test_concurrent_daemon_scans_lookups_and_approvals_never_report_a_locked_led
         d.stop()
 
 
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+# Root reads everything; without these two capabilities it is held to file modes like any user.
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
-def _can_drop_privileges() -> bool:
-    return os.geteuid() == 0 and subprocess.run([*NOBODY, "true"], capture_output=True).returncode == 0
+def _can_drop_dac() -> bool:
+    if os.geteuid() != 0:
+        return False
+    try:
+        probe = subprocess.run([*NO_DAC, sys.executable, "-c", "import aiprov"], capture_output=True)
+    except FileNotFoundError:
+        return False
+    return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _can_drop_privileges(), reason="needs root with setpriv to run aiprov as an unprivileged user")
+@pytest.mark.skipif(not _can_drop_dac(), reason="needs root with setpriv to run aiprov without read-anything rights")
 def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
-    tmp_path.chmod(0o755)
     root = tmp_path / "DELIVERY"
     copy(AI_STILL, root / "ok" / "a.jpg")
     secret = copy(AI_STILL, root / "secret.jpg")
@@ -220,14 +226,11 @@ def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
     locked = root / "locked"
     copy(AI_STILL, locked / "b.jpg")
     locked.chmod(0)
-    ledger_dir = tmp_path / "ledger"
-    ledger_dir.mkdir()
-    os.chown(ledger_dir, 65534, 65534)
-    for p in (root, root / "ok", root / "ok" / "a.jpg"):
-        p.chmod(0o755 if p.is_dir() else 0o644)
-    r = subprocess.run([*NOBODY, sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger",
-                        str(ledger_dir / "l.db"), "--format", "json"], capture_output=True, text=True, timeout=300)
-    locked.chmod(0o755)
+    try:
+        r = subprocess.run([*NO_DAC, sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger",
+                            str(tmp_path / "l.db"), "--format", "json"], capture_output=True, text=True, timeout=300)
+    finally:
+        locked.chmod(0o755)
     report = json.loads(r.stdout)
     by_name = {os.path.basename(f["path"]): f for f in report["files"]}
     assert by_name["secret.jpg"]["verdict"] == "unreadable" and "permission" in by_name["secret.jpg"]["error"]
@@ -235,6 +238,36 @@ def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
     rules = {n: [x["rule"] for x in f["findings"]] for n, f in by_name.items()}
     assert rules["secret.jpg"] == ["unreadable-in-finals"] and rules["locked"] == ["unreadable-in-finals"]
     assert rules["a.jpg"] == ["ai-in-finals"]
+
+
+@pytest.mark.skipif(not _can_drop_dac(), reason="needs root with setpriv to run aiprov without read-anything rights")
+def test_the_daemon_keeps_running_past_an_unreadable_file(tmp_path):
+    root = tmp_path / "show"
+    root.mkdir()
+    ledger = tmp_path / "l.db"
+    log = open(tmp_path / "daemon.log", "w+")
+    proc = subprocess.Popen([*NO_DAC, sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", str(ledger),
+                             "--stability", "0.3"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not Path(str(ledger) + ".watch.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        secret = root / "secret.jpg"
+        secret.write_bytes(AI_STILL.read_bytes())
+        secret.chmod(0)
+        time.sleep(1.5)
+        copy(AI_STILL, root / "after.jpg")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and count(ledger, "SELECT count(*) FROM findings") < 2:
+            time.sleep(0.2)
+        with sqlite3.connect(ledger) as db:
+            rules = dict(db.execute("SELECT l.path, f.rule FROM findings f JOIN locations l ON l.id = f.location_id"))
+        assert rules == {str(secret): "unreadable-in-finals", str(root / "after.jpg"): "ai-in-finals"}
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+        log.close()
 
 
 def _app11_segments(jpeg: bytes) -> list[bytes]:

@@ -236,3 +236,22 @@ def test_init_writes_a_starter_config_that_validates(tmp_path):
     assert cfg.production == "Night Harbour"
     assert cfg.zone_of(tmp_path / "show" / "finals" / "reel1" / "a.exr") == "finals"
     assert cfg.zone_of(tmp_path / "show" / "working" / "a.exr") == "working"
+
+
+def test_lookup_deep_inside_a_delivery_finds_the_ledger_its_scan_made(tmp_path):
+    d = tmp_path / "DELIVERY"
+    copy(AI_STILL, d / "stills" / "deep" / "poster.jpg")
+    assert aiprov("scan", d).returncode == 1
+    answer = json.loads(aiprov("lookup", d / "stills" / "deep" / "poster.jpg", "--json").stdout)
+    assert answer["known"] and "flagged" in [e["kind"] for e in answer["events"]]
+    assert not (d / "stills" / "deep" / ".aiprov").exists()
+
+
+def test_relative_ledger_flag_is_relative_to_where_the_command_runs(tmp_path):
+    prod = tmp_path / "prod"
+    copy(CAMERA_STILL, prod / "a.jpg")
+    (prod / "aiprov.toml").write_text('production = "X"\n')
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    assert aiprov("scan", prod, "--ledger", "mine.db", cwd=elsewhere).returncode == 0
+    assert (elsewhere / "mine.db").exists() and not (prod / "mine.db").exists()

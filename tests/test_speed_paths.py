@@ -421,6 +421,18 @@ def test_sidecar_names_are_compared_case_folded_so_a_case_insensitive_volume_los
     assert not xmp.sidecar_may_exist(os.path.join(folder, b"img_0002.jpg"))
 
 
+def test_a_name_too_long_for_a_sidecar_gets_the_same_answer_from_a_cached_listing(tmp_path, tools):
+    folder = os.fsencode(tmp_path)
+    image = os.path.join(folder, b"x" * 251 + b".png")
+    with open(image, "wb") as fh:
+        fh.write(plain_png())
+    fresh = read(image, tools)  # folder just changed: the names are opened
+    age(folder)
+    assert xmp._folder_xmp_names(folder) is not None
+    listed = read(image, tools)
+    assert (listed.verdict, listed.reason) == (fresh.verdict, fresh.reason)
+
+
 # --- batches in the reader pool --------------------------------------------------------------------
 
 

@@ -129,11 +129,20 @@ class Config:
         return not self._include or any(r.match(name) for r in self._include)
 
     def ledger_path(self, override: str | None = None) -> Path:
-        """--ledger, else AIPROV_LEDGER, else the config's, else .aiprov/ledger.db under the root."""
-        chosen = override or os.environ.get("AIPROV_LEDGER") or self.ledger
+        """--ledger, else AIPROV_LEDGER (both relative to where the command runs), else the config's
+        `ledger` (relative to the production root), else the nearest .aiprov/ledger.db at or above the
+        root, else a new one under the root."""
+        chosen = override or os.environ.get("AIPROV_LEDGER")
         if chosen:
-            p = Path(chosen).expanduser()
-            return p if p.is_absolute() or not self.source else (self.root / p)
+            return Path(chosen).expanduser().absolute()
+        if self.ledger:
+            p = Path(self.ledger).expanduser()
+            return p if p.is_absolute() else self.root / p
+        if self.source is None:
+            # No config: a lookup or approve deep inside a delivery finds the ledger its scan made.
+            for folder in (self.root, *self.root.parents):
+                if (folder / ".aiprov" / "ledger.db").is_file():
+                    return folder / ".aiprov" / "ledger.db"
         return self.root / ".aiprov" / "ledger.db"
 
 

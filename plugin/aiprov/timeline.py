@@ -140,8 +140,10 @@ def _sequence_files(ref, clip, base_dir: str) -> tuple[list[str], str | None]:
         first = ref.frame_for_time(rng.start_time)
         last = ref.frame_for_time(rng.end_time_inclusive())
     except Exception:  # a range outside the sequence: check every frame
-        first = ref.start_frame
-        last = ref.end_frame()
+        try:
+            first, last = ref.start_frame, ref.end_frame()
+        except Exception:  # no available range either: nothing says which files it is
+            return [], NO_MEDIA
     files = []
     for frame in range(first, last + 1):
         url = ref.target_url_for_image_number(frame - ref.start_frame)

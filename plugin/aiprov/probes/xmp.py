@@ -162,6 +162,7 @@ def sidecar_paths(fspath: bytes) -> list[bytes]:
 # with whole-second timestamps, RACY_COARSE_NS) is not listed: its names are simply opened.
 
 MAX_FOLDERS = 256
+NAME_MAX = 255  # bytes in one name, on every file system aiprov meets
 RACY_NS = 100_000_000
 RACY_COARSE_NS = 3_000_000_000
 _folders: OrderedDict[bytes, tuple[tuple[int, int, int], frozenset[str]]] = OrderedDict()
@@ -201,6 +202,8 @@ def _folder_xmp_names(folder: bytes) -> frozenset[str] | None:
 def sidecar_may_exist(fspath: bytes) -> bool:
     """False only when the folder's listing shows none of this file's sidecar names."""
     folder, name = os.path.split(fspath)
+    if len(name) + 4 > NAME_MAX:
+        return True  # NAME.EXT.xmp cannot exist; opening it reports that, as it always has
     present = _folder_xmp_names(folder or b".")
     if present is None:
         return True

@@ -1,0 +1,352 @@
+"""Perceptual fingerprints: stills survive re-saves, resizes, crops and stripping; unrelated
+pictures never match; the index is exact; a temp AI clip is found inside a re-encoded master.
+
+Everything is real media made here with Pillow and ffmpeg, or read from the samples and
+the shared corpus.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import shutil
+import subprocess
+import zlib
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+from PIL.PngImagePlugin import PngInfo
+
+pytest.importorskip("pdqhash", reason="the pdqhash package (pip install pdqhash) computes PDQ")
+
+from aiprov.fingerprints import (MATCH_THRESHOLD, Fingerprint, ImageTooLarge, hamming,  # noqa: E402
+                                 still_distance, still_fingerprint)
+from aiprov.fpindex import FingerprintIndex, brute_force  # noqa: E402
+from aiprov.videoprints import ClipPrint, clip_fingerprint, match_clip, timecode  # noqa: E402
+
+from .conftest import CORPUS, SAMPLES  # noqa: E402
+
+STILL = SAMPLES / "stills" / "a1111_parameters.png"
+
+
+# --------------------------------------------------------------------------------------
+# media makers
+
+
+def photo(seed: int, w: int = 480, h: int = 320) -> Image.Image:
+    """A photo-like picture: gradient, soft texture, shapes, blur, grain. One per seed."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    ang = rng.uniform(0, 2 * np.pi)
+    t = ((np.cos(ang) * xx / w + np.sin(ang) * yy / h) + 1.5) / 3
+    img = c0 * (1 - t[..., None]) + c1 * t[..., None]
+    coarse = rng.normal(0, 1, (int(rng.integers(3, 12)), int(rng.integers(3, 12))))
+    tex = np.asarray(Image.fromarray(((coarse * 50) + 128).clip(0, 255).astype(np.uint8))
+                     .resize((w, h), Image.BICUBIC), np.float32) - 128
+    img += tex[..., None] * rng.uniform(0.3, 0.9, 3)
+    im = Image.fromarray(img.clip(0, 255).astype(np.uint8), "RGB")
+    d = ImageDraw.Draw(im)
+    for _ in range(int(rng.integers(3, 12))):
+        x0, y0 = rng.uniform(-0.1, 1.1) * w, rng.uniform(-0.1, 1.1) * h
+        r = rng.uniform(0.04, 0.3) * h
+        col = tuple(int(v) for v in rng.uniform(0, 255, 3))
+        k = rng.integers(0, 3)
+        if k == 0:
+            d.ellipse([x0 - r, y0 - r, x0 + r, y0 + r * rng.uniform(.5, 1.5)], fill=col)
+        elif k == 1:
+            d.rectangle([x0 - r, y0 - r * 0.6, x0 + r * rng.uniform(.5, 2), y0 + r], fill=col)
+        else:
+            d.polygon([(x0, y0), (x0 + rng.uniform(-2, 2) * r, y0 + rng.uniform(-2, 2) * r),
+                       (x0 + rng.uniform(-2, 2) * r, y0 + rng.uniform(-2, 2) * r)], fill=col)
+    im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2)))
+    arr = np.asarray(im, np.float32) + rng.normal(0, 4, (h, w, 1))
+    return Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB")
+
+
+def encode(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def crop(im: Image.Image, left=0.0, top=0.0, right=0.0, bottom=0.0) -> Image.Image:
+    w, h = im.size
+    return im.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True, timeout=300)
+
+
+# --------------------------------------------------------------------------------------
+# stills: copies of the same picture
+
+
+def originals() -> list[tuple[str, Image.Image, bytes]]:
+    big = photo(4242, 1200, 800)
+    info = PngInfo()
+    info.add_text("parameters", "a lighthouse at dusk\nSteps: 20, Sampler: Euler a, Seed: 1")
+    return [("sample a1111_parameters.png", Image.open(STILL).convert("RGB"), STILL.read_bytes()),
+            ("generated 1200x800", big, encode(big, pnginfo=info))]
+
+
+@pytest.mark.parametrize("name,im,data", originals(), ids=["sample", "generated"])
+def test_copies_of_a_still_stay_within_the_threshold(name, im, data):
+    orig = still_fingerprint(data)
+    assert orig is not None and len(orig.bits) == 32 and orig.kind == "pdq" and orig.quality >= 50
+    w, h = im.size
+    stripped = Image.open(io.BytesIO(data))
+    stripped_png = encode(stripped.convert("RGB"))                  # no text chunks, no EXIF
+    assert b"tEXt" not in stripped_png and b"iTXt" not in stripped_png
+    copies = {
+        "jpeg q70": encode(im, "JPEG", quality=70),
+        "resized 50%": encode(im.resize((w // 2, h // 2), Image.LANCZOS)),
+        "metadata stripped": stripped_png,
+        "jpeg q70 of a 50% resize": encode(im.resize((w // 2, h // 2), Image.BILINEAR), "JPEG", quality=70),
+        "crop 5% left": encode(crop(im, left=0.05)),
+        "crop 5% top+right": encode(crop(im, top=0.05, right=0.05)),
+        "crop 5% every side": encode(crop(im, 0.05, 0.05, 0.05, 0.05)),
+        "crop 2.5% every side": encode(crop(im, 0.025, 0.025, 0.025, 0.025)),
+        "crop 3%/1%/0/4%, jpeg q80": encode(crop(im, 0.03, 0.01, 0.0, 0.04), "JPEG", quality=80),
+    }
+    for label, blob in copies.items():
+        fp = still_fingerprint(blob)
+        assert fp is not None, label
+        d = still_distance(orig, fp)
+        assert d <= MATCH_THRESHOLD, f"{name}: {label} is {d} bits away"
+        assert still_distance(fp, orig) == d                        # symmetric
+        if not label.startswith("crop"):                            # no crop: the primary hash alone
+            assert hamming(orig.bits, fp.bits) <= MATCH_THRESHOLD, label
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    im = photo(7, 400, 300)
+    exif = Image.Exif()
+    exif[0x0112] = 6                                                # "rotate 90 CW to display"
+    stored = im.transpose(Image.Transpose.ROTATE_90)               # pixels as a camera stores them
+    rotated = encode(stored, "JPEG", quality=92, exif=exif.tobytes())
+    upright = still_fingerprint(encode(im, "JPEG", quality=92), probes=False)
+    assert hamming(still_fingerprint(rotated, probes=False).bits, upright.bits) <= 8
+
+
+def same_picture(a: Image.Image, b: Image.Image) -> bool:
+    """Ground truth without hashes: same aspect and nearly the same pixels at 32x32."""
+    if abs(a.width / a.height - b.width / b.height) > 0.02:
+        return False
+    x = np.asarray(a.convert("L").resize((32, 32), Image.BOX), np.float32)
+    y = np.asarray(b.convert("L").resize((32, 32), Image.BOX), np.float32)
+    return float(np.abs(x - y).mean()) < 4.0
+
+
+def unrelated_set() -> list[tuple[str, Image.Image, bytes]]:
+    files = []
+    for pattern in ("*.jpg", "*.png", "*.webp", "*.TIF"):
+        files += sorted((CORPUS / "plain").glob(pattern))
+    for pattern in ("*.jpg", "*.png"):
+        files += sorted((SAMPLES / "stills").glob(pattern))
+    out = []
+    for f in files:
+        data = f.read_bytes()
+        out.append((f.name, Image.open(io.BytesIO(data)), data))
+    seed, made = 1000, 0
+    while made < 20:                      # 20 photos that PDQ rates >= MIN_QUALITY (2 in 50 are too flat)
+        im, seed = photo(seed), seed + 1
+        data = encode(im, "JPEG", quality=90)
+        if still_fingerprint(data, probes=False) is not None:
+            out.append((f"photo{seed - 1}", im, data))
+            made += 1
+    return out
+
+
+def test_unrelated_pictures_never_match(corpus):
+    items = unrelated_set()
+    assert len(items) == 34              # 5 corpus pictures + 9 sample stills + 20 photos
+    fps = [still_fingerprint(data) for _, _, data in items]
+    assert all(fp is not None for fp in fps)
+    closest, same_pairs = 256, []
+    for i, j in itertools.combinations(range(len(items)), 2):
+        d = still_distance(fps[i], fps[j])
+        if same_picture(items[i][1], items[j][1]):
+            same_pairs.append((items[i][0], items[j][0]))
+            assert d <= MATCH_THRESHOLD, f"{items[i][0]} / {items[j][0]}: same picture, {d} bits"
+            continue
+        assert d > MATCH_THRESHOLD, f"false match: {items[i][0]} / {items[j][0]} at {d} bits"
+        closest = min(closest, d)
+    # the set holds two known duplicates (a PNG and a JPEG of one sample; A.jpg = sample1.png)
+    assert ("a1111_parameters.png", "a1111_usercomment.jpg") in [tuple(sorted(p)) for p in same_pairs]
+    assert closest >= 2 * MATCH_THRESHOLD - 10, f"closest unrelated pair only {closest} bits apart"
+
+
+def test_flat_pictures_get_no_fingerprint():
+    assert still_fingerprint(encode(Image.new("RGB", (640, 360), (20, 20, 20)))) is None
+    assert still_fingerprint(encode(Image.new("RGB", (64, 64), (200, 10, 10)), "JPEG")) is None
+
+
+def _png_header_only(w: int, h: int) -> bytes:
+    def chunk(t: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
+def test_decompression_bombs_are_refused_before_decoding():
+    with pytest.raises(ImageTooLarge):
+        still_fingerprint(_png_header_only(12000, 9000))          # 108 MP: over our 100 MP
+    with pytest.raises(ImageTooLarge):
+        still_fingerprint(_png_header_only(30000, 30000))         # 900 MP: Pillow's own guard
+    with pytest.raises(ImageTooLarge):
+        still_fingerprint(encode(photo(1)), max_pixels=10_000)
+
+
+def test_fingerprint_blob_round_trip(tmp_path):
+    p = tmp_path / "x.png"
+    photo(3).save(p)
+    fp = still_fingerprint(p)
+    blob = fp.to_blob()
+    assert len(blob) == 64                                          # bits + centre-crop variant
+    back = Fingerprint.from_blob(blob, quality=fp.quality)
+    assert back.stored == fp.stored
+    with open(p, "rb") as fh:                                       # open file objects work too
+        assert still_fingerprint(fh).bits == fp.bits
+
+
+# --------------------------------------------------------------------------------------
+# index
+
+
+def _flip(rng, h: np.ndarray, n: int) -> np.ndarray:
+    bits = np.unpackbits(h).copy()
+    bits[rng.choice(256, n, replace=False)] ^= 1
+    return np.packbits(bits)
+
+
+def test_index_agrees_with_brute_force():
+    rng = np.random.default_rng(20240611)
+    n = 20_000
+    hashes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    keys = rng.permutation(n).astype(np.int64) * 7 + 3
+    queries = rng.integers(0, 256, (60, 32), dtype=np.uint8)
+    for q in queries:                                               # plant near neighbours
+        for d in rng.choice(np.arange(0, 70), 8):
+            hashes[rng.integers(0, n)] = _flip(rng, q, int(d))
+    keys[:50] = keys[50:100]                                        # some keys hold two hashes
+
+    idx = FingerprintIndex.from_arrays(keys, hashes)
+    assert len(idx) == n
+    for threshold in (0, 7, 15, 16, 31, 32, 47, 63, 80):
+        for q in queries:
+            assert idx.query(q.tobytes(), threshold) == brute_force(keys, hashes, q.tobytes(), threshold)
+    found = sum(len(idx.query(q.tobytes(), 31)) for q in queries)
+    assert found > 100                                              # the planted ones are there
+
+    # built incrementally (pending buffer + merges), from bytes, from SQLite-like rows
+    inc = FingerprintIndex()
+    for k, h in zip(keys[:6000], hashes[:6000]):
+        inc.add(int(k), h.tobytes())
+    inc.add_many(keys[6000:], hashes[6000:])
+    loaded = FingerprintIndex.from_bytes(idx.to_bytes())
+    rows = FingerprintIndex.from_rows((int(k), h.tobytes()) for k, h in zip(keys, hashes))
+    for q in queries:
+        want = brute_force(keys, hashes, q.tobytes(), 31)
+        assert inc.query(q.tobytes(), 31) == want
+        assert loaded.query(q.tobytes(), 31) == want
+        assert rows.query(q.tobytes(), 31) == want
+
+    # many queries at once: each key once, at its smallest distance
+    got = idx.query_many([q.tobytes() for q in queries[:10]], 31)
+    best: dict[int, int] = {}
+    for q in queries[:10]:
+        for k, d in brute_force(keys, hashes, q.tobytes(), 31):
+            best[k] = min(d, best.get(k, 999))
+    assert got == sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
+
+
+def test_index_finds_a_cropped_still_by_its_probes():
+    pics = [photo(500 + i) for i in range(30)]
+    idx = FingerprintIndex()
+    for key, im in enumerate(pics):
+        fp = still_fingerprint(encode(im), probes=False)
+        for h in (fp.stored if fp else ()):   # a flat picture has no fingerprint
+            idx.add(key, h)
+    copy = still_fingerprint(encode(crop(pics[17], left=0.05, bottom=0.03), "JPEG", quality=75))
+    hits = idx.query_many(copy.queries, MATCH_THRESHOLD)
+    assert [k for k, _ in hits] == [17]
+
+
+# --------------------------------------------------------------------------------------
+# video
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    if not (shutil.which("ffmpeg") and shutil.which("ffprobe")):
+        pytest.fail("ffmpeg and ffprobe are needed on PATH")
+    d = tmp_path_factory.mktemp("clips")
+    ai = d / "ai_temp_shot.mov"           # the registered temp AI shot: 10 s, changing content
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=s=384x216:r=24,trim=duration=10",
+           "-c:v", "prores", "-profile:v", "0", "-pix_fmt", "yuv422p10le", str(ai))
+    size = "512x288"
+    before = f"testsrc2=s={size}:r=24:d=20"
+    after = f"smptehdbars=s={size}:r=24:d=30,noise=alls=40:allf=t"
+    master = d / "master.mp4"             # 60 s: other material, the AI shot at 20-30 s, other material
+    ffmpeg("-f", "lavfi", "-i", before, "-i", str(ai), "-f", "lavfi", "-i", after, "-filter_complex",
+           "[1:v]scale=512:288,setsar=1,fps=24[a];[0:v]setsar=1[b];[2:v]setsar=1[c];"
+           "[b][a][c]concat=n=3:v=1:a=0,format=yuv420p[v]",
+           "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", str(master))
+    other = d / "other_master.mp4"        # 60 s without the AI shot
+    ffmpeg("-f", "lavfi", "-i", before, "-f", "lavfi", "-i",
+           f"life=s=128x72:r=24:mold=10:ratio=0.3:death_color=#203040:life_color=#f0c060,"
+           f"scale={size}:flags=neighbor,trim=duration=10", "-f", "lavfi", "-i", after, "-filter_complex",
+           "[0:v]setsar=1[b];[1:v]setsar=1,setpts=PTS-STARTPTS[a];[2:v]setsar=1[c];"
+           "[b][a][c]concat=n=3:v=1:a=0,format=yuv420p[v]",
+           "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "26", str(other))
+    return {"ai": ai, "master": master, "other": other}
+
+
+def test_an_ai_clip_cut_into_a_master_is_found_at_its_timecode(clips):
+    source = clip_fingerprint(clips["ai"], interval_s=0)             # register densely: every frame
+    assert len(source.frames) == 240 and source.fps == 24.0
+    master = clip_fingerprint(clips["master"], interval_s=1.0)
+    assert 55 <= len(master.frames) <= 75 and abs(master.duration - 60) < 0.1
+    segments = match_clip(source, master, threshold=40)
+    assert len(segments) == 1, segments
+    seg = segments[0]
+    assert abs(seg.target_in - 20) <= 1 and abs(seg.target_out - 30) <= 1, seg
+    assert abs(seg.source_in - 0) <= 1 and abs(seg.source_out - 10) <= 1, seg
+    assert seg.frames_matched >= 8
+    assert timecode(round(seg.target_in), 24) == "00:00:20:00"
+    # a sparse source print (1 s) finds it too
+    sparse = clip_fingerprint(clips["ai"], interval_s=1.0)
+    assert [abs(s.target_in - 20) <= 1 for s in match_clip(sparse, master)] == [True]
+
+
+def test_a_master_without_the_clip_has_no_match(clips):
+    source = clip_fingerprint(clips["ai"], interval_s=0)
+    other = clip_fingerprint(clips["other"], interval_s=1.0)
+    assert len(other.frames) >= 40
+    assert match_clip(source, other) == []
+    assert match_clip(source, other, threshold=60) == []
+
+
+def test_sampling_modes_agree_and_prints_round_trip(clips):
+    seek = clip_fingerprint(clips["ai"], interval_s=1.0, mode="seek")
+    seq = clip_fingerprint(clips["ai"], interval_s=1.0, mode="sequential")
+    assert seek.mode == "seek" and [t for t, _ in seek.frames] == [float(t) for t in range(10)]
+    assert [t for t, _ in seq.frames] == [t for t, _ in seek.frames]
+    assert all(hamming(a, b) <= 4 for (_, a), (_, b) in zip(seek.frames, seq.frames))
+    back = ClipPrint.from_blob(seek.to_blob())
+    assert back.frames == [(pytest.approx(t), h) for t, h in seek.frames] and back.duration == seek.duration
+
+
+def test_timecode():
+    assert timecode(0, 24) == "00:00:00:00"
+    assert timecode(20, 24) == "00:00:20:00"
+    assert timecode(3661.5, 25) == "01:01:01:12"
+    assert timecode(1 / 24 * 23, 24) == "00:00:00:23"
+    assert timecode(1800 / 29.97, 29.97) == "00:01:00:00"                       # non-drop count
+    assert timecode(1800 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:01:00;02"
+    assert timecode(17982 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:10:00;00"
