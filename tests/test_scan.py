@@ -175,7 +175,8 @@ def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path):
         second = scan([tree], cfg, ledger, workers=2)
     assert (second.read, second.reused) == (0, 10_000)
     assert [f.inspection.verdict for f in second.files] == [f.inspection.verdict for f in first.files]
-    assert second.finished - second.started < (first.finished - first.started) / 3
+    # Timing is for bench/bench_scan.py; here it is enough that nothing was opened or hashed:
+    assert all(f.reused for f in second.files)
 
 
 def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path):

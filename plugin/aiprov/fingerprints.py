@@ -12,30 +12,35 @@ The pipeline, and why:
    flattened on white (what an editor does when it exports a JPEG), any mode to 8-bit luma
    (ITU-R 601, the weights PDQ itself uses).
 2. Reduce to at most WORK_SIZE px on the long side (box filter), then resample to exactly
-   64x64 with an antialiased Lanczos-3 filter before PDQ. PDQ downsamples to 64x64 inside
+   64x64 with Pillow's antialiased Lanczos before PDQ. PDQ downsamples to 64x64 inside
    anyway, but with a box filter whose width depends on the input size: feeding it the
-   same 64x64 for every size of the same picture brings a 50% / 25% resize from 14-48 bits
-   (plain pdqhash) down to 0-6 bits (measured on the sample set; see bench).
+   same 64x64 for every size of the same picture brings a 25% resize from up to 48 bits
+   (plain pdqhash) down to at most 8.
 3. PDQ is not crop-tolerant: removing 1% from one side moves it 10-24 bits, 2.5% moves it
-   ~50. So each still also gets:
+   ~50, 5% 50-90. So each still also gets:
    * `variants`: the hash of its centre 90% (5% margin on every side). These are *stored*
      with `bits` (two 32-byte hashes per still).
    * `probes`: query-only hashes. A copy cropped by up to CROP_MARGIN on any side still
      contains the original's centre 90%; we don't know the crop, so we hash the copy under
      a 3x3 grid of crop hypotheses per axis (0, 2.5% or 5% cut from each side) mapped back
      onto that centre region: 81 hashes, one of which is within ~1.25% of the true
-     framing. Computed with one separable matrix resampler in ~15 ms; never stored.
+     framing. Pillow Lanczos in separable passes (9 row passes, 81 small column passes)
+     plus 81 PDQs: ~5-15 ms of CPU. Never stored.
    Comparing stored hashes of one with query hashes of the other (both ways) matches
    crops of 0-5% per side, centred or not, and also the reverse case (the registered
-   picture is itself the crop of the one found).
+   picture is itself the crop of the one found). Crops beyond 5% a side are not matched.
 
-The numbers behind MATCH_THRESHOLD (bench/bench_fingerprints.py prints them again):
-JPEG q70 0-6 bits, resize 50% 0-6 bits, metadata strip 0, exact crops of 5% on one side,
-two sides or all sides 0-10, random crops of 0-5% per side <= 30 (p99 ~28); unrelated
-pictures (10 sample stills, 5 corpus files, 200 generated photos) never closer than 90
-full-frame and 60 with all 81 probes. PDQ's usual 31 sits between with room on both sides.
-PDQ distances are almost always even (the hash is thresholded at its median, so it has
-128 ones), so 31 behaves as 30.
+The numbers behind MATCH_THRESHOLD = 31 (bench/bench_fingerprints.py prints them again;
+15 originals: a sample still, 4 corpus pictures, 10 generated photos): JPEG q70 <= 8
+bits, q30 <= 6, resize 50% <= 4, resize 25% <= 8, metadata strip 0; crops of 5% off one
+side, two sides or every side <= 10, 2.5% every side <= 12, random crops of 0-5% per side
+<= 30 (median 14), crop + 50% + JPEG q70 <= 22. Unrelated pictures (9 sample stills, 5
+corpus pictures, 200 generated photos: 20,503 pairs) are never closer than 90 bits
+full-frame, and 64 with all 81 probes both ways (0.1th percentile 88). 31 sits in between,
+closer to the copies' side; PDQ distances are almost always even (the hash is thresholded
+at its median), so 31 behaves as 30. Limits: a copy that PDQ rates below MIN_QUALITY (a
+crop of a picture that was borderline, 51-53) gets no fingerprint and cannot match;
+flips, rotations other than EXIF, and crops over 5% a side are not matched.
 """
 
 from __future__ import annotations
@@ -165,16 +170,6 @@ def hash_luma64(luma: np.ndarray) -> tuple[bytes, int]:
     rgb = np.repeat(g[:, :, None], 3, axis=2)
     vec, quality = pdq.compute(rgb)
     return np.packbits(np.asarray(vec, dtype=np.uint8)).tobytes(), int(quality)
-
-
-def hash_luma64_batch(frames: np.ndarray) -> tuple[list[bytes], list[int]]:
-    """PDQ of N 64x64 luma images (N, 64, 64) uint8."""
-    out, qual = [], []
-    for f in frames:
-        h, q = hash_luma64(f)
-        out.append(h)
-        qual.append(q)
-    return out, qual
 
 
 # --------------------------------------------------------------------------------------

@@ -16,8 +16,7 @@ from __future__ import annotations
 import os
 import threading
 
-from watchdog.events import (DirCreatedEvent, DirDeletedEvent, FileCreatedEvent, FileDeletedEvent,
-                             FileModifiedEvent)
+from watchdog.events import DirCreatedEvent, DirDeletedEvent, FileCreatedEvent, FileDeletedEvent
 from watchdog.observers.api import DEFAULT_OBSERVER_TIMEOUT, BaseObserver, EventEmitter
 
 
@@ -26,15 +25,17 @@ class FolderMtimeEmitter(EventEmitter):
         super().__init__(event_queue, watch, timeout=timeout, event_filter=event_filter)
         self._lock = threading.Lock()
         self._folders: dict[bytes, int] = {}  # folder -> mtime_ns
-        self._files: dict[bytes, dict[bytes, tuple[int, int]]] = {}  # folder -> name -> (size, mtime_ns)
+        # folder -> its file names. Sizes are not kept: between polls only folders are stat-ed,
+        # and a file that grows in place is caught by the daemon's own stability check and reconcile.
+        self._files: dict[bytes, frozenset[bytes]] = {}
         self._subdirs: dict[bytes, list[bytes]] = {}
         self._primed = False
 
     def _root(self) -> bytes:
         return os.fsencode(self.watch.path)
 
-    def _list(self, folder: bytes) -> tuple[dict[bytes, tuple[int, int]], list[bytes]] | None:
-        files, subdirs = {}, []
+    def _list(self, folder: bytes) -> tuple[frozenset[bytes], list[bytes]] | None:
+        files, subdirs = [], []
         try:
             with os.scandir(folder) as it:
                 for e in it:
@@ -42,13 +43,12 @@ class FolderMtimeEmitter(EventEmitter):
                         if e.is_dir(follow_symlinks=False):
                             subdirs.append(e.path)
                         elif e.is_file(follow_symlinks=True):
-                            st = e.stat()
-                            files[e.name] = (st.st_size, st.st_mtime_ns)
+                            files.append(e.name)
                     except OSError:
                         continue
         except OSError:
             return None
-        return files, subdirs
+        return frozenset(files), subdirs
 
     def _emit(self, event) -> None:
         self.queue_event(event)
@@ -65,14 +65,11 @@ class FolderMtimeEmitter(EventEmitter):
             if listing is None:
                 return
             files, subdirs = listing
-            before = self._files.get(folder, {})
+            before = self._files.get(folder, frozenset())
             if emit:
-                for name, sig in files.items():
-                    if name not in before:
-                        self._emit(FileCreatedEvent(os.fsdecode(os.path.join(folder, name))))
-                    elif before[name] != sig:
-                        self._emit(FileModifiedEvent(os.fsdecode(os.path.join(folder, name))))
-                for name in before.keys() - files.keys():
+                for name in files - before:
+                    self._emit(FileCreatedEvent(os.fsdecode(os.path.join(folder, name))))
+                for name in before - files:
                     self._emit(FileDeletedEvent(os.fsdecode(os.path.join(folder, name))))
                 for sub in subdirs:
                     if sub not in self._folders:

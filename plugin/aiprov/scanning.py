@@ -56,6 +56,7 @@ class ScanResult:
     reused: int = 0
     moved: int = 0
     gone: int = 0
+    swept: int = 0  # files a sweep went through (it keeps no per-file results)
 
     @property
     def findings(self) -> list[Finding]:
@@ -173,17 +174,24 @@ class Scanner:
         missing_roots: folders whose recorded files not among `entries` are gone (a full walk);
         missing_paths: paths an event said were deleted or moved away.
         """
+        with self.ledger.batch() as tick:
+            done = self._process(entries, result, missing_roots, missing_paths, tick, progress, total)
+        result.files.extend(done)
+        return done
+
+    def _process(self, entries, result, missing_roots, missing_paths, tick, progress, total) -> list[FileResult]:
         ledger, config = self.ledger, self.config
         to_read: list[tuple[bytes, os.stat_result | None, str]] = []
         # Findings are decided once everything is recorded: a parent may be read after its child.
         pending: list[tuple[FileResult, Location | None]] = []
+        done: list[FileResult] = []
         seen: set[bytes] = set()
 
-        def tick():
+        def step() -> None:
+            tick()
             if progress:
                 progress(len(pending) + len(done), total or 0)
 
-        done: list[FileResult] = []
         # 1. stat everything first (cheap), so moves can be told from new files
         for entry in entries:
             zone = config.zone_of(entry.fspath)
@@ -211,7 +219,7 @@ class Scanner:
                         ledger.touch_location(loc)
                     pending.append((FileResult(insp, zone, reused=True), loc))
                     result.reused += 1
-                    tick()
+                    step()
                     continue
             to_read.append((entry.fspath, st, zone))
         missing: dict[bytes, Location] = {}
@@ -235,7 +243,7 @@ class Scanner:
                 pending.append((FileResult(insp, zone, reused=True), loc))
                 result.moved += 1
                 result.reused += 1
-                tick()
+                step()
             else:
                 still_to_read.append((fspath, st, zone))
         # 3. read what is new or changed, in isolated workers
@@ -248,7 +256,7 @@ class Scanner:
                 result.moved += moved
                 result.read += 1
                 pending.append((FileResult(insp, zone), loc))
-                tick()
+                step()
         # 4. what was recorded and is no longer there
         for loc in missing.values():
             ledger.mark_gone(loc)
@@ -257,8 +265,48 @@ class Scanner:
         for fr, loc in pending:
             fr.findings, fr.new_findings = evaluate(ledger, fr.inspection, fr.zone, loc)
             done.append(fr)
-        result.files.extend(done)
+            tick()
         return done
+
+    def sweep(self, roots: list[bytes], *, chunk: int = 1000, should_stop: Callable[[], bool] = lambda: False,
+              on_batch: Callable[[ScanResult, list[FileResult]], None] = lambda r, d: None) -> ScanResult:
+        """Walk whole trees in chunks without holding every file's result (the daemon's reconcile).
+
+        Memory stays flat however large the tree: results are handed to `on_batch` and
+        dropped; which recorded files were not seen is asked of the ledger at the end.
+        Moves made while nobody watched are recorded as a new path plus a gone one.
+        Returns the totals; stops early (and marks nothing gone) when `should_stop()`.
+        """
+        totals = ScanResult(roots=[display_path(r) for r in roots], production=self.config.production,
+                            ledger=self.ledger.path, started=time.time())
+        with self.ledger.seen_paths() as seen:
+            batch: list[WalkEntry] = []
+            for entry in iter_files(roots, DEFAULT_IGNORE):
+                batch.append(entry)
+                if len(batch) >= chunk:
+                    self._sweep_batch(batch, seen, totals, on_batch)
+                    batch = []
+                    if should_stop():
+                        return totals
+            self._sweep_batch(batch, seen, totals, on_batch)
+            for root in roots:
+                if os.path.isdir(root):
+                    for loc in seen.unseen_under(root):
+                        self.ledger.mark_gone(loc)
+                        totals.gone += 1
+        totals.finished = time.time()
+        return totals
+
+    def _sweep_batch(self, batch, seen, totals: ScanResult, on_batch) -> None:
+        if not batch:
+            return
+        seen.add([e.fspath for e in batch])
+        part = ScanResult(roots=totals.roots, production=totals.production, ledger=totals.ledger, started=time.time())
+        done = self.process(batch, part)
+        for name in ("read", "reused", "moved", "gone"):
+            setattr(totals, name, getattr(totals, name) + getattr(part, name))
+        totals.swept += len(done)
+        on_batch(part, done)
 
 
 def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,

@@ -9,7 +9,9 @@ reported, never skipped in silence: in a finals zone that is a finding.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
@@ -25,9 +27,13 @@ class WalkEntry:
     error: str | None = None  # set when this entry could not be listed or read
 
 
+@functools.lru_cache(maxsize=32)
+def _ignore_regex(patterns: tuple[str, ...]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+
+
 def ignored(name: bytes, patterns: Iterable[str]) -> bool:
-    text = os.fsdecode(name)
-    return any(fnmatch.fnmatchcase(text, p) for p in patterns)
+    return _ignore_regex(tuple(patterns)).match(os.fsdecode(name)) is not None
 
 
 def iter_files(paths: Iterable[str | bytes], ignore: Iterable[str] = DEFAULT_IGNORE) -> Iterator[WalkEntry]:

@@ -271,6 +271,11 @@ class Watcher:
         if p is None:
             p = self.pending[path] = Pending(first=now, last_change=now)
         p.last_change = now
+        try:  # what the file looked like at this event: the stability check compares against it
+            st = os.stat(path)
+            p.signature = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            p.signature = None
         if closed:
             p.writing = False
         elif writing:
@@ -343,21 +348,30 @@ class Watcher:
         self.status.processed += result.read + result.reused
 
     def reconcile(self) -> None:
+        """Walk the roots and catch up with the ledger, in chunks, so memory stays flat and
+        SIGTERM is honoured within one chunk (an interrupted reconcile runs again at next start)."""
         self.status.reconciling = True
         self._write_status(force=True)
         started = time.time()
-        result = ScanResult(roots=[display_path(r) for r in self.options.roots], production=self.config.production,
-                            ledger=self.ledger.path, started=started)
-        done = self.scanner.process(iter_files(self.options.roots, DEFAULT_IGNORE), result,
-                                    missing_roots=self.options.roots)
-        self._account(result, done)
-        self.status.last_reconcile = time.time()
+
+        def batch_done(part, done):
+            self._account(part, done)
+            self._drain(0)  # keep journaling events that arrive during a long walk
+            self._write_status()
+
+        totals = self.scanner.sweep(self.options.roots, should_stop=lambda: self.stopping, on_batch=batch_done)
         self.status.reconciling = False
+        if self.stopping:
+            log.info("reconcile interrupted by stop after %d file(s); it runs again at the next start",
+                     totals.swept)
+            return
+        self.status.last_reconcile = time.time()
         self.reconcile_requested = False
-        log.info("reconciled %d file(s) in %.1f s: read %d, unchanged %d, moved %d, gone %d", len(done),
-                 time.time() - started, result.read, result.reused, result.moved, result.gone,
-                 extra={"fields": {"event": "reconcile", "files": len(done), "read": result.read,
-                                   "gone": result.gone}})
+        files = totals.swept
+        _release_memory()
+        log.info("reconciled %d file(s) in %.1f s: read %d, unchanged %d, moved %d, gone %d", files,
+                 time.time() - started, totals.read, totals.reused, totals.moved, totals.gone,
+                 extra={"fields": {"event": "reconcile", "files": files, "read": totals.read, "gone": totals.gone}})
 
     def _error(self, msg: str) -> None:
         self.status.errors = (self.status.errors + [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {msg}"])[-20:]
@@ -431,6 +445,18 @@ class Watcher:
         self.hooks.hooks = cfg.hooks
         log.info("config reloaded from %s", cfg.source)
         self.reconcile_requested = True  # zones may have changed
+
+
+def _release_memory() -> None:
+    """Hand freed memory back to the OS after a big walk (glibc keeps it otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _read_int(path: str) -> int | None:
