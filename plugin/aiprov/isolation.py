@@ -54,6 +54,10 @@ MAX_BATCH = 32
 # Paths taken ahead from the caller's iterable, per worker, to cut batches from.
 PREFETCH_PER_WORKER = 2 * MAX_BATCH
 READ_CHUNK = 256 * 1024
+# While every worker has more than PAUSE_MIN_QUEUED files queued, the parent looks at the
+# pipes at most every POLL_INTERVAL_S: a wake-up per answer costs the workers CPU too.
+POLL_INTERVAL_S = 0.002
+PAUSE_MIN_QUEUED = 8
 
 
 def worker_main(recv_fd: int, send_fd: int, settings: ReadSettings) -> None:
@@ -317,6 +321,7 @@ class ReaderPool:
             how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
             return fail(w, f"a metadata reader crashed on this file ({how}); the file is probably corrupt or hostile")
 
+        last_wake = 0.0
         try:
             while True:
                 feed()
@@ -326,8 +331,18 @@ class ReaderPool:
                         return
                     # Every worker free and files left: only after a worker died while idle.
                     continue
-                timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
-                for key, mask in selector.select(timeout):
+                now = time.monotonic()
+                if not solo and all(len(w.jobs) > PAUSE_MIN_QUEUED and not w.solo for w in busy):
+                    # Every worker has plenty queued: waking for each answer would only take CPU
+                    # from them (they share it with us). Let answers gather; the pipe holds plenty.
+                    pause = last_wake + POLL_INTERVAL_S - now
+                    if pause > 0:
+                        time.sleep(pause)
+                        now = time.monotonic()
+                timeout = max(0.0, min(w.deadline for w in busy) - now)
+                events = selector.select(timeout)
+                last_wake = time.monotonic()
+                for key, mask in events:
                     w = key.data
                     if w.rfd < 0:  # replaced earlier in this round
                         continue

@@ -164,6 +164,17 @@ MIGRATIONS: list[str] = [
         value TEXT
     );
     """,
+    # 4: perceptual prints of AI sources and of finals material (likeness.py)
+    """
+    CREATE TABLE fingerprints (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        quality INTEGER,
+        UNIQUE (content_id, kind)
+    );
+    """,
 ]
 
 
@@ -600,6 +611,30 @@ class Ledger:
             yield SeenPaths(self)
         finally:
             self.db.execute("DROP TABLE IF EXISTS temp.seen")
+
+    # -- perceptual prints -----------------------------------------------------
+
+    def put_fingerprint(self, content_id: str, kind: str, blob: bytes, quality: int | None) -> int:
+        with self.transaction():
+            self.db.conn.execute("INSERT OR REPLACE INTO fingerprints (content_id, kind, blob, quality) "
+                                 "VALUES (?, ?, ?, ?)", [content_id, kind, blob, quality])
+            return self.db.conn.execute("SELECT id FROM fingerprints WHERE content_id = ? AND kind = ?",
+                                        [content_id, kind]).fetchone()[0]
+
+    def has_fingerprint(self, content_id: str) -> bool:
+        return bool(self.db.conn.execute("SELECT 1 FROM fingerprints WHERE content_id = ?", [content_id]).fetchone())
+
+    def fingerprints(self, kind: str, ai: bool) -> list[tuple[int, str, bytes]]:
+        """(row id, content id, blob) of AI assets' prints (ai=True) or of the others'."""
+        verdicts = "('ai', 'ai-composite')"
+        op = "IN" if ai else "NOT IN"
+        return [(r[0], r[1], bytes(r[2])) for r in self.db.conn.execute(
+            f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+            f"WHERE f.kind = ? AND a.verdict {op} {verdicts}", [kind])]
+
+    def fingerprint_owner(self, row_id: int) -> str | None:
+        row = self.db.conn.execute("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()
+        return row[0] if row else None
 
     # -- the daemon's journal ------------------------------------------------
 

@@ -122,6 +122,7 @@ class Inspection:
     warnings: list[str] = field(default_factory=list)
     reason: str | None = None  # one line: why this verdict
     fspath: bytes | None = field(default=None, repr=False)  # the exact name on disk (not in reports)
+    likeness: Any = field(default=None, repr=False)  # a perceptual print (likeness.Print), when asked for
 
     def to_dict(self) -> dict[str, Any]:
         return {

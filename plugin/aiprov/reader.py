@@ -27,6 +27,7 @@ class ReadSettings:
     network: bool = False  # C2PA remote manifests and OCSP; off: editorial storage is often offline
     trust_anchors: str | None = None  # PEM file of C2PA trust anchors
     exiftool: str = "exiftool"
+    task: str = "inspect"  # or "fingerprint": the perceptual print only (likeness.py)
 
 
 class Tools:
@@ -110,8 +111,23 @@ def _read_error(insp: Inspection, exc: OSError) -> Inspection:
     return _unreadable(insp, f"read error: {exc.strerror or exc}")
 
 
+def fingerprint(fspath: bytes, insp: Inspection) -> Inspection:
+    """The perceptual print of a file (decodes pixels, so it runs isolated like every reader)."""
+    from .likeness import fingerprint_file
+
+    try:
+        with open(fspath, "rb") as fh:
+            insp.media_type = containers.walk(fh, os.fstat(fh.fileno()).st_size).media_type
+        insp.likeness = fingerprint_file(fspath, insp.media_type)
+    except Exception as exc:  # a print is an extra: failing to make one is reported, never fatal
+        insp.error = f"no perceptual fingerprint: {type(exc).__name__}: {exc}"
+    return insp
+
+
 def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
     fspath = os.fsencode(fspath)
+    if settings.task == "fingerprint":
+        return fingerprint(fspath, Inspection(path=display_path(fspath), fspath=fspath))
     insp = Inspection(path=display_path(fspath), fspath=fspath)
     try:
         st = os.stat(fspath)

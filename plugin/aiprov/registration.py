@@ -56,6 +56,7 @@ def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, t
     paths = [os.path.abspath(os.fsencode(p)) for p in paths]
     parent_paths = [os.path.abspath(os.fsencode(p)) for p in parents]
     out = []
+    sources: list[tuple[Inspection, str]] = []
     with ReaderPool(ReadSettings(want_content_id=True), workers=1) as pool:
         parent_ids = []
         for insp in pool.read_many(parent_paths):
@@ -75,7 +76,23 @@ def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, t
                         ledger.add_edge(insp.content_id, pid, "registered-derivation",
                                         f"registered as made from this by {tool}")
             out.append(Registered(insp.path, insp.content_id, reg_id, parent_ids))
+            sources.append((insp, "working"))
+    _print_sources(ledger, sources)
     return out
+
+
+def _print_sources(ledger: Ledger, files: list[tuple[Inspection, str]]) -> None:
+    """A registered AI output is a source: print it now, so laundered copies are recognised later."""
+    from .likeness import Likeness, wanted
+
+    todo = {i.fspath: i for i, zone in files if wanted(i, zone) and not ledger.has_fingerprint(i.content_id)}
+    if not todo:
+        return
+    likeness = Likeness(ledger)
+    with ReaderPool(ReadSettings(task="fingerprint"), workers=1) as pool:
+        for got in pool.read_many(list(todo)):
+            if got.likeness is not None:
+                likeness.record(todo[got.fspath], "working", got.likeness)
 
 
 def _record(ledger: Ledger, insp: Inspection, zone_of) -> None:

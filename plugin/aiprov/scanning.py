@@ -10,6 +10,7 @@ once read. Everything goes through the same reader pool as `inspect`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import Counter
@@ -17,12 +18,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .config import Config
-from .identify import StatSignature
 from .isolation import ReaderPool
 from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
-from .policy import IGNORED, findings_for
+from .likeness import Likeness, wanted
 from .names import display_path
+from .policy import IGNORED, findings_for
 from .reader import ReadSettings
 from .registration import apply_registrations
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
@@ -112,7 +113,8 @@ def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str 
         if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals_for(pid):
             locs = ledger.locations_of(pid)
             where = locs[-1].path if locs else pid
-            return f"{edge['kind']}: {where}, {asset['verdict']}" + (f" by {asset['generator']}" if asset["generator"] else "")
+            by = f" by {asset['generator']}" if asset["generator"] else ""
+            return f"{where}, {asset['verdict']}{by}; {edge['kind']}: {edge['reason']}"
     return None
 
 
@@ -165,6 +167,30 @@ class Scanner:
         self.config = config
         self.ledger = ledger
         self.pool = pool
+        self.likeness = Likeness(ledger)
+        self._print_pool: ReaderPool | None = None
+
+    def _prints(self) -> ReaderPool:
+        """A second pool of the same isolated readers, for perceptual prints (they decode pixels)."""
+        if self._print_pool is None:
+            self._print_pool = ReaderPool(dataclasses.replace(self.pool.settings, task="fingerprint"),
+                                          workers=self.pool.size, timeout_s=self.pool.timeout_s)
+        return self._print_pool
+
+    def fingerprint(self, files: list[tuple[Inspection, str]]) -> None:
+        """Print AI sources and finals material, then link near-duplicates (likeness.py)."""
+        todo = {i.fspath: (i, zone) for i, zone in files if wanted(i, zone) and not self.ledger.has_fingerprint(i.content_id)}
+        if not todo:
+            return
+        for got in self._prints().read_many(list(todo)):
+            insp, zone = todo[got.fspath]
+            if got.likeness is not None:
+                self.likeness.record(insp, zone, got.likeness)
+
+    def close(self) -> None:
+        if self._print_pool is not None:
+            self._print_pool.close()
+            self._print_pool = None
 
     def process(self, entries: Iterable[WalkEntry], result: ScanResult, *, missing_roots: Iterable[bytes] = (),
                 missing_paths: Iterable[bytes] = (), progress: Callable[[int, int], None] | None = None,
@@ -257,11 +283,13 @@ class Scanner:
                 result.read += 1
                 pending.append((FileResult(insp, zone), loc))
                 step()
-        # 4. what was recorded and is no longer there
+        # 4. perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
+        self.fingerprint([(fr.inspection, fr.zone) for fr, _ in pending if not fr.reused])
+        # 5. what was recorded and is no longer there
         for loc in missing.values():
             ledger.mark_gone(loc)
             result.gone += 1
-        # 5. the policy, now that every asset and edge is on record
+        # 6. the policy, now that every asset and edge is on record
         for fr, loc in pending:
             fr.findings, fr.new_findings = evaluate(ledger, fr.inspection, fr.zone, loc)
             done.append(fr)
@@ -318,8 +346,11 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
     settings = settings or reader_settings(config)
     entries = list(iter_files(roots, DEFAULT_IGNORE))
     with ReaderPool(settings, workers=workers or config.workers, timeout_s=config.timeout) as pool:
-        Scanner(config, ledger, pool).process(entries, result, missing_roots=roots, progress=progress,
-                                              total=len(entries))
+        scanner = Scanner(config, ledger, pool)
+        try:
+            scanner.process(entries, result, missing_roots=roots, progress=progress, total=len(entries))
+        finally:
+            scanner.close()
     result.files.sort(key=lambda r: r.inspection.path)
     result.finished = time.time()
     return result

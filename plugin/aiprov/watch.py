@@ -425,6 +425,7 @@ class Watcher:
                 obs.stop()
             for _, obs, _, _ in self.observers:
                 obs.join(5)
+            self.scanner.close()
             self.pool.close()
             self.hooks.close(wait=True)
             self._write_status(force=True)

@@ -16,7 +16,8 @@ import signal
 import struct
 
 from .model import UNREADABLE, Inspection
-from .reader import ReadSettings, Tools, display_path, read_file
+from .names import display_path
+from .reader import ReadSettings, Tools, read_file
 
 HEADER = struct.Struct("!i")
 LONG_HEADER = struct.Struct("!Q")

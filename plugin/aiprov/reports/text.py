@@ -97,11 +97,13 @@ def print_lookup(console: Console, answer: dict) -> None:
                       highlight=False, soft_wrap=True)
     lin = answer["lineage"]
     for p in lin["parents"]:
-        targets = "; ".join(f"{escape(', '.join(a['paths']) or a['content_id'])} [{a['verdict']}]" for a in p["assets"]) \
+        targets = "; ".join(escape(f"{', '.join(a['paths']) or a['content_id']} [{a['verdict']}"
+                                   + (", approved]" if a["approved"] else "]")) for a in p["assets"]) \
             or f"{escape(str(p['ref']))} (not in the ledger)"
-        console.print(f"  parent      {p['kind']}: {targets}", highlight=False, soft_wrap=True)
+        console.print(f"  parent      {p['kind']}: {targets}  [dim]{escape(p['reason'] or '')}[/]", highlight=False,
+                      soft_wrap=True)
     for c in lin["children"]:
-        console.print(f"  child       {c['kind']}: {escape(', '.join(c['paths']) or c['content_id'])} [{c['verdict']}]",
-                      highlight=False, soft_wrap=True)
+        console.print(f"  child       {c['kind']}: " + escape(f"{', '.join(c['paths']) or c['content_id']} [{c['verdict']}]")
+                      + f"  [dim]{escape(c['reason'] or '')}[/]", highlight=False, soft_wrap=True)
     for e in answer["events"]:
         console.print(f"  {e['at'][:19]} {e['kind']:<10} {escape(e['path'] or '')}", highlight=False, soft_wrap=True)

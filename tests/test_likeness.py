@@ -1,0 +1,130 @@
+"""Laundered AI material keeps its lineage: perceptual near-duplicates, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from PIL import Image
+
+import aiprov
+from aiprov.ledger import Ledger
+
+from .conftest import CORPUS, SAMPLES
+from .helpers import aiprov as run, copy
+
+AI_SOURCE = SAMPLES / "stills" / "photo_no_metadata.png"  # a still with no marker at all: only the ledger knows
+
+
+def production(tmp_path):
+    prod = tmp_path / "show"
+    (prod / "working").mkdir(parents=True)
+    (prod / "finals").mkdir()
+    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
+    return prod
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
+
+
+def test_registered_ai_still_laundered_four_ways_is_derived_from_ai_in_finals(tmp_path):
+    prod = production(tmp_path)
+    src = copy(AI_SOURCE, prod / "working" / "concept_v1.png")
+    aiprov.register(src, tool="Midjourney")
+    with Image.open(src) as im:
+        rgb = im.convert("RGB")
+        w, h = rgb.size
+        rgb.save(prod / "finals" / "resaved_q70.jpg", quality=70)
+        rgb.resize((w // 2, h // 2), Image.Resampling.LANCZOS).save(prod / "finals" / "half_size.png")
+        rgb.crop((int(w * 0.05), int(h * 0.05), w, h)).save(prod / "finals" / "cropped_5pc.png")
+        Image.frombytes("RGB", rgb.size, rgb.tobytes()).save(prod / "finals" / "stripped.tif")
+    r = run("scan", prod, "--format", "json")
+    assert r.returncode == 1
+    flagged = {os.path.basename(f["path"]): [x["rule"] for x in f["findings"]] for f in json.loads(r.stdout)["files"]
+               if f["zone"] == "finals"}
+    assert flagged == {n: ["derived-from-ai"] for n in
+                       ("resaved_q70.jpg", "half_size.png", "cropped_5pc.png", "stripped.tif")}
+    answer = json.loads(run("lookup", prod / "finals" / "cropped_5pc.png", "--json").stdout)
+    parents = answer["lineage"]["parents"]
+    assert [p["kind"] for p in parents] == ["near-duplicate"]
+    assert parents[0]["assets"][0]["paths"] == [str(src)] and "bits differ" in parents[0]["reason"]
+
+
+def test_approving_the_ai_source_clears_its_laundered_copies(tmp_path):
+    prod = production(tmp_path)
+    src = copy(AI_SOURCE, prod / "working" / "concept.png")
+    aiprov.register(src, tool="Midjourney")
+    with Image.open(src) as im:
+        im.convert("RGB").save(prod / "finals" / "plate.jpg", quality=80)
+    assert run("scan", prod).returncode == 1
+    assert run("approve", src, "--by", "Dana", "--reason", "approved for final").returncode == 0
+    assert run("scan", prod).returncode == 0
+
+
+def test_a_copy_scanned_before_its_source_was_registered_is_caught_when_it_is(tmp_path):
+    prod = production(tmp_path)
+    with Image.open(AI_SOURCE) as im:
+        im.convert("RGB").save(prod / "finals" / "early.jpg", quality=75)
+    assert run("scan", prod).returncode == 0
+    src = copy(AI_SOURCE, prod / "working" / "gen.png")
+    aiprov.register(src, tool="ComfyUI")
+    r = run("scan", prod)
+    assert r.returncode == 1 and "derived-from-ai" in r.stdout and "early.jpg" in r.stdout
+
+
+def test_unrelated_pictures_are_never_linked(tmp_path):
+    prod = production(tmp_path)
+    for ai in ("stills/a1111_parameters.png", "stills/comfyui_workflow.png", "stills/ai_iptc_xmp.jpg",
+               "stills/stealth_a1111.png", "stills/ai_c2pa_generated.jpg"):
+        copy(SAMPLES / ai, prod / "working" / os.path.basename(ai))
+    aiprov.register(copy(AI_SOURCE, prod / "working" / "registered.png"), tool="Midjourney")
+    others = [p for p in (CORPUS / "plain").iterdir() if p.suffix.lower() in (".jpg", ".png", ".webp", ".tif")]
+    others += [SAMPLES / "stills" / "camera_original.jpg", SAMPLES / "production" / "finals" / "stills" / "camera_still.jpg"]
+    for i, p in enumerate(others):
+        copy(p, prod / "finals" / f"{i:02d}_{p.name}")
+    for seed in range(12):  # "photos" of other scenes: noise fields with structure
+        Image.effect_mandelbrot((320, 200), (-2.2 + seed * 0.07, -1.2, 0.8 - seed * 0.05, 1.2 + seed * 0.03),
+                                40 + seed * 9).convert("RGB").save(prod / "finals" / f"photo_{seed:02d}.jpg")
+    r = run("scan", prod, "--format", "json")
+    assert r.returncode == 0, [f for f in json.loads(r.stdout)["files"] if f["findings"]]
+    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+        assert ledger.count("fingerprints") >= 20  # the finals pictures were printed, and the sources
+        assert ledger._rows("SELECT * FROM edges WHERE kind = 'near-duplicate'") == []
+
+
+@pytest.mark.slow
+def test_registered_ai_clip_cut_into_a_master_is_found_with_its_timecodes(tmp_path):
+    prod = production(tmp_path)
+    ai_clip = prod / "working" / "ai_shot.mov"
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=640x360:rate=24", "-t", 10, "-c:v", "prores_ks", "-profile:v", 0, ai_clip)
+    aiprov.register(ai_clip, tool="Runway Gen-3")
+    reencoded = tmp_path / "ai_h264.mp4"
+    ffmpeg("-i", ai_clip, "-vf", "scale=480:270", "-c:v", "libx264", "-crf", 26, "-g", 24, "-pix_fmt", "yuv420p", reencoded)
+    before = tmp_path / "before.mp4"
+    after = tmp_path / "after.mp4"
+    for out, src in ((before, "testsrc2=size=480x270:rate=24"), (after, "life=size=480x270:rate=24:mold=10:ratio=0.3")):
+        ffmpeg("-f", "lavfi", "-i", src, "-t", 25 if out is before else 25, "-c:v", "libx264", "-g", 24,
+               "-pix_fmt", "yuv420p", out)
+    first20 = tmp_path / "first20.mp4"
+    ffmpeg("-i", before, "-t", 20, "-c", "copy", first20)
+    listing = tmp_path / "cut.txt"
+    listing.write_text("".join(f"file '{p}'\n" for p in (first20, reencoded, after)))
+    master = prod / "finals" / "reel1_master.mp4"
+    ffmpeg("-f", "concat", "-safe", 0, "-i", listing, "-c:v", "libx264", "-g", 24, "-pix_fmt", "yuv420p", master)
+    r = run("scan", prod, "--format", "json")
+    report = json.loads(r.stdout)
+    found = [f for f in report["files"] if f["path"].endswith("reel1_master.mp4")][0]
+    assert [x["rule"] for x in found["findings"]] == ["derived-from-ai"]
+    message = found["findings"][0]["message"]
+    import re
+
+    tc_in, tc_out = re.search(r"frames (\d\d:\d\d:\d\d:\d\d)-(\d\d:\d\d:\d\d:\d\d)", message).groups()
+
+    def seconds(tc):
+        h, m, s, f = map(int, tc.split(":"))
+        return h * 3600 + m * 60 + s + f / 24
+
+    assert abs(seconds(tc_in) - 20) <= 1 and abs(seconds(tc_out) - 30) <= 1, message
