@@ -158,3 +158,18 @@ def test_the_pool_returns_exactly_one_result_per_input_for_fifty_mixed_files(tmp
     assert len(results) == 50
     assert sorted(r.path for r in results) == sorted(paths)
     assert {Path(r.path).name: r.verdict for r in results} == expect
+
+
+def test_an_upgrade_under_a_running_pool_stops_it_with_a_clear_error_instead_of_blaming_files(tmp_path):
+    from aiprov.isolation import CodeChanged, ReaderPool
+    from aiprov.reader import ReadSettings
+
+    img = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(img)
+    pool = ReaderPool(ReadSettings(), workers=1)
+    pool._stamp = "code-of-an-older-aiprov"  # what an upgrade on disk looks like to the workers
+    try:
+        with pytest.raises(CodeChanged, match="restart"):
+            list(pool.read_many([str(img)] * 3))
+    finally:
+        pool.close()

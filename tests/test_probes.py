@@ -505,3 +505,17 @@ def test_an_ordinary_rgba_png_is_not_flagged_as_stealth(tmp_path, tools):
 
     assert insp.verdict == "unknown"
     assert not insp.evidence and not insp.warnings
+
+
+def test_a_non_ai_file_with_a_name_too_long_for_a_sidecar_is_still_read(tmp_path):
+    from aiprov.reader import ReadSettings, Tools, read_file
+
+    path = os.path.join(os.fsencode(tmp_path), b"n" * 251 + b".jpg")
+    with open(path, "wb") as fh:
+        fh.write((Path(__file__).resolve().parent.parent / "sample_media" / "stills" / "camera_original.jpg").read_bytes())
+    t = Tools(ReadSettings())
+    try:
+        insp = read_file(path, ReadSettings(), t)
+    finally:
+        t.close()
+    assert insp.verdict == "not-ai", insp.error

@@ -93,7 +93,9 @@ def test_ai_still_copied_into_finals_is_flagged_and_quarantined_within_two_secon
         assert finding_on(d.ledger, "poster.jpg") == [("ai-in-finals",)]
         note = (prod / "finals" / "poster.jpg.QUARANTINED.txt").read_text()
         assert "ai-in-finals" in note and str(moved_to) in note
-        event = json.loads((tmp_path / "findings.jsonl").read_text().splitlines()[0])
+        log = tmp_path / "findings.jsonl"  # the log hook runs beside the quarantine hook, not after it
+        d.wait_until(lambda: log.exists() and log.read_text().strip(), 10, "the log hook")
+        event = json.loads(log.read_text().splitlines()[0])
         assert event["file"]["verdict"] == "ai" and event["findings"][0]["rule"] == "ai-in-finals"
         assert finding_on(d.ledger, "concept.jpg") == []
         assert d.status()["roots"][0]["observer"] == ("polling" if observer == "--polling" else "inotify")

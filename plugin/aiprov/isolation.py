@@ -42,6 +42,8 @@ from typing import Iterable, Iterator
 
 from .model import Inspection
 from .reader import ReadSettings
+from .errors import AiprovError
+from .worker import CODE_CHANGED, code_stamp
 from .worker import HEADER as _HEADER, LONG_HEADER as _LONG_HEADER, failure as _failure, frame as _frame
 
 DEFAULT_TIMEOUT_S = 60.0
@@ -58,6 +60,12 @@ READ_CHUNK = 256 * 1024
 # pipes at most every POLL_INTERVAL_S: a wake-up per answer costs the workers CPU too.
 POLL_INTERVAL_S = 0.002
 PAUSE_MIN_QUEUED = 8
+
+
+class CodeChanged(AiprovError):
+    """The reader processes would run different aiprov code than this process."""
+
+    exit_code = 2
 
 
 def worker_main(recv_fd: int, send_fd: int, settings: ReadSettings) -> None:
@@ -89,6 +97,7 @@ class ReaderPool:
         self.settings = settings or ReadSettings()
         self.size = max(1, workers or min(4, os.cpu_count() or 1))
         self.timeout_s = timeout_s
+        self._stamp = code_stamp()
         self._workers: list[_Worker] = []
         self._selector: selectors.BaseSelector | None = None
         self._next_id = 0
@@ -110,7 +119,7 @@ class ReaderPool:
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "aiprov.worker", str(to_worker_r), str(from_worker_w),
-                 json.dumps(dataclasses.asdict(self.settings))],
+                 json.dumps(dataclasses.asdict(self.settings)), self._stamp],
                 pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL,
                 start_new_session=True,  # own process group: killing it takes exiftool along
             )
@@ -201,6 +210,9 @@ class ReaderPool:
         """Send a batch; a worker that was idle and turns out dead is replaced first (it read nothing)."""
         idle = not w.jobs
         if idle and w.process.poll() is not None:
+            if w.process.returncode == CODE_CHANGED:
+                raise CodeChanged("aiprov's files changed on disk while this process was running (an upgrade?): "
+                                  "restart it. What was read so far is recorded; the rest is read on the next run.")
             w = self._replace(w)
         if idle:
             w.deadline = time.monotonic() + self.timeout_s
@@ -318,6 +330,9 @@ class ReaderPool:
                 code = w.process.wait(2)
             except subprocess.TimeoutExpired:
                 code = None
+            if code == CODE_CHANGED:
+                raise CodeChanged("aiprov's files changed on disk while this process was running (an upgrade?): "
+                                  "restart it. What was read so far is recorded; the rest is read on the next run.")
             how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
             return fail(w, f"a metadata reader crashed on this file ({how}); the file is probably corrupt or hostile")
 

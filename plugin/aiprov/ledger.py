@@ -632,6 +632,12 @@ class Ledger:
             f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
             f"WHERE f.kind = ? AND a.verdict {op} {verdicts}", [kind])]
 
+    def has_source_prints(self, kind: str | None) -> bool:
+        """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
+        return bool(kind) and bool(self.db.conn.execute(
+            "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+            "WHERE f.kind = ? AND a.verdict IN ('ai', 'ai-composite') LIMIT 1", [kind]).fetchone())
+
     def fingerprint_owner(self, row_id: int) -> str | None:
         row = self.db.conn.execute("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()
         return row[0] if row else None

@@ -45,13 +45,6 @@ def kind_of(media_type: str | None) -> str | None:
     return None
 
 
-def wanted(insp: Inspection, zone: str) -> bool:
-    """Sources (AI anywhere) and queries (non-AI in finals) that are stills or clips."""
-    if not insp.content_id or kind_of(insp.media_type) is None:
-        return False
-    return insp.verdict in AI_VERDICTS or (zone == "finals" and insp.verdict != "unreadable")
-
-
 @dataclass
 class Print:
     kind: str

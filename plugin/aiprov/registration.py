@@ -83,9 +83,9 @@ def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, t
 
 def _print_sources(ledger: Ledger, files: list[tuple[Inspection, str]]) -> None:
     """A registered AI output is a source: print it now, so laundered copies are recognised later."""
-    from .likeness import Likeness, wanted
+    from .likeness import Likeness, kind_of
 
-    todo = {i.fspath: i for i, zone in files if wanted(i, zone) and not ledger.has_fingerprint(i.content_id)}
+    todo = {i.fspath: i for i, _ in files if kind_of(i.media_type) and not ledger.has_fingerprint(i.content_id)}
     if not todo:
         return
     likeness = Likeness(ledger)

@@ -21,7 +21,7 @@ from .config import Config
 from .isolation import ReaderPool
 from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
-from .likeness import Likeness, wanted
+from .likeness import Likeness, kind_of
 from .names import display_path
 from .policy import IGNORED, findings_for
 from .reader import ReadSettings
@@ -178,8 +178,21 @@ class Scanner:
         return self._print_pool
 
     def fingerprint(self, files: list[tuple[Inspection, str]]) -> None:
-        """Print AI sources and finals material, then link near-duplicates (likeness.py)."""
-        todo = {i.fspath: (i, zone) for i, zone in files if wanted(i, zone) and not self.ledger.has_fingerprint(i.content_id)}
+        """Print AI sources, then (only once some source exists) finals material; link near-duplicates.
+
+        Printing a still costs ~25 ms, so a delivery checked against a ledger with no AI
+        sources pays nothing; once a source is on record, the next scan prints the finals
+        files that were skipped (they are "reused" then, but still have no print).
+        """
+        unprinted = [(i, z) for i, z in files if i.content_id and i.fspath and kind_of(i.media_type)
+                     and i.verdict != "unreadable" and not self.ledger.has_fingerprint(i.content_id)]
+        self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
+        queries = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"
+                   and self.ledger.has_source_prints(kind_of(i.media_type))]
+        self._print(queries)
+
+    def _print(self, files: list[tuple[Inspection, str]]) -> None:
+        todo = {i.fspath: (i, zone) for i, zone in files}
         if not todo:
             return
         for got in self._prints().read_many(list(todo)):
@@ -284,7 +297,7 @@ class Scanner:
                 pending.append((FileResult(insp, zone), loc))
                 step()
         # 4. perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
-        self.fingerprint([(fr.inspection, fr.zone) for fr, _ in pending if not fr.reused])
+        self.fingerprint([(fr.inspection, fr.zone) for fr, _ in pending])
         # 5. what was recorded and is no longer there
         for loc in missing.values():
             ledger.mark_gone(loc)

@@ -20,6 +20,23 @@ from .names import display_path
 from .reader import ReadSettings, Tools, read_file
 
 HEADER = struct.Struct("!i")
+# Exit status of a worker whose code on disk is not the code its parent runs (an upgrade
+# under a running daemon): the parent stops with a clear message instead of blaming files.
+CODE_CHANGED = 86
+
+
+def code_stamp() -> str:
+    """What this process's aiprov code is: version plus the size and mtime of every module file."""
+    import hashlib
+    from pathlib import Path
+
+    from . import __version__
+
+    h = hashlib.sha256(__version__.encode())
+    for p in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        st = p.stat()
+        h.update(f"{p.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return h.hexdigest()[:16]
 LONG_HEADER = struct.Struct("!Q")
 
 
@@ -84,4 +101,8 @@ if __name__ == "__main__":
 
     # Nothing a native library prints may reach the parent's channel: stdout goes to stderr.
     os.dup2(2, 1)
+    if len(sys.argv) > 4 and sys.argv[4] != code_stamp():
+        print("aiprov reader: the aiprov installed on disk is not the one that started me (upgraded while "
+              "running?); exiting so the parent can say so", file=sys.stderr)
+        sys.exit(CODE_CHANGED)
     worker_main(int(sys.argv[1]), int(sys.argv[2]), ReadSettings(**json.loads(sys.argv[3])))

@@ -9,6 +9,7 @@ tagged file is recognised without the ledger.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import time
@@ -227,6 +228,8 @@ def read(ctx) -> None:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             continue
         except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                continue  # NAME.EXT.xmp cannot exist beside a name this long (NAME.xmp is tried too)
             ctx.problems.append(f"sidecar {display_path(side)} could not be read: {exc.strerror}")
             continue
         evidence_from_packet(packet, "xmp-sidecar", display_path(os.path.basename(side)), ctx)
