@@ -57,6 +57,7 @@ from pathlib import Path
 import xxhash
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from _common import loadavg, source_version  # noqa: E402
 
 SEED = 20251126
 DEFAULT_FILES = 10_000
@@ -157,11 +158,6 @@ def cpu_seconds(who: int) -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 @dataclass
@@ -244,19 +240,6 @@ def exiftool_version() -> str:
         return f"unavailable ({exc})"
 
 
-def source_version() -> str:
-    """aiprov's version and the git commit of the checkout it runs from (marked when plugin/ is edited)."""
-    import aiprov
-
-    repo = Path(aiprov.__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "plugin"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"aiprov {aiprov.__version__}"
-    return f"aiprov {aiprov.__version__} at {head}" + (" + uncommitted changes in plugin/" if dirty else "")
 
 
 def row(label: str, seconds: float, files: int, note: str = "") -> None:

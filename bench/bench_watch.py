@@ -61,6 +61,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from _common import loadavg, source_version  # noqa: E402
 
 DEFAULT_STABILITY_S = 0.5
 DEFAULT_BURST = 500
@@ -507,23 +508,8 @@ def read_text(path: str) -> str:
         return "?"
 
 
-def source_version() -> str:
-    """aiprov's version and the git commit of the checkout it runs from (marked when plugin/ is edited)."""
-    import aiprov
-
-    repo = Path(aiprov.__file__).resolve().parents[2]
-    try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "plugin"],
-                               capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return f"aiprov {aiprov.__version__}"
-    return f"aiprov {aiprov.__version__} at {head}" + (" + uncommitted changes in plugin/" if dirty else "")
 
 
-def loadavg() -> str:
-    return " ".join(read_text("/proc/loadavg").split()[:3])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,14 @@ def corpus() -> Path:
     if not (CORPUS / "manifest.tsv").exists():
         pytest.fail(f"the shared corpus is missing at {CORPUS}: tests read real files from it")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def mp3(tmp_path_factory) -> Path:
+    """An MP3 tagged by Suno: aiprov has no native walker for it, so exiftool must be asked
+    (and a fake exiftool can be made to hang or crash on it)."""
+    path = tmp_path_factory.mktemp("audio") / "temp_score.mp3"
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "sine=frequency=220:duration=0.2", "-c:a", "libmp3lame", "-b:a", "32k", "-metadata",
+                    "encoded_by=Suno", str(path)], check=True, capture_output=True, timeout=60)
+    return path

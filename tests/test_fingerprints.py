@@ -28,43 +28,13 @@ from aiprov.fpindex import FingerprintIndex, brute_force  # noqa: E402
 from aiprov.videoprints import ClipPrint, clip_fingerprint, match_clip, timecode  # noqa: E402
 
 from .conftest import CORPUS, SAMPLES  # noqa: E402
+from .helpers import photo  # noqa: E402
 
 STILL = SAMPLES / "stills" / "a1111_parameters.png"
 
 
 # --------------------------------------------------------------------------------------
 # media makers
-
-
-def photo(seed: int, w: int = 480, h: int = 320) -> Image.Image:
-    """A photo-like picture: gradient, soft texture, shapes, blur, grain. One per seed."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    c0, c1 = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    ang = rng.uniform(0, 2 * np.pi)
-    t = ((np.cos(ang) * xx / w + np.sin(ang) * yy / h) + 1.5) / 3
-    img = c0 * (1 - t[..., None]) + c1 * t[..., None]
-    coarse = rng.normal(0, 1, (int(rng.integers(3, 12)), int(rng.integers(3, 12))))
-    tex = np.asarray(Image.fromarray(((coarse * 50) + 128).clip(0, 255).astype(np.uint8))
-                     .resize((w, h), Image.BICUBIC), np.float32) - 128
-    img += tex[..., None] * rng.uniform(0.3, 0.9, 3)
-    im = Image.fromarray(img.clip(0, 255).astype(np.uint8), "RGB")
-    d = ImageDraw.Draw(im)
-    for _ in range(int(rng.integers(3, 12))):
-        x0, y0 = rng.uniform(-0.1, 1.1) * w, rng.uniform(-0.1, 1.1) * h
-        r = rng.uniform(0.04, 0.3) * h
-        col = tuple(int(v) for v in rng.uniform(0, 255, 3))
-        k = rng.integers(0, 3)
-        if k == 0:
-            d.ellipse([x0 - r, y0 - r, x0 + r, y0 + r * rng.uniform(.5, 1.5)], fill=col)
-        elif k == 1:
-            d.rectangle([x0 - r, y0 - r * 0.6, x0 + r * rng.uniform(.5, 2), y0 + r], fill=col)
-        else:
-            d.polygon([(x0, y0), (x0 + rng.uniform(-2, 2) * r, y0 + rng.uniform(-2, 2) * r),
-                       (x0 + rng.uniform(-2, 2) * r, y0 + rng.uniform(-2, 2) * r)], fill=col)
-    im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2)))
-    arr = np.asarray(im, np.float32) + rng.normal(0, 4, (h, w, 1))
-    return Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB")
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:

@@ -20,6 +20,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from aiprov.isolation import ReaderPool
 from aiprov.reader import ReadSettings
+from .helpers import fake_tool
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -36,22 +37,6 @@ def png_bytes(parameters: str | None = None, shade: int = 0) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), (shade, 90, 160)).save(buf, "PNG", pnginfo=info)
     return buf.getvalue()
-
-
-def fake_tool(path: Path, body: str) -> str:
-    path.write_text("#!/bin/sh\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def mp3(tmp_path_factory) -> Path:
-    """An MP3: aiprov has no native walker for it, so exiftool must be asked."""
-    path = tmp_path_factory.mktemp("audio") / "temp_score.mp3"
-    subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=220:duration=0.2", "-c:a", "libmp3lame",
-                             "-b:a", "32k", "-metadata", "encoded_by=Suno", str(path)],
-                   check=True, capture_output=True, timeout=60)
-    return path
 
 
 def by_name(results) -> dict[str, object]:

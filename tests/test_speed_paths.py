@@ -32,6 +32,7 @@ from aiprov import containers
 from aiprov.isolation import ReaderPool
 from aiprov.probes import stealth, xmp
 from aiprov.reader import ReadSettings, Tools, read_file
+from .helpers import fake_tool
 
 A1111 = ("a lighthouse at dusk\nNegative prompt: blurry\n"
          "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1234, Size: 40x24, Model: v1-5-pruned-emaonly")
@@ -434,22 +435,6 @@ def test_a_name_too_long_for_a_sidecar_gets_the_same_answer_from_a_cached_listin
 
 
 # --- batches in the reader pool --------------------------------------------------------------------
-
-
-def fake_tool(path: Path, body: str, interpreter: str = "/bin/sh") -> str:
-    path.write_text(f"#!{interpreter}\n" + body + "\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def mp3(tmp_path_factory) -> Path:
-    """An MP3: no native walker, so exiftool is asked (and a fake exiftool can hang or crash)."""
-    path = tmp_path_factory.mktemp("audio") / "score.mp3"
-    subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=frequency=220:duration=0.2", "-c:a", "libmp3lame",
-                             "-b:a", "32k", "-metadata", "encoded_by=Suno", str(path)],
-                   check=True, capture_output=True, timeout=60)
-    return path
 
 
 def stills(folder: Path, n: int) -> dict[str, str]:
