@@ -128,3 +128,16 @@ def test_registered_ai_clip_cut_into_a_master_is_found_with_its_timecodes(tmp_pa
         return h * 3600 + m * 60 + s + f / 24
 
     assert abs(seconds(tc_in) - 20) <= 1 and abs(seconds(tc_out) - 30) <= 1, message
+
+
+def test_a_featureless_still_is_not_decoded_again_on_every_scan(tmp_path):
+    prod = production(tmp_path)
+    aiprov.register(copy(AI_SOURCE, prod / "working" / "gen.png"), tool="Midjourney")
+    Image.new("RGB", (64, 64), (20, 20, 20)).save(prod / "finals" / "black_slate.png")  # nothing to hash
+    run("scan", prod)
+    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+        before = ledger.count("fingerprints")
+    run("scan", prod)
+    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+        assert ledger.count("fingerprints") == before
+        assert ledger._rows("SELECT length(blob) AS n FROM fingerprints WHERE quality = 0") == [{"n": 0}]

@@ -630,13 +630,14 @@ class Ledger:
         op = "IN" if ai else "NOT IN"
         return [(r[0], r[1], bytes(r[2])) for r in self.db.conn.execute(
             f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            f"WHERE f.kind = ? AND a.verdict {op} {verdicts}", [kind])]
+            f"WHERE f.kind = ? AND a.verdict {op} {verdicts} AND length(f.blob) > 0", [kind])]
 
     def has_source_prints(self, kind: str | None) -> bool:
         """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
         return bool(kind) and bool(self.db.conn.execute(
             "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            "WHERE f.kind = ? AND a.verdict IN ('ai', 'ai-composite') LIMIT 1", [kind]).fetchone())
+            "WHERE f.kind = ? AND a.verdict IN ('ai', 'ai-composite') AND length(f.blob) > 0 LIMIT 1",
+            [kind]).fetchone())
 
     def fingerprint_owner(self, row_id: int) -> str | None:
         row = self.db.conn.execute("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()

@@ -199,6 +199,8 @@ class Scanner:
             insp, zone = todo[got.fspath]
             if got.likeness is not None:
                 self.likeness.record(insp, zone, got.likeness)
+            else:  # flat, featureless or undecodable: remember that, so it is not tried on every scan
+                self.ledger.put_fingerprint(insp.content_id, kind_of(insp.media_type), b"", 0)
 
     def close(self) -> None:
         if self._print_pool is not None:
