@@ -209,3 +209,30 @@ def test_sighup_reloads_zones(prod, tmp_path):
         d.wait_until(lambda: finding_on(ledger, "x.jpg"), 20, "the reload to flag working/x.jpg as finals")
     finally:
         d.stop()
+
+
+def test_an_inotify_queue_overflow_makes_the_daemon_reconcile(tmp_path):
+    # The kernel dropping events is reported by watchdog only as a log line; that line must
+    # lead to a reconcile walk. (Overflowing the real queue would need a machine-wide sysctl.)
+    import logging
+
+    from aiprov.config import Config
+    from aiprov.watch import Watcher, WatchOptions
+
+    root = tmp_path / "show"
+    root.mkdir()
+    from aiprov.ledger import Ledger
+
+    with Ledger(tmp_path / "l.db") as ledger:
+        w = Watcher(Config.delivery(root), ledger, WatchOptions(roots=[os.fsencode(root)]), tmp_path / "status.json")
+        try:
+            w.start()
+            w.reconcile_requested = False
+            logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
+            assert w.reconcile_requested and w.overflows == 1
+        finally:
+            for _, obs, _, _ in w.observers:
+                obs.stop()
+            w.pool.close()
+            w.hooks.close()
+            logging.getLogger("watchdog.observers").removeHandler(w._overflow_listener)

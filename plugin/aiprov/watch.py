@@ -121,6 +121,19 @@ class _Handler(FileSystemEventHandler):
             pass
 
 
+class _OverflowListener(logging.Handler):
+    """watchdog only logs an inotify queue overflow (events were lost); turn that into a reconcile."""
+
+    def __init__(self, watcher: "Watcher"):
+        super().__init__(logging.WARNING)
+        self.watcher = watcher
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "overflow" in record.getMessage().lower():
+            self.watcher.reconcile_requested = True
+            self.watcher.overflows += 1
+
+
 class Watcher:
     def __init__(self, config: Config, ledger: Ledger, options: WatchOptions,
                  status_path: Path, reload_config: Callable[[], Config] | None = None):
@@ -143,6 +156,8 @@ class Watcher:
         self.scanner = Scanner(config, ledger, self.pool)
         self._last_status = 0.0
         self._last_supervise = 0.0
+        self.overflows = 0
+        self._overflow_listener = _OverflowListener(self)
 
     # -- observers ---------------------------------------------------------
 
@@ -177,6 +192,7 @@ class Watcher:
             return
 
     def start(self) -> None:
+        logging.getLogger("watchdog.observers").addHandler(self._overflow_listener)
         for root in self.options.roots:
             self._start_observer(root)
         for p in self.ledger.journal():  # unfinished work from before a crash
@@ -421,6 +437,7 @@ class Watcher:
                 if not ready:
                     break
         finally:
+            logging.getLogger("watchdog.observers").removeHandler(self._overflow_listener)
             for _, obs, _, _ in self.observers:
                 obs.stop()
             for _, obs, _, _ in self.observers:
