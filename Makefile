@@ -4,13 +4,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libimage-exiftool-perl ffmpeg
+# pdqhash (perceptual prints) is built from source: it needs g++ and the Python headers.
+APT_PACKAGES := libimage-exiftool-perl ffmpeg g++ python3-dev python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps demo test reliability bench clean
 
 system-deps:
-	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null || \
+	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_PACKAGES))
 
 $(BIN)/aiprov: pyproject.toml
