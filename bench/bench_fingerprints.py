@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "plugin"))
@@ -284,7 +284,7 @@ def bench_index(quick: bool) -> None:
             t0 = time.perf_counter()
             np.nonzero(hamming_many(q, hashes) <= MATCH_THRESHOLD)
             bt.append(time.perf_counter() - t0)
-        rows.append([f"1,000,000 clustered", f"{build:.2f} s", f"(hits/query {np.median(hits):.0f})",
+        rows.append(["1,000,000 clustered", f"{build:.2f} s", f"(hits/query {np.median(hits):.0f})",
                      f"{np.median(qt) * 1000:.2f}", f"{np.percentile(qt, 99) * 1000:.2f}",
                      f"{np.median(bt) * 1000:.2f}", f"{np.percentile(bt, 99) * 1000:.2f}", ""])
         del idx

@@ -13,11 +13,10 @@ import shutil
 import subprocess
 import zlib
 import struct
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 pytest.importorskip("pdqhash", reason="the pdqhash package (pip install pdqhash) computes PDQ")

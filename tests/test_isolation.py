@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import random
-import stat
-import subprocess
 import time
 from pathlib import Path
 

@@ -15,9 +15,7 @@ import gzip
 import io
 import os
 import random
-import stat
 import struct
-import subprocess
 import sys
 import time
 import zlib

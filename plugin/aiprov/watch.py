@@ -19,7 +19,6 @@ import logging
 import os
 import queue
 import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -14,7 +14,6 @@ the process on hostile files more than once.
 from __future__ import annotations
 
 import json
-import os
 
 from ..markers import dst_evidence, generator_named_in, normalise_digital_source_type
 from ..model import AI, AI_COMPOSITE, Evidence, Ingredient

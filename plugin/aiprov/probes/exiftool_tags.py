@@ -9,7 +9,6 @@ newline or bytes that are not UTF-8 is read through a safely named symlink.
 
 from __future__ import annotations
 
-import os
 
 from ..markers import dst_evidence, text_evidence
 
