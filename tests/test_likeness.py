@@ -141,3 +141,28 @@ def test_a_featureless_still_is_not_decoded_again_on_every_scan(tmp_path):
     with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
         assert ledger.count("fingerprints") == before
         assert ledger._rows("SELECT length(blob) AS n FROM fingerprints WHERE quality = 0") == [{"n": 0}]
+
+
+def test_crop_guesses_can_be_turned_off_for_speed_and_re_saves_are_still_caught(tmp_path):
+    prod = production(tmp_path)
+    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n'
+                                      '[likeness]\ncrop_guesses = false\n')
+    src = copy(AI_SOURCE, prod / "working" / "gen.png")
+    aiprov.register(src, tool="Midjourney")
+    with Image.open(src) as im:
+        im.convert("RGB").save(prod / "finals" / "resaved.jpg", quality=70)
+    r = run("scan", prod)
+    assert r.returncode == 1 and "derived-from-ai" in r.stdout
+
+
+def test_likeness_can_be_turned_off(tmp_path):
+    prod = production(tmp_path)
+    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n'
+                                      '[likeness]\nenabled = false\n')
+    src = copy(AI_SOURCE, prod / "working" / "gen.png")
+    aiprov.register(src, tool="Midjourney")
+    with Image.open(src) as im:
+        im.convert("RGB").save(prod / "finals" / "resaved.jpg", quality=70)
+    assert run("scan", prod).returncode == 0  # with prints on, this copy is derived-from-ai
+    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+        assert ledger.count("fingerprints") == 0

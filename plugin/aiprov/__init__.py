@@ -37,4 +37,4 @@ def register(path, *, tool, tool_version=None, prompt=None, parents=(), note=Non
     with Ledger(cfg.ledger_path(os.fspath(ledger) if ledger else None)) as db:
         return register_files(paths, db, tool=tool, tool_version=tool_version, prompt=prompt, parents=parents,
                               note=note, status=FINAL_CANDIDATE if final_candidate else TEMPORARY,
-                              composite=composite, zone_of=cfg.zone_of)
+                              composite=composite, zone_of=cfg.zone_of, likeness=cfg.likeness)

@@ -406,7 +406,7 @@ def register(paths, tool, tool_version, prompt, parents, note, temporary, compos
     with ledger:
         done = register_files(fspaths, ledger, tool=tool, tool_version=tool_version, prompt=prompt,
                               parents=_paths(parents), note=note, status=TEMPORARY if temporary else FINAL_CANDIDATE,
-                              composite=composite, zone_of=cfg.zone_of)
+                              composite=composite, zone_of=cfg.zone_of, likeness=cfg.likeness)
     for r in done:
         click.echo(f"registered {r.path} as {'AI-composite' if composite else 'AI'} output of {tool} "
                    f"(content {r.content_id}, registration #{r.registration_id}"

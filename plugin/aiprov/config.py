@@ -53,6 +53,10 @@ timeout = 60        # seconds per file before it is declared unreadable
 network = false     # C2PA remote manifests / OCSP
 # trust_anchors = "/etc/aiprov/c2pa-trust.pem"
 
+[likeness]
+enabled = true        # perceptual prints: catch re-saved, resized, cropped or re-encoded AI material
+crop_guesses = true   # false: ~5x faster first scans of big deliveries, but 5% crops are missed
+
 # Hooks get one JSON event on stdin; run without a shell.
 # [[hooks]]
 # command = ["/opt/aiprov/hooks/notify", "--url", "https://chat.example/hook"]
@@ -91,6 +95,8 @@ class Config:
     network: bool = False
     trust_anchors: str | None = None
     hooks: list[dict] = field(default_factory=list)
+    likeness: bool = True  # perceptual prints of AI sources and finals material
+    crop_guesses: bool = True  # and 81 crop guesses per finals still (5% crops)
     source: Path | None = None  # the aiprov.toml it came from, None when there was none
 
     def __post_init__(self):
@@ -178,12 +184,14 @@ def load(path: Path) -> Config:
     zones = data.get("zones", {})
     reader = data.get("reader", {})
     files = data.get("files", {})
+    likeness = data.get("likeness", {})
     return Config(root=path.parent.resolve(), production=data.get("production"), ledger=data.get("ledger"),
                   default_zone=data.get("default_zone", "working"), zones=zones,
                   include=files.get("include", []), exclude=files.get("exclude", []),
                   timeout=float(reader.get("timeout", 60.0)), workers=reader.get("workers"),
                   network=reader.get("network", False), trust_anchors=reader.get("trust_anchors"),
-                  hooks=data.get("hooks", []), source=path)
+                  hooks=data.get("hooks", []), likeness=likeness.get("enabled", True),
+                  crop_guesses=likeness.get("crop_guesses", True), source=path)
 
 
 def find(start: Path) -> Path | None:

@@ -64,7 +64,7 @@ def _ffmpeg_rgb(fspath: bytes, side: int = 256) -> np.ndarray:
     return np.frombuffer(proc.stdout, dtype=np.uint8).reshape(side, side, 3)
 
 
-def fingerprint_file(fspath: bytes, media_type: str | None) -> Print | None:
+def fingerprint_file(fspath: bytes, media_type: str | None, crop_guesses: bool = True) -> Print | None:
     """The perceptual print of one file (runs inside a reader worker). None: nothing to print."""
     from .fingerprints import fingerprint_array, still_fingerprint
     from .videoprints import clip_fingerprint
@@ -72,10 +72,10 @@ def fingerprint_file(fspath: bytes, media_type: str | None) -> Print | None:
     kind = kind_of(media_type)
     if kind == STILL:
         if media_type in FFMPEG_STILL_FORMATS:
-            fp = fingerprint_array(_ffmpeg_rgb(fspath))
+            fp = fingerprint_array(_ffmpeg_rgb(fspath), probes=crop_guesses)
         else:
             with open(fspath, "rb") as fh:
-                fp = still_fingerprint(fh)
+                fp = still_fingerprint(fh, probes=crop_guesses)
         if fp is None:
             return None
         return Print(STILL, fp.to_blob(), b"".join(fp.queries), fp.quality)

@@ -28,6 +28,7 @@ class ReadSettings:
     trust_anchors: str | None = None  # PEM file of C2PA trust anchors
     exiftool: str = "exiftool"
     task: str = "inspect"  # or "fingerprint": the perceptual print only (likeness.py)
+    crop_guesses: bool = True  # fingerprint task: also hash crop guesses of stills
 
 
 class Tools:
@@ -111,14 +112,14 @@ def _read_error(insp: Inspection, exc: OSError) -> Inspection:
     return _unreadable(insp, f"read error: {exc.strerror or exc}")
 
 
-def fingerprint(fspath: bytes, insp: Inspection) -> Inspection:
+def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Inspection:
     """The perceptual print of a file (decodes pixels, so it runs isolated like every reader)."""
     from .likeness import fingerprint_file
 
     try:
         with open(fspath, "rb") as fh:
             insp.media_type = containers.walk(fh, os.fstat(fh.fileno()).st_size).media_type
-        insp.likeness = fingerprint_file(fspath, insp.media_type)
+        insp.likeness = fingerprint_file(fspath, insp.media_type, crop_guesses=settings.crop_guesses)
     except Exception as exc:  # a print is an extra: failing to make one is reported, never fatal
         insp.error = f"no perceptual fingerprint: {type(exc).__name__}: {exc}"
     return insp
@@ -127,7 +128,7 @@ def fingerprint(fspath: bytes, insp: Inspection) -> Inspection:
 def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
     fspath = os.fsencode(fspath)
     if settings.task == "fingerprint":
-        return fingerprint(fspath, Inspection(path=display_path(fspath), fspath=fspath))
+        return fingerprint(fspath, Inspection(path=display_path(fspath), fspath=fspath), settings)
     insp = Inspection(path=display_path(fspath), fspath=fspath)
     try:
         st = os.stat(fspath)

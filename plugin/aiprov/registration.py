@@ -52,7 +52,8 @@ def apply_registrations(ledger: Ledger, insp: Inspection) -> Inspection:
 
 def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, tool_version: str | None = None,
                    prompt: str | None = None, parents: Iterable[bytes | str] = (), note: str | None = None,
-                   status: str = TEMPORARY, composite: bool = False, zone_of=None) -> list[Registered]:
+                   status: str = TEMPORARY, composite: bool = False, zone_of=None,
+                   likeness: bool = True) -> list[Registered]:
     paths = [os.path.abspath(os.fsencode(p)) for p in paths]
     parent_paths = [os.path.abspath(os.fsencode(p)) for p in parents]
     out = []
@@ -77,7 +78,8 @@ def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, t
                                         f"registered as made from this by {tool}")
             out.append(Registered(insp.path, insp.content_id, reg_id, parent_ids))
             sources.append((insp, "working"))
-    _print_sources(ledger, sources)
+    if likeness:
+        _print_sources(ledger, sources)
     return out
 
 

@@ -173,7 +173,8 @@ class Scanner:
     def _prints(self) -> ReaderPool:
         """A second pool of the same isolated readers, for perceptual prints (they decode pixels)."""
         if self._print_pool is None:
-            self._print_pool = ReaderPool(dataclasses.replace(self.pool.settings, task="fingerprint"),
+            self._print_pool = ReaderPool(dataclasses.replace(self.pool.settings, task="fingerprint",
+                                                              crop_guesses=self.config.crop_guesses),
                                           workers=self.pool.size, timeout_s=self.pool.timeout_s)
         return self._print_pool
 
@@ -184,6 +185,8 @@ class Scanner:
         sources pays nothing; once a source is on record, the next scan prints the finals
         files that were skipped (they are "reused" then, but still have no print).
         """
+        if not self.config.likeness:
+            return
         unprinted = [(i, z) for i, z in files if i.content_id and i.fspath and kind_of(i.media_type)
                      and i.verdict != "unreadable" and not self.ledger.has_fingerprint(i.content_id)]
         self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
