@@ -8,8 +8,6 @@ the same id wherever it lives; that is how a renamed file keeps its history.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import xxhash
@@ -30,17 +28,3 @@ def content_id_of_stream(fh: BinaryIO) -> str:
 def content_id(path: str | bytes) -> str:
     with open(path, "rb") as fh:
         return content_id_of_stream(fh)
-
-
-@dataclass(frozen=True)
-class StatSignature:
-    """What must not change for a recorded verdict to be reused without reading the file."""
-
-    size: int
-    mtime_ns: int
-    inode: int
-    device: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> "StatSignature":
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)

@@ -68,13 +68,6 @@ class CodeChanged(AiprovError):
     exit_code = 2
 
 
-def worker_main(recv_fd: int, send_fd: int, settings: ReadSettings) -> None:
-    """The worker loop (it lives in worker.py, which imports less: every pool start pays for it)."""
-    from .worker import worker_main as main
-
-    main(recv_fd, send_fd, settings)
-
-
 @dataclass(eq=False)
 class _Worker:
     process: subprocess.Popen
