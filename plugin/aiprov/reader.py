@@ -117,8 +117,7 @@ def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Insp
     from .likeness import fingerprint_file
 
     try:
-        with open(fspath, "rb") as fh:
-            insp.media_type = containers.walk(fh, os.fstat(fh.fileno()).st_size).media_type
+        insp.media_type = containers.walk_path(fspath).media_type
         insp.likeness = fingerprint_file(fspath, insp.media_type, crop_guesses=settings.crop_guesses)
     except Exception as exc:  # a print is an extra: failing to make one is reported, never fatal
         insp.error = f"no perceptual fingerprint: {type(exc).__name__}: {exc}"

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Callable
 from xml.sax.saxutils import escape
 
+from .containers import walk_path
 from .errors import AiprovError
 from .markers import IPTC_DST
 from .names import display_path
@@ -162,13 +163,6 @@ def decoded_digest(fspath: bytes, fmt: str) -> str:
     return hashlib.sha256(b"\n".join(lines)).hexdigest()
 
 
-def container_format(fspath: bytes) -> str:
-    from . import containers
-
-    with open(fspath, "rb") as fh:
-        return containers.walk(fh, os.fstat(fh.fileno()).st_size).format
-
-
 def clean_stale_temps(folder: bytes) -> list[bytes]:
     """Remove temporary copies left by an aiprov process that died mid-write (kill -9)."""
     removed = []
@@ -203,7 +197,7 @@ def in_place(fspath: bytes, write: Callable[[bytes], None], *, after_temp_writte
     if not os.access(fspath, os.W_OK) or not (st.st_mode & 0o222):
         raise TagRefused(f"{display_path(fspath)} is read-only (mode {st.st_mode & 0o777:04o}): aiprov will not write "
                          "into a protected file. Use the sidecar (the default), or make it writable first.")
-    fmt = container_format(fspath)
+    fmt = walk_path(fspath).format
     if fmt not in PILLOW_FORMATS | FFMPEG_FORMATS:
         raise TagRefused(f"{display_path(fspath)}: aiprov cannot verify that writing into a {fmt} file leaves its "
                          "pixels or samples unchanged, so it will not write into it. Use --sidecar (the default).")
@@ -293,10 +287,7 @@ def c2pa_writer(plan: TagPlan, cert: str, key: str, parents: list[tuple[str, byt
 
 
 def _mime(fspath: bytes) -> str:
-    from . import containers
-
-    with open(fspath, "rb") as fh:
-        meta = containers.walk(fh, os.fstat(fh.fileno()).st_size)
+    meta = walk_path(fspath)
     if not meta.media_type:
         raise TagRefused(f"{display_path(fspath)}: unknown media type; C2PA cannot sign it")
     return meta.media_type

@@ -127,3 +127,9 @@ def walk(fh: BinaryIO, size: int) -> Metadata:
             walker(Reader(fh, size), meta)
             break
     return meta
+
+
+def walk_path(fspath: bytes | str) -> Metadata:
+    """Walk a file by name, for callers that only need its format or media type."""
+    with open(fspath, "rb") as fh:
+        return walk(fh, os.fstat(fh.fileno()).st_size)
