@@ -25,6 +25,5 @@ def approve_files(fspaths: Iterable[bytes], ledger: Ledger, *, by: str, reason: 
             with ledger.transaction():
                 if ledger.asset(insp.content_id) is None:
                     ledger.record_asset(insp)
-                    ledger.event("recorded", insp.content_id, insp.path, {"verdict": insp.verdict})
                 approval_id = ledger.approve(insp.content_id, by, reason, reference, categories, answers, insp.path)
             yield insp.path, approval_id, insp.content_id, insp.verdict

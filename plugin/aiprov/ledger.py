@@ -392,7 +392,7 @@ class Ledger:
                           warnings=json.loads(a["warnings"] or "[]"), reason=a["reason"])
 
     def record_asset(self, insp: Inspection) -> bool:
-        """Store an asset's verdict and evidence. True if the asset is new to the ledger."""
+        """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
         cid = insp.content_id
         t = now()
         existing = self.asset(cid)
@@ -419,6 +419,8 @@ class Ledger:
                 if ref:
                     self.add_edge(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
                                   f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
+            if existing is None:
+                self.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
         return existing is None
 
     def touch_location(self, loc: Location) -> None:

@@ -99,8 +99,7 @@ def _print_sources(ledger: Ledger, files: list[tuple[Inspection, str]]) -> None:
 
 def _record(ledger: Ledger, insp: Inspection, zone_of) -> None:
     with ledger.transaction():
-        if ledger.record_asset(insp):
-            ledger.event("recorded", insp.content_id, insp.path, {"verdict": insp.verdict})
+        ledger.record_asset(insp)
         try:
             st = os.stat(insp.fspath)
         except OSError:

@@ -133,8 +133,7 @@ def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result |
     moved = False
     with ledger.transaction():
         if cid:
-            if ledger.record_asset(insp):
-                ledger.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
+            ledger.record_asset(insp)
         old = ledger.location(fspath)
         if old and not old.gone and old.content_id and old.content_id != cid:
             ledger.event("changed", cid, insp.path, {"previous": old.content_id})
