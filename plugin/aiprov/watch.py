@@ -244,18 +244,14 @@ class Watcher:
                 break
             now = time.monotonic()
             if is_dir:
-                if kind in ("moved", "deleted", "created"):
-                    self.reconcile_requested = self.reconcile_requested or kind != "created"
-                    if kind == "created":  # files copied in with the folder may predate the watch
-                        for e in iter_files([dest or src]):
-                            if not e.error and self._in_scope(e.fspath):
-                                new.append(e.fspath)
-                                self._touch(e.fspath, now, writing=False)
-                    if kind == "moved" and dest:
-                        for e in iter_files([dest]):
-                            if not e.error and self._in_scope(e.fspath):
-                                new.append(e.fspath)
-                                self._touch(e.fspath, now, writing=False)
+                if kind in ("moved", "deleted"):
+                    self.reconcile_requested = True
+                arrived = src if kind == "created" else dest if kind == "moved" else None
+                if arrived:  # files copied or moved in with the folder may predate its watch
+                    for e in iter_files([arrived]):
+                        if not e.error and self._in_scope(e.fspath):
+                            new.append(e.fspath)
+                            self._touch(e.fspath, now, writing=False)
                 continue
             if kind == "deleted":
                 self.pending.pop(src, None)
