@@ -360,9 +360,11 @@ class Ledger:
         rows = self._rows("SELECT * FROM locations WHERE path_raw = ?", [path_raw])
         return Location.from_row(rows[0]) if rows else None
 
-    def live_locations_under(self, root_raw: bytes) -> dict[bytes, Location]:
+    def live_locations_under(self, root_raw: bytes, unseen_only: bool = False) -> dict[bytes, Location]:
+        """Recorded, not-gone locations below a folder (unseen_only: not in the sweep's seen table)."""
         prefix = root_raw.rstrip(b"/") + b"/"
-        rows = self._rows("SELECT * FROM locations WHERE gone = 0 AND substr(path_raw, 1, ?) = ?",
+        unseen = " AND path_raw NOT IN (SELECT path_raw FROM temp.seen)" if unseen_only else ""
+        rows = self._rows("SELECT * FROM locations WHERE gone = 0 AND substr(path_raw, 1, ?) = ?" + unseen,
                           [len(prefix), prefix])
         return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
 
@@ -689,11 +691,7 @@ class SeenPaths:
         self.ledger.db.conn.executemany("INSERT OR IGNORE INTO temp.seen (path_raw) VALUES (?)", [(p,) for p in paths])
 
     def unseen_under(self, root_raw: bytes) -> list[Location]:
-        prefix = root_raw.rstrip(b"/") + b"/"
-        rows = self.ledger._rows(
-            "SELECT * FROM locations WHERE gone = 0 AND substr(path_raw, 1, ?) = ? "
-            "AND path_raw NOT IN (SELECT path_raw FROM temp.seen)", [len(prefix), prefix])
-        return [Location.from_row(r) for r in rows]
+        return list(self.ledger.live_locations_under(root_raw, unseen_only=True).values())
 
 
 def _approval(row: dict) -> dict:
