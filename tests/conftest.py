@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,84 @@ def mp3(tmp_path_factory) -> Path:
                     "sine=frequency=220:duration=0.2", "-c:a", "libmp3lame", "-b:a", "32k", "-metadata",
                     "encoded_by=Suno", str(path)], check=True, capture_output=True, timeout=60)
     return path
+
+
+# -- the two ledger backends ----------------------------------------------------------
+# Tests that take `ledger_target` run once on a SQLite file and once on a PostgreSQL
+# schema of their own: the same assertions hold for both. AIPROV_TEST_BACKENDS=sqlite
+# narrows it; the server comes from AIPROV_TEST_POSTGRES (scripts/with-postgres sets it).
+
+BACKENDS = [b for b in os.environ.get("AIPROV_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = os.environ.get("AIPROV_TEST_POSTGRES")
+    problem = None
+    if not url:
+        problem = ("no PostgreSQL server for the tests: AIPROV_TEST_POSTGRES is not set "
+                   "(`make test` starts Debian's postgresql and sets it)")
+    else:
+        try:
+            import psycopg
+
+            psycopg.connect(url, connect_timeout=5).close()
+        except Exception as exc:  # noqa: BLE001 - any reason the server is out of reach
+            problem = f"the PostgreSQL server at {url} cannot be reached: {exc}"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem + " (CI must run these tests)")
+        pytest.skip(problem)
+    return url
+
+
+def postgres_schema_url(server: str, schema: str) -> str:
+    """A URL whose connections work in their own schema: each test gets an empty ledger."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(server: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def ledger_target(backend, tmp_path, request) -> str:
+    """An empty ledger on the parametrised backend: a SQLite path or a postgresql:// URL."""
+    if backend == "sqlite":
+        yield str(tmp_path / "ledger.db")
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    yield postgres_schema_url(server, schema)
+    drop_postgres_schema(server, schema)
+
+
+@pytest.fixture
+def more_ledgers(backend, tmp_path, request):
+    """More empty ledgers on the same backend as `ledger_target`: more_ledgers("copy")."""
+    made: list[tuple[str, str]] = []
+
+    def make(name: str) -> str:
+        if backend == "sqlite":
+            return str(tmp_path / f"{name}.db")
+        server = request.getfixturevalue("postgres_server")
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        made.append((server, schema))
+        return postgres_schema_url(server, schema)
+
+    yield make
+    for server, schema in made:
+        drop_postgres_schema(server, schema)

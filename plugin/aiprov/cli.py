@@ -44,6 +44,11 @@ class AiprovGroup(click.Group):
         except sqlite3.Error as exc:  # anything the ledger did not explain itself
             click.echo(f"aiprov: the ledger could not be used: {exc}", err=True)
             sys.exit(3)
+        except Exception as exc:
+            if type(exc).__module__.startswith("psycopg"):
+                click.echo(f"aiprov: the shared ledger could not be used: {str(exc).strip()}", err=True)
+                sys.exit(3)
+            raise
 
 
 @click.group(cls=AiprovGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,15 +100,21 @@ def inspect(paths, as_json, verbose, workers, timeout_s, network, trust_anchors,
 
 # --- the ledger commands ------------------------------------------------------
 
-LEDGER_HELP = "Ledger database (default: AIPROV_LEDGER, else the config's, else .aiprov/ledger.db under the production root)."
+LEDGER_HELP = ("Ledger: a SQLite file, or a postgresql:// URL for a facility's shared ledger (default: AIPROV_LEDGER, "
+               "else the config's, else .aiprov/ledger.db under the production root).")
+host_option = click.option(
+    "--host-id", "host_id", envvar="AIPROV_HOST_ID", default=None, metavar="NAME",
+    help="Which host's paths these are, on a ledger several hosts share (default: AIPROV_HOST_ID, else this "
+         "machine's name).")
 
 
-def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, no_config_zone: str = "finals"):
+def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, no_config_zone: str = "finals",
+          host: str | None = None):
     from . import config as config_mod
     from .ledger import Ledger
 
     cfg = config_mod.for_paths(paths, config_path, no_config_zone)
-    return cfg, Ledger(cfg.ledger_path(ledger_path))
+    return cfg, Ledger(cfg.ledger_path(ledger_path), host=host)
 
 
 @main.command()
@@ -116,7 +127,8 @@ def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, 
 @click.option("--workers", type=int, default=None, help="Reader processes (default: up to 4).")
 @click.option("-v", "--verbose", is_flag=True, help="List every file, not only the ones with findings.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on when stderr is a terminal).")
-def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progress):
+@host_option
+def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progress, host_id):
     """The pre-delivery gate: check a delivery (or a production) and record it in the ledger.
 
     Without an aiprov.toml, every file under PATHS is treated as finals (it is a
@@ -127,7 +139,7 @@ def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progres
     from .scanning import scan as run_scan
 
     fspaths = _paths(paths)
-    cfg, ledger = _open(fspaths, config_path, ledger_path)
+    cfg, ledger = _open(fspaths, config_path, ledger_path, host=host_id)
     show = sys.stderr.isatty() if progress is None else progress
     with ledger:
         if show:
@@ -316,7 +328,9 @@ def init(root, production, force):
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
-def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, config_path, ledger_path):
+@host_option
+def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, config_path, ledger_path,
+          host_id):
     """Watch editorial storage: every file that lands is identified, classified and recorded;
     AI material without an approval in a finals zone is flagged and hooks fire.
 
@@ -347,21 +361,24 @@ def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_fo
 
     options = WatchOptions(roots=[os.path.abspath(p) for p in fspaths], polling=polling, stability_s=stability,
                            reconcile_s=reconcile_s, poll_interval_s=poll_interval, workers=workers)
-    sys.exit(run_daemon(cfg, cfg.ledger_path(ledger_path), options, reload))
+    sys.exit(run_daemon(cfg, cfg.ledger_path(ledger_path), options, reload, host=host_id))
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False))
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
-def status(as_json, config_path, ledger_path):
-    """Show the running daemon's state: roots, observers, queue, processed, findings, errors."""
+@host_option
+def status(as_json, config_path, ledger_path, host_id):
+    """Show this host's running daemon: roots, observers, queue, processed, findings, errors."""
     from . import config as config_mod
-    from .watch import read_status
+    from .ledger import redact
+    from .watch import read_status, state_base
 
     cfg = config_mod.for_paths([os.fsencode(os.getcwd())], config_path)
-    path = cfg.ledger_path(ledger_path)
-    st = read_status(path)
+    target = cfg.ledger_path(ledger_path)
+    st = read_status(state_base(target, host_id))
+    path = redact(str(target))
     if as_json:
         click.echo(json.dumps({"running": st is not None, "ledger": str(path), **(st or {})}, indent=2))
         sys.exit(0 if st else 1)
@@ -617,6 +634,96 @@ def report_disclosure(fmt, output, config_path, ledger_path):
     if output or s["unapproved"]:
         click.echo(f"aiprov: {s['ai_assets_in_finals']} AI asset(s) reached finals: {s['approved']} approved, "
                    f"{s['unapproved']} without an approval" + (f"; written to {output}" if output else ""), err=True)
+
+
+# --- the ledger itself: facility moves and upgrades -------------------------------------
+
+
+@main.group("ledger")
+def ledger_group():
+    """The ledger itself: what it holds, schema upgrades, moving it between SQLite and PostgreSQL."""
+
+
+def _ledger_target(config_path: str | None, ledger_path: str | None):
+    from . import config as config_mod
+
+    return config_mod.for_paths([os.fsencode(os.getcwd())], config_path).ledger_path(ledger_path)
+
+
+@ledger_group.command("info")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def ledger_info(as_json, config_path, ledger_path):
+    """Which database, which schema, how much it holds, and which hosts write to it."""
+    from .ledger import Ledger
+
+    with Ledger(_ledger_target(config_path, ledger_path)) as ledger:
+        info = ledger.describe()
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"{info['backend']} ledger {info['ledger']} (id {info['ledger_id']}), schema {info['schema']}")
+    click.echo("  " + ", ".join(f"{n:,} {t}" for t, n in info["rows"].items() if n))
+    for h in info["hosts"]:
+        click.echo(f"  host {h['host']}: {h['live']:,} live location(s), last seen {h['last_seen']}")
+    for d in info["daemons"]:
+        click.echo(f"  daemon on {d['host']}: pid {d['pid']}, started {d['started']}, last heartbeat {d['heartbeat']}")
+
+
+@ledger_group.command("migrate")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def ledger_migrate(config_path, ledger_path):
+    """Bring the ledger's schema up to this aiprov's (a shared ledger is only upgraded by this command)."""
+    from .ledger import Ledger
+
+    with Ledger(_ledger_target(config_path, ledger_path), migrate=False, check=False) as ledger:
+        before = ledger.schema_version
+        ledger.migrate()
+        after = ledger.schema_version
+    if before == after:
+        click.echo(f"the ledger at {ledger.path} is already at schema {after}")
+    else:
+        click.echo(f"migrated the ledger at {ledger.path} from schema {before} to {after}")
+
+
+@ledger_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def ledger_export(file, config_path, ledger_path):
+    """Write every row of the ledger to FILE (JSON Lines; gzip if it ends in .gz)."""
+    from .ledger import Ledger
+    from .ledger.transfer import export
+
+    with Ledger(_ledger_target(config_path, ledger_path)) as ledger:
+        report = export(ledger, file)
+    click.echo(f"exported {report.total:,} rows (schema {report.schema}) from {ledger.path} to {file}")
+
+
+@ledger_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--rename-host", "renames", multiple=True, metavar="OLD=NEW",
+              help="Give the locations seen by host OLD to host NEW (repeatable): a single machine's ledger "
+                   "joining a facility whose daemons use other host ids.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False))
+@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
+def ledger_import(file, renames, config_path, ledger_path):
+    """Load an export into an empty ledger: every row and id, or nothing."""
+    from .ledger import Ledger
+    from .ledger.transfer import import_
+
+    pairs = {}
+    for r in renames:
+        if "=" not in r:
+            raise click.BadParameter(f"{r!r}: write OLD=NEW", param_hint="--rename-host")
+        old, new = r.split("=", 1)
+        pairs[old] = new
+    with Ledger(_ledger_target(config_path, ledger_path)) as ledger:
+        report = import_(ledger, file, pairs)
+    click.echo(f"imported {report.total:,} rows (schema {report.schema}) from {file} into {ledger.path}")
+
 
 if __name__ == "__main__":
     main()

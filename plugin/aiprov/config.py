@@ -17,6 +17,7 @@ from pathlib import Path
 import jsonschema
 
 from .errors import ConfigError
+from .ledger.backends import is_url
 
 try:
     import tomllib
@@ -134,13 +135,18 @@ class Config:
             return False
         return not self._include or any(r.match(name) for r in self._include)
 
-    def ledger_path(self, override: str | None = None) -> Path:
+    def ledger_path(self, override: str | None = None) -> Path | str:
         """--ledger, else AIPROV_LEDGER (both relative to where the command runs), else the config's
         `ledger` (relative to the production root), else the nearest .aiprov/ledger.db at or above the
-        root, else a new one under the root."""
+        root, else a new one under the root. A postgresql:// URL anywhere in that chain is the
+        facility's shared ledger and is returned as it is."""
         chosen = override or os.environ.get("AIPROV_LEDGER")
+        if chosen and is_url(chosen):
+            return chosen
         if chosen:
             return Path(chosen).expanduser().absolute()
+        if self.ledger and is_url(self.ledger):
+            return self.ledger
         if self.ledger:
             p = Path(self.ledger).expanduser()
             return p if p.is_absolute() else self.root / p

@@ -40,3 +40,8 @@ class NotInLedger(AiprovError):
     """A lookup named something the ledger has never seen."""
 
     exit_code = 1
+
+
+class LedgerConflict(LedgerError):
+    """Two writers (on a shared PostgreSQL ledger) locked the same rows in opposite orders;
+    the database aborted one. Running the step again succeeds."""

@@ -20,7 +20,7 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
     a = ledger.asset(cid) or {}
     locs = ledger.locations_of(cid, include_gone=False)
     return {"content_id": cid, "verdict": a.get("verdict"), "generator": a.get("generator"),
-            "approved": bool(ledger.approvals_for(cid)), "paths": [l.path for l in locs]}
+            "approved": bool(ledger.approvals_for(cid)), "paths": [ledger.where(l) for l in locs]}
 
 
 def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = None) -> dict:
@@ -52,13 +52,18 @@ def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = No
         "known": known,
         "inspection": insp.to_dict(),
         "approvals": ledger.approvals_for(cid, include_revoked=True) if cid else [],
-        "locations": [{"path": l.path, "zone": l.zone, "gone": l.gone, "size": l.size} for l in locations],
-        "events": ledger.history(cid) if cid else [],
+        "host": ledger.host,
+        # `where` is the path as people read it: prefixed with its host when another host saw it there.
+        "locations": [{"path": l.path, "host": l.host, "where": ledger.where(l), "zone": l.zone, "gone": l.gone,
+                       "size": l.size} for l in locations],
+        "events": [{**e, "where": e["path"] if e.get("host") in (None, ledger.host) else f"{e['host']}:{e['path']}"}
+                   for e in (ledger.history(cid) if cid else [])],
         "lineage": {
             "parents": [{"kind": e["kind"], "reason": e["reason"], "ref": e["parent_ref"],
                          "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents],
             "children": [{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])}
                          for e in children],
-            "copies": [l.path for l in locations if not l.gone and l.path != display_path(fspath)],
+            "copies": [ledger.where(l) for l in locations
+                       if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
         },
     }

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from .config import Config
+from .errors import LedgerConflict
 from .isolation import ReaderPool
 from .ledger import Ledger, Location
 from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
@@ -27,6 +29,9 @@ from .policy import IGNORED, findings_for
 from .reader import ReadSettings
 from .registration import apply_registrations
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
+
+
+CONFLICT_RETRIES = 3
 
 
 @dataclass
@@ -216,9 +221,22 @@ class Scanner:
 
         missing_roots: folders whose recorded files not among `entries` are gone (a full walk);
         missing_paths: paths an event said were deleted or moved away.
+        On a shared ledger another host may have locked the same assets in the opposite order;
+        the database then aborts one of the two batches, and it is simply run again.
         """
-        with self.ledger.batch() as tick:
-            done = self._process(entries, result, missing_roots, missing_paths, tick, progress, total)
+        entries, missing_roots, missing_paths = list(entries), list(missing_roots), list(missing_paths)
+        for attempt in range(CONFLICT_RETRIES + 1):
+            part = dataclasses.replace(result, files=[])
+            try:
+                with self.ledger.batch() as tick:
+                    done = self._process(entries, part, missing_roots, missing_paths, tick, progress, total)
+                break
+            except LedgerConflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.5))
+        for name in ("read", "reused", "moved", "gone"):
+            setattr(result, name, getattr(part, name))
         result.files.extend(done)
         return done
 

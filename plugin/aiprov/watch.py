@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import queue
+import re
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +31,10 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .config import Config
-from .errors import AiprovError
+from .errors import AiprovError, LedgerError
 from .hooks import HookRunner, finding_event
 from .isolation import ReaderPool
-from .ledger import Ledger
+from .ledger import Ledger, is_url, redact
 from .names import display_path
 from .polling import FolderMtimePollingObserver
 from .scanning import ScanResult, Scanner, reader_settings
@@ -45,6 +48,7 @@ NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs",
 # How long a file may stay open for writing with no change before it is read anyway
 # (a writer that died, or one that holds files open).
 MAX_OPEN_IDLE_S = 60.0
+HEARTBEAT_S = 30.0  # how often a daemon tells a shared ledger it is alive
 
 
 class AlreadyRunning(AiprovError):
@@ -154,6 +158,7 @@ class Watcher:
                                timeout_s=config.timeout)
         self.scanner = Scanner(config, ledger, self.pool)
         self._last_status = 0.0
+        self._last_heartbeat = 0.0
         self._last_supervise = 0.0
         self.overflows = 0
         self._overflow_listener = _OverflowListener(self)
@@ -399,6 +404,14 @@ class Watcher:
         tmp = self.status_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(s.__dict__, indent=1))
         os.replace(tmp, self.status_path)
+        if force or now - self._last_heartbeat >= HEARTBEAT_S:
+            self._last_heartbeat = now
+            try:
+                self.ledger.report_daemon(os.getpid(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.started)),
+                                          {"roots": s.roots, "queue_depth": s.queue_depth, "processed": s.processed,
+                                           "findings": s.findings})
+            except LedgerError as exc:  # a heartbeat is not worth stopping for; the next one retries
+                log.warning("could not record this daemon's heartbeat in the ledger: %s", exc)
 
     # -- the loop --------------------------------------------------------------
 
@@ -483,8 +496,8 @@ def _read_int(path: str) -> int | None:
 class InstanceLock:
     """One daemon per ledger: an flock'd file holding the pid."""
 
-    def __init__(self, ledger_path: Path):
-        self.path = Path(str(ledger_path) + ".watch.lock")
+    def __init__(self, base: Path):
+        self.path = Path(str(base) + ".watch.lock")
         self.fh = None
 
     def acquire(self) -> None:
@@ -496,8 +509,8 @@ class InstanceLock:
             fh.seek(0)
             pid = fh.read().strip() or "?"
             fh.close()
-            raise AlreadyRunning(f"another aiprov watch (pid {pid}) is already running on the ledger "
-                                 f"{str(self.path)[:-len('.watch.lock')]}; stop it first (aiprov status shows it)")
+            raise AlreadyRunning(f"another aiprov watch (pid {pid}) is already running on this ledger for this host "
+                                 f"(lock {self.path}); stop it first (aiprov status shows it)")
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -520,16 +533,34 @@ class InstanceLock:
             self.fh = None
 
 
-def status_path_for(ledger_path: Path) -> Path:
-    return Path(str(ledger_path) + ".watch.json")
+def state_base(target: Path | str, host: str | None = None) -> Path:
+    """Where this host's daemon keeps its lock and status file for a ledger.
+
+    Beside a SQLite ledger (ledger.db.watch.lock, .watch.json; with a host id other than
+    this machine's own, ledger.db.HOST.watch.lock); for a shared PostgreSQL ledger, in
+    this machine's state folder (AIPROV_STATE_DIR, else $XDG_STATE_HOME/aiprov), one per
+    ledger URL and host id: one daemon per host, as many hosts as the facility has.
+    """
+    own = host in (None, "", socket.gethostname())
+    safe_host = re.sub(r"[^A-Za-z0-9._-]", "_", host or "")
+    if not is_url(target):
+        return Path(target) if own else Path(f"{target}.{safe_host}")
+    folder = Path(os.environ.get("AIPROV_STATE_DIR")
+                  or Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "aiprov")
+    digest = hashlib.sha1(redact(str(target)).encode()).hexdigest()[:12]
+    return folder / f"ledger-{digest}-{safe_host or socket.gethostname()}"
 
 
-def read_status(ledger_path: Path) -> dict | None:
-    """The running daemon's status, or None when no daemon holds this ledger."""
-    if not InstanceLock(ledger_path).held_by_other():
+def status_path_for(base: Path) -> Path:
+    return Path(str(base) + ".watch.json")
+
+
+def read_status(base: Path) -> dict | None:
+    """The running daemon's status, or None when no daemon holds this lock."""
+    if not InstanceLock(base).held_by_other():
         return None
     try:
-        return json.loads(status_path_for(ledger_path).read_text())
+        return json.loads(status_path_for(base).read_text())
     except (OSError, ValueError):
         return {"pid": None, "note": "running, status not written yet"}
 
@@ -542,13 +573,14 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(d, ensure_ascii=False)
 
 
-def run_daemon(config: Config, ledger_path: Path, options: WatchOptions,
-               reload_config: Callable[[], Config] | None = None) -> int:
-    lock = InstanceLock(ledger_path)
+def run_daemon(config: Config, ledger_target: Path | str, options: WatchOptions,
+               reload_config: Callable[[], Config] | None = None, host: str | None = None) -> int:
+    base = state_base(ledger_target, host)
+    lock = InstanceLock(base)
     lock.acquire()
     try:
-        with Ledger(ledger_path) as ledger:
-            watcher = Watcher(config, ledger, options, status_path_for(ledger_path), reload_config)
+        with Ledger(ledger_target, host=host) as ledger:
+            watcher = Watcher(config, ledger, options, status_path_for(base), reload_config)
 
             def stop(signum, frame):
                 watcher.stopping = True

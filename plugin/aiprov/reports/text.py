@@ -93,7 +93,7 @@ def print_lookup(console: Console, answer: dict) -> None:
     if not answer["approvals"] and i["verdict"] in ("ai", "ai-composite"):
         console.print("  approval    [red]none[/]: temporary by default, not for final deliverables", highlight=False)
     for loc in answer["locations"]:
-        console.print(f"  path        {escape(loc['path'])}  [dim]({loc['zone']}{', gone' if loc['gone'] else ''})[/]",
+        console.print(f"  path        {escape(loc['where'])}  [dim]({loc['zone']}{', gone' if loc['gone'] else ''})[/]",
                       highlight=False, soft_wrap=True)
     lin = answer["lineage"]
     for p in lin["parents"]:
@@ -106,4 +106,4 @@ def print_lookup(console: Console, answer: dict) -> None:
         console.print(f"  child       {c['kind']}: " + escape(f"{', '.join(c['paths']) or c['content_id']} [{c['verdict']}]")
                       + f"  [dim]{escape(c['reason'] or '')}[/]", highlight=False, soft_wrap=True)
     for e in answer["events"]:
-        console.print(f"  {e['at'][:19]} {e['kind']:<10} {escape(e['path'] or '')}", highlight=False, soft_wrap=True)
+        console.print(f"  {e['at'][:19]} {e['kind']:<10} {escape(e['where'] or '')}", highlight=False, soft_wrap=True)

@@ -1,34 +1,30 @@
-"""The provenance ledger: the only module that knows SQL.
+"""The provenance ledger: the only code that knows SQL.
 
-One SQLite file in WAL mode, so `lookup` and reports read while a scan or the
-daemon writes. Every write goes through `_write`, which retries while another
-process holds the lock (busy_timeout first, then our own back-off) and turns a
-lock that never clears into LedgerLocked instead of a traceback.
+A SQLite file for one machine, or a PostgreSQL database shared by a facility's
+hosts (backends.py); this class asks the same questions of either. Every write
+goes through a transaction (`transaction`, or `batch` for many small ones), and
+database errors leave here as LedgerError messages meant for people.
 
-Paths are stored twice: `path_raw` (the exact bytes, the key) and `path` (for
-display, undecodable bytes as \\xNN), because post storage holds names from
-other systems that are not UTF-8. Everything else asks questions by name:
-`history(content_id)`, `approvals_for(content_id)`, `lineage(content_id)`.
+Paths are stored twice: `path_raw` (the exact bytes, the key together with the
+host that saw them) and `path` (for display, undecodable bytes as \\xNN), because
+post storage holds names from other systems that are not UTF-8. Everything else
+asks by name: `history(content_id)`, `approvals_for(content_id)`, `lineage`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import time
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-import sqlite_utils
-
-from .errors import LedgerError, LedgerLocked
-from .model import Finding, Inspection
-
-BUSY_TIMEOUT_MS = 5000
-LOCK_RETRIES = 12
+from ..errors import LedgerError
+from ..model import Finding, Inspection
+from . import schema
+from .backends import Backend, connect, identifier, is_url
 
 
 def now() -> str:
@@ -39,143 +35,9 @@ def _display(path_raw: bytes) -> str:
     return path_raw.decode("utf-8", "backslashreplace")
 
 
-# Migrations, versioned in code. Never edit one that has shipped: add the next.
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
-    CREATE TABLE assets (
-        content_id TEXT PRIMARY KEY,
-        size INTEGER,
-        media_type TEXT,
-        verdict TEXT NOT NULL,
-        generator TEXT,
-        digital_source_type TEXT,
-        reason TEXT,
-        error TEXT,
-        c2pa TEXT,
-        warnings TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL
-    );
-    CREATE TABLE locations (
-        id INTEGER PRIMARY KEY,
-        path_raw BLOB NOT NULL UNIQUE,
-        path TEXT NOT NULL,
-        content_id TEXT,
-        size INTEGER,
-        mtime_ns INTEGER,
-        inode INTEGER,
-        device INTEGER,
-        zone TEXT,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        gone INTEGER NOT NULL DEFAULT 0,
-        gone_at TEXT
-    );
-    CREATE INDEX locations_content ON locations(content_id);
-    CREATE INDEX locations_inode ON locations(device, inode);
-    CREATE TABLE evidence (
-        id INTEGER PRIMARY KEY,
-        content_id TEXT NOT NULL,
-        source TEXT, field TEXT, value TEXT, weight REAL, implies TEXT, generator TEXT
-    );
-    CREATE INDEX evidence_content ON evidence(content_id);
-    CREATE TABLE identifiers (
-        content_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (content_id, kind, value)
-    );
-    CREATE INDEX identifiers_value ON identifiers(value);
-    CREATE TABLE edges (
-        id INTEGER PRIMARY KEY,
-        child_id TEXT NOT NULL,
-        parent_id TEXT,
-        parent_ref TEXT,
-        parent_title TEXT,
-        kind TEXT NOT NULL,
-        reason TEXT,
-        created TEXT NOT NULL,
-        UNIQUE (child_id, parent_id, parent_ref, kind)
-    );
-    CREATE INDEX edges_parent ON edges(parent_id);
-    CREATE TABLE approvals (
-        id INTEGER PRIMARY KEY,
-        content_id TEXT NOT NULL,
-        approved_by TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        reference TEXT,
-        categories TEXT,
-        answers TEXT,
-        path TEXT,
-        created TEXT NOT NULL,
-        revoked_at TEXT,
-        revoked_by TEXT,
-        revoke_reason TEXT
-    );
-    CREATE INDEX approvals_content ON approvals(content_id);
-    CREATE TABLE findings (
-        id INTEGER PRIMARY KEY,
-        location_id INTEGER NOT NULL,
-        content_id TEXT,
-        rule TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        message TEXT NOT NULL,
-        zone TEXT,
-        first_raised TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        resolved_at TEXT
-    );
-    CREATE INDEX findings_location ON findings(location_id);
-    CREATE TABLE events (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        content_id TEXT,
-        path TEXT,
-        detail TEXT
-    );
-    CREATE INDEX events_content ON events(content_id);
-    """,
-    # 2: the daemon's journal: paths seen but not yet processed survive a crash
-    """
-    CREATE TABLE journal (
-        path_raw BLOB PRIMARY KEY,
-        added TEXT NOT NULL
-    );
-    """,
-    # 3: AI output recorded at birth (aiprov register), and the ledger's own identity
-    """
-    CREATE TABLE registrations (
-        id INTEGER PRIMARY KEY,
-        content_id TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        tool_version TEXT,
-        prompt TEXT,
-        note TEXT,
-        status TEXT NOT NULL,
-        composite INTEGER NOT NULL DEFAULT 0,
-        path TEXT,
-        created TEXT NOT NULL
-    );
-    CREATE INDEX registrations_content ON registrations(content_id);
-    CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value TEXT
-    );
-    """,
-    # 4: perceptual prints of AI sources and of finals material (likeness.py)
-    """
-    CREATE TABLE fingerprints (
-        id INTEGER PRIMARY KEY,
-        content_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        blob BLOB NOT NULL,
-        quality INTEGER,
-        UNIQUE (content_id, kind)
-    );
-    """,
-]
+def default_host_id() -> str:
+    """Who is writing: AIPROV_HOST_ID, else this machine's name. Paths mean something only on their host."""
+    return os.environ.get("AIPROV_HOST_ID") or socket.gethostname() or "localhost"
 
 
 @dataclass
@@ -190,39 +52,43 @@ class Location:
     device: int | None
     zone: str | None
     gone: bool
+    host: str = ""
 
     @classmethod
     def from_row(cls, row: dict) -> "Location":
         return cls(row["id"], bytes(row["path_raw"]), row["path"], row["content_id"], row["size"],
-                   row["mtime_ns"], row["inode"], row["device"], row["zone"], bool(row["gone"]))
+                   row["mtime_ns"], row["inode"], row["device"], row["zone"], bool(row["gone"]), row["host"])
 
 
 class Ledger:
-    def __init__(self, path: str | os.PathLike):
-        self.path = os.fspath(path)
-        parent = os.path.dirname(os.path.abspath(self.path))
-        try:
-            os.makedirs(parent, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                   check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise LedgerError(f"cannot open the ledger at {self.path}: {exc}") from exc
-        self.db = sqlite_utils.Database(conn)
+    """The ledger, as seen from one host.
+
+    `target` is a SQLite file's path or a postgresql:// URL. Locations, the journal and
+    the sweep are this host's; assets, approvals, lineage and history are everyone's.
+    A SQLite ledger is migrated when opened; a shared PostgreSQL one is created when
+    empty, but upgrading it waits for `aiprov ledger migrate` (every host must run an
+    aiprov that knows the new schema first).
+    """
+
+    def __init__(self, target: str | os.PathLike, host: str | None = None, migrate: bool | None = None,
+                 check: bool = True):
+        target = target if is_url(target) else os.fspath(target)
+        self.backend: Backend = connect(target)
+        self.kind = self.backend.kind
+        self.path = self.backend.label  # where it is, for reports and messages (never a password)
+        self.host = host or default_host_id()
         self._write_depth = 0
         try:
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"the ledger at {self.path} cannot be used: {exc} "
-                              "(is it an aiprov ledger? is the disk full?)") from exc
+            if check:
+                self._migrate(self.kind == "sqlite" if migrate is None else migrate)
+        except LedgerError:
+            self.backend.close()
+            raise
 
     # -- plumbing ---------------------------------------------------------
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.backend.close()
 
     def __enter__(self) -> "Ledger":
         return self
@@ -232,23 +98,44 @@ class Ledger:
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.backend.schema_version()
 
-    def _migrate(self) -> None:
-        with self.transaction():
+    @property
+    def latest_schema(self) -> int:
+        return len(schema.MIGRATIONS[self.kind])
+
+    def _migrate(self, upgrade: bool) -> int:
+        """Bring the schema up to date; returns how many migrations ran."""
+        try:
             version = self.schema_version
-            if version > len(MIGRATIONS):
-                raise LedgerError(f"the ledger at {self.path} was written by a newer aiprov "
-                                  f"(schema {version}, this one knows {len(MIGRATIONS)}): upgrade aiprov")
-            for number, sql in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
+        if version == self.latest_schema:
+            return 0
+        if version > self.latest_schema:
+            raise LedgerError(f"the ledger at {self.path} was written by a newer aiprov "
+                              f"(schema {version}, this one knows {self.latest_schema}): upgrade aiprov")
+        if version and not upgrade:
+            raise LedgerError(f"the shared ledger at {self.path} has schema {version}; this aiprov needs "
+                              f"{self.latest_schema}. Once every host runs this aiprov, run "
+                              f"`aiprov ledger migrate --ledger URL` once.")
+        return self.migrate()
+
+    def migrate(self) -> int:
+        with self.transaction():
+            if hasattr(self.backend, "lock_schema"):
+                self.backend.lock_schema()
+            version = self.schema_version
+            ran = 0
+            for number, migration in enumerate(schema.MIGRATIONS[self.kind][version:], start=version + 1):
+                schema.apply(self.backend, migration, self.host)
+                self.backend.set_schema_version(number)
+                ran += 1
+            return ran
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One write transaction (nested calls join the outer one), retried while locked."""
+        """One write transaction (nested calls join the outer one)."""
         if self._write_depth:
             self._write_depth += 1
             try:
@@ -265,34 +152,24 @@ class Ledger:
         self._end(None)
 
     def _begin(self) -> None:
-        for attempt in range(LOCK_RETRIES):
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise self._explain(exc) from exc
-                time.sleep(min(2.0, 0.05 * 2**attempt))
-        else:
-            raise LedgerLocked(f"the ledger at {self.path} stayed locked by another process; try again, "
-                               "or check for a stuck aiprov process")
+        try:
+            self.backend.begin()
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
         self._write_depth = 1
 
     def _end(self, exc: BaseException | None) -> None:
-        """Commit, or roll back after `exc`; a failed commit becomes a LedgerError for people."""
+        """Commit, or roll back after `exc`; a database error becomes a LedgerError for people."""
         self._write_depth = 0
         if exc is None:
             try:
-                self.db.execute("COMMIT")
+                self.backend.commit()
                 return
-            except sqlite3.Error as commit_exc:
+            except self.backend.errors as commit_exc:
                 exc = commit_exc
-        try:
-            self.db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # SQLite already rolled back (e.g. on a full disk)
-        if isinstance(exc, sqlite3.Error):
-            raise self._explain(exc) from exc
+        self.backend.rollback()
+        if isinstance(exc, self.backend.errors):
+            raise self.backend.explain(exc) from exc
 
     @contextmanager
     def batch(self, every: int = 256) -> Iterator[Callable[[], None]]:
@@ -322,55 +199,63 @@ class Ledger:
             raise
         self._end(None)
 
-    def _explain(self, exc: sqlite3.Error) -> LedgerError:
-        text = str(exc)
-        if "full" in text:
-            return LedgerError(f"the disk holding the ledger {self.path} is full: nothing from the interrupted step "
-                               "was written and what was recorded before is intact. Free some space and run again.")
-        if "locked" in text or "busy" in text:
-            return LedgerLocked(f"the ledger at {self.path} stayed locked by another process; try again")
-        if "readonly" in text or "read-only" in text:
-            return LedgerError(f"the ledger at {self.path} is read-only for this user; use --ledger to pick another")
-        return LedgerError(f"could not write to the ledger at {self.path}: {text}")
+    def _q(self, sql: str, params: Any = ()) -> Any:
+        try:
+            return self.backend.execute(sql, params)
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
 
-    # Plain SQL for the writes: sqlite-utils re-reads the schema on every insert, which
-    # was most of a scan's time (measured: 68 statements a file, 7 of 15 s in insert()).
     def _insert(self, table: str, row: dict) -> int:
-        cols = ", ".join(row)
-        marks = ", ".join("?" * len(row))
-        return self.db.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks})", list(row.values())).lastrowid
+        try:
+            return self.backend.insert(table, row)
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
 
     def _update(self, table: str, row_id: int, row: dict) -> None:
         sets = ", ".join(f"{c} = ?" for c in row)
-        self.db.conn.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*row.values(), row_id])
+        self._q(f"UPDATE {table} SET {sets} WHERE id = ?", [*row.values(), row_id])
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict]:
-        cur = self.db.conn.execute(sql, params)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        try:
+            return self.backend.rows(sql, params)
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
+
+    def _many(self, sql: str, rows: list) -> None:
+        try:
+            self.backend.executemany(sql, rows)
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
 
     def event(self, kind: str, content_id: str | None, path: str | None, detail: dict | str | None = None) -> None:
         if isinstance(detail, dict):
             detail = json.dumps(detail, ensure_ascii=False)
-        self._insert("events", {"at": now(), "kind": kind, "content_id": content_id, "path": path, "detail": detail})
+        self._insert("events", {"at": now(), "kind": kind, "content_id": content_id, "path": path, "detail": detail,
+                                "host": self.host})
 
     # -- locations and assets ---------------------------------------------
 
     def location(self, path_raw: bytes) -> Location | None:
-        rows = self._rows("SELECT * FROM locations WHERE path_raw = ?", [path_raw])
+        rows = self._rows("SELECT * FROM locations WHERE host = ? AND path_raw = ?", [self.host, path_raw])
         return Location.from_row(rows[0]) if rows else None
 
     def live_locations_under(self, root_raw: bytes, unseen_only: bool = False) -> dict[bytes, Location]:
-        """Recorded, not-gone locations below a folder (unseen_only: not in the sweep's seen table)."""
+        """This host's recorded, not-gone locations below a folder (unseen_only: not in the sweep's seen table)."""
         prefix = root_raw.rstrip(b"/") + b"/"
-        unseen = " AND path_raw NOT IN (SELECT path_raw FROM temp.seen)" if unseen_only else ""
-        rows = self._rows("SELECT * FROM locations WHERE gone = 0 AND substr(path_raw, 1, ?) = ?" + unseen,
-                          [len(prefix), prefix])
+        upper = prefix[:-1] + b"0"  # "/" + 1: every name starting with the prefix sorts in between
+        unseen = " AND path_raw NOT IN (SELECT path_raw FROM seen)" if unseen_only else ""
+        rows = self._rows("SELECT * FROM locations WHERE host = ? AND gone = 0 AND path_raw >= ? AND path_raw < ?"
+                          + unseen, [self.host, prefix, upper])
         return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
 
     def locations_of(self, content_id: str, include_gone: bool = True) -> list[Location]:
+        """Every place this content has been, on any host."""
         sql = "SELECT * FROM locations WHERE content_id = ?" + ("" if include_gone else " AND gone = 0")
-        return [Location.from_row(r) for r in self._rows(sql + " ORDER BY first_seen", [content_id])]
+        return [Location.from_row(r) for r in self._rows(sql + " ORDER BY first_seen, id", [content_id])]
+
+    def where(self, loc: Location) -> str:
+        """A location as people read it: the path, prefixed with its host when that is not this one."""
+        return loc.path if loc.host == self.host else f"{loc.host}:{loc.path}"
 
     def asset(self, content_id: str) -> dict | None:
         rows = self._rows("SELECT * FROM assets WHERE content_id = ?", [content_id])
@@ -378,7 +263,7 @@ class Ledger:
 
     def inspection(self, content_id: str, path: str) -> Inspection | None:
         """The recorded verdict of an asset, as an Inspection (used when a file is unchanged)."""
-        from .model import C2paReport, Evidence, Ingredient
+        from ..model import C2paReport, Evidence, Ingredient
 
         a = self.asset(content_id)
         if a is None:
@@ -397,51 +282,49 @@ class Ledger:
         """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
         cid = insp.content_id
         t = now()
-        existing = self.asset(cid)
         row = {"content_id": cid, "size": insp.size, "media_type": insp.media_type, "verdict": insp.verdict,
                "generator": insp.generator, "digital_source_type": insp.digital_source_type,
                "reason": insp.reason, "error": insp.error, "c2pa": json.dumps(insp.c2pa.to_dict()),
-               "warnings": json.dumps(insp.warnings), "last_seen": t,
-               "first_seen": existing["first_seen"] if existing else t}
+               "warnings": json.dumps(insp.warnings), "last_seen": t, "first_seen": t}
         with self.transaction():
-            cols = ", ".join(row)
-            self.db.conn.execute(f"INSERT OR REPLACE INTO assets ({cols}) VALUES ({', '.join('?' * len(row))})",
-                                 list(row.values()))
-            self.db.execute("DELETE FROM evidence WHERE content_id = ?", [cid])
-            self.db.conn.executemany(
-                "INSERT INTO evidence (content_id, source, field, value, weight, implies, generator) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(cid, e.source, e.field, e.value, e.weight, e.implies, e.generator) for e in insp.evidence])
-            for e in insp.evidence:
-                if e.field.endswith(("InstanceID", "DocumentID")):
-                    self.db.conn.execute("INSERT OR IGNORE INTO identifiers (content_id, kind, value) "
-                                         "VALUES (?, ?, ?)", [cid, e.field, e.value])
+            # The upsert comes first: on a shared ledger its row lock makes a second host that read
+            # the same content wait here, then replace the evidence after the first one's.
+            try:
+                new = self.backend.upsert("assets", row, "content_id", keep=("first_seen",))
+            except self.backend.errors as exc:
+                raise self.backend.explain(exc) from exc
+            self._q("DELETE FROM evidence WHERE content_id = ?", [cid])
+            self._many("INSERT INTO evidence (content_id, source, field, value, weight, implies, generator) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       [(cid, e.source, e.field, e.value, e.weight, e.implies, e.generator) for e in insp.evidence])
+            ids = {(cid, e.field, e.value) for e in insp.evidence if e.field.endswith(("InstanceID", "DocumentID"))}
+            if ids:
+                self._many("INSERT INTO identifiers (content_id, kind, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           sorted(ids))
             for ingr in insp.c2pa.ingredients:
                 ref = ingr.instance_id or ingr.document_id or ingr.title
                 if ref:
                     self.add_edge(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
                                   f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
-            if existing is None:
+            if new:
                 self.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
-        return existing is None
+        return new
 
     def touch_location(self, loc: Location) -> None:
-        self.db.execute("UPDATE locations SET last_seen = ? WHERE id = ?", [now(), loc.id])
+        self._q("UPDATE locations SET last_seen = ? WHERE id = ?", [now(), loc.id])
 
     def upsert_location(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None,
                         zone: str | None) -> Location:
         t = now()
-        row = {"path_raw": path_raw, "path": _display(path_raw), "content_id": content_id,
+        row = {"host": self.host, "path_raw": path_raw, "path": _display(path_raw), "content_id": content_id,
                "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
                "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
-               "last_seen": t, "gone": 0, "gone_at": None}
+               "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
         with self.transaction():
-            old = self.location(path_raw)
-            if old:
-                self._update("locations", old.id, row)
-            else:
-                row["first_seen"] = t
-                self._insert("locations", row)
+            try:
+                self.backend.upsert("locations", row, ("host", "path_raw"), keep=("first_seen",))
+            except self.backend.errors as exc:
+                raise self.backend.explain(exc) from exc
             return self.location(path_raw)
 
     def move_location(self, old: Location, new_raw: bytes, st: os.stat_result, zone: str | None) -> Location:
@@ -453,8 +336,8 @@ class Ledger:
 
     def mark_gone(self, loc: Location, moved: bool = False) -> None:
         with self.transaction():
-            self.db.execute("UPDATE locations SET gone = 1, gone_at = ? WHERE id = ?", [now(), loc.id])
-            self.db.execute("UPDATE findings SET resolved_at = ? WHERE location_id = ? AND resolved_at IS NULL",
+            self._q("UPDATE locations SET gone = 1, gone_at = ? WHERE id = ?", [now(), loc.id])
+            self._q("UPDATE findings SET resolved_at = ? WHERE location_id = ? AND resolved_at IS NULL",
                             [now(), loc.id])
             if not moved:
                 self.event("gone", loc.content_id, loc.path)
@@ -463,13 +346,9 @@ class Ledger:
 
     def add_edge(self, child_id: str, parent_id: str | None, kind: str, reason: str,
                  parent_ref: str | None = None, parent_title: str | None = None) -> None:
-        with self.transaction():
-            exists = self._rows("SELECT 1 FROM edges WHERE child_id = ? AND parent_id IS ? AND parent_ref IS ? "
-                                "AND kind = ?", [child_id, parent_id, parent_ref, kind])
-            if not exists:
-                self._insert("edges", {"child_id": child_id, "parent_id": parent_id, "parent_ref": parent_ref,
-                                         "parent_title": parent_title, "kind": kind, "reason": reason,
-                                         "created": now()})
+        self._q("INSERT INTO edges (child_id, parent_id, parent_ref, parent_title, kind, reason, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [child_id, parent_id, parent_ref, parent_title, kind, reason, now()])
 
     def _resolve_ref(self, ref: str | None, title: str | None = None) -> list[str]:
         """Content ids an ingredient can mean: its XMP/C2PA instance id, else a unique file name."""
@@ -565,11 +444,14 @@ class Ledger:
                     self._update("findings", match["id"], {"last_seen": t, "message": f.message,
                                                              "severity": f.severity})
                 else:
-                    self._insert("findings", {"location_id": loc.id, "content_id": f.content_id, "rule": f.rule,
-                                                "severity": f.severity, "message": f.message, "zone": f.zone,
-                                                "first_raised": t, "last_seen": t})
-                    self.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
-                    new.append(f)
+                    # At most one open finding per (location, rule, content): if another process
+                    # raised it a moment ago, this one is not raised (nor its hooks run) again.
+                    raised = self._q("INSERT INTO findings (location_id, content_id, rule, severity, message, zone, "
+                                     "first_raised, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                     [loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, t, t]).rowcount
+                    if raised:
+                        self.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
+                        new.append(f)
             for r in open_rows:
                 if r["id"] not in still:
                     self._update("findings", r["id"], {"resolved_at": t})
@@ -602,49 +484,49 @@ class Ledger:
 
         value = f"urn:uuid:{uuid.uuid4()}"
         with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('ledger_id', ?)", [value])
+            self._q("INSERT INTO meta (key, value) VALUES ('ledger_id', ?) ON CONFLICT DO NOTHING", [value])
         return self._rows("SELECT value FROM meta WHERE key = 'ledger_id'")[0]["value"]
 
     # -- what a sweep has seen (a temporary table: flat memory on huge trees) ---------
 
     @contextmanager
     def seen_paths(self) -> Iterator["SeenPaths"]:
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS seen (path_raw BLOB PRIMARY KEY)")
-        self.db.execute("DELETE FROM temp.seen")
+        self.backend.create_seen()
         try:
             yield SeenPaths(self)
         finally:
-            self.db.execute("DROP TABLE IF EXISTS temp.seen")
+            self._q("DROP TABLE IF EXISTS seen")
 
     # -- perceptual prints -----------------------------------------------------
 
     def put_fingerprint(self, content_id: str, kind: str, blob: bytes, quality: int | None) -> int:
         with self.transaction():
-            self.db.conn.execute("INSERT OR REPLACE INTO fingerprints (content_id, kind, blob, quality) "
-                                 "VALUES (?, ?, ?, ?)", [content_id, kind, blob, quality])
-            return self.db.conn.execute("SELECT id FROM fingerprints WHERE content_id = ? AND kind = ?",
-                                        [content_id, kind]).fetchone()[0]
+            self._q("INSERT INTO fingerprints (content_id, kind, blob, quality) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (content_id, kind) DO UPDATE SET blob = excluded.blob, quality = excluded.quality",
+                    [content_id, kind, blob, quality])
+            return self._q("SELECT id FROM fingerprints WHERE content_id = ? AND kind = ?",
+                           [content_id, kind]).fetchone()[0]
 
     def has_fingerprint(self, content_id: str) -> bool:
-        return bool(self.db.conn.execute("SELECT 1 FROM fingerprints WHERE content_id = ?", [content_id]).fetchone())
+        return bool(self._q("SELECT 1 FROM fingerprints WHERE content_id = ?", [content_id]).fetchone())
 
     def fingerprints(self, kind: str, ai: bool) -> list[tuple[int, str, bytes]]:
         """(row id, content id, blob) of AI assets' prints (ai=True) or of the others'."""
         verdicts = "('ai', 'ai-composite')"
         op = "IN" if ai else "NOT IN"
-        return [(r[0], r[1], bytes(r[2])) for r in self.db.conn.execute(
+        return [(r[0], r[1], bytes(r[2])) for r in self._q(
             f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
             f"WHERE f.kind = ? AND a.verdict {op} {verdicts} AND length(f.blob) > 0", [kind])]
 
     def has_source_prints(self, kind: str | None) -> bool:
         """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
-        return bool(kind) and bool(self.db.conn.execute(
+        return bool(kind) and bool(self._q(
             "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
             "WHERE f.kind = ? AND a.verdict IN ('ai', 'ai-composite') AND length(f.blob) > 0 LIMIT 1",
             [kind]).fetchone())
 
     def fingerprint_owner(self, row_id: int) -> str | None:
-        row = self.db.conn.execute("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()
+        row = self._q("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()
         return row[0] if row else None
 
     # -- the daemon's journal ------------------------------------------------
@@ -653,22 +535,43 @@ class Ledger:
         if paths:
             t = now()
             with self.transaction():
-                self.db.conn.executemany("INSERT OR IGNORE INTO journal (path_raw, added) VALUES (?, ?)",
-                                         [(p, t) for p in paths])
+                self._many("INSERT INTO journal (host, path_raw, added) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           [(self.host, p, t) for p in paths])
 
     def journal_remove(self, paths: list[bytes]) -> None:
         if paths:
             with self.transaction():
-                self.db.conn.executemany("DELETE FROM journal WHERE path_raw = ?", [(p,) for p in paths])
+                self._many("DELETE FROM journal WHERE host = ? AND path_raw = ?", [(self.host, p) for p in paths])
 
     def journal(self) -> list[bytes]:
-        return [bytes(r["path_raw"]) for r in self._rows("SELECT path_raw FROM journal ORDER BY added")]
+        return [bytes(r["path_raw"]) for r in self._rows("SELECT path_raw FROM journal WHERE host = ? ORDER BY added",
+                                                          [self.host])]
 
     def history(self, content_id: str) -> list[dict]:
         return self._rows("SELECT * FROM events WHERE content_id = ? ORDER BY id", [content_id])
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self._q(f"SELECT count(*) FROM {identifier(table)}").fetchone()[0]
+
+    # -- the hosts that share this ledger ------------------------------------------
+
+    def report_daemon(self, pid: int, started: str, status: dict) -> None:
+        """A daemon's heartbeat, so `aiprov ledger info` on any host shows every host's daemon."""
+        row = {"host": self.host, "pid": pid, "started": started, "heartbeat": now(),
+               "status": json.dumps(status, ensure_ascii=False)}
+        with self.transaction():
+            self.backend.upsert("daemons", row, "host")
+
+    def describe(self) -> dict:
+        from .schema import TABLES
+
+        hosts = self._rows("SELECT host, sum(CASE WHEN gone = 0 THEN 1 ELSE 0 END) AS live, max(last_seen) AS "
+                           "last_seen FROM locations GROUP BY host ORDER BY host")
+        return {"backend": self.kind, "ledger": self.path, "ledger_id": self.ledger_id(),
+                "schema": self.schema_version, "this_host": self.host,
+                "rows": {t: self.count(t) for t in TABLES},
+                "hosts": [{**h, "live": int(h["live"] or 0)} for h in hosts],
+                "daemons": self._rows("SELECT host, pid, started, heartbeat FROM daemons ORDER BY host")}
 
     # -- read-only queries for reports (disclosure) ---------------------------
 
@@ -688,7 +591,7 @@ class SeenPaths:
         self.ledger = ledger
 
     def add(self, paths: list[bytes]) -> None:
-        self.ledger.db.conn.executemany("INSERT OR IGNORE INTO temp.seen (path_raw) VALUES (?)", [(p,) for p in paths])
+        self.ledger._many("INSERT INTO seen (path_raw) VALUES (?) ON CONFLICT DO NOTHING", [(p,) for p in paths])
 
     def unseen_under(self, root_raw: bytes) -> list[Location]:
         return list(self.ledger.live_locations_under(root_raw, unseen_only=True).values())

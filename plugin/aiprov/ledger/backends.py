@@ -1,0 +1,316 @@
+"""The two databases a ledger can live in, behind one small surface.
+
+SQLite is the embedded default for one machine; PostgreSQL is the facility's
+shared ledger, where several hosts' daemons and scans write at once. The
+queries in store.py are written once, in the SQL both speak (`?` marks,
+ON CONFLICT upserts); a backend owns what differs: connecting, transactions,
+how locks and conflicts look, the schema version and the column types.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import time
+from typing import Any, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import LedgerConflict, LedgerError, LedgerLocked
+
+BUSY_TIMEOUT_MS = 5000
+LOCK_RETRIES = 12
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(target: str | bytes | object) -> bool:
+    """A PostgreSQL URL selects the shared ledger; anything else is a SQLite file's path."""
+    return isinstance(target, str) and target.lower().startswith(URL_SCHEMES)
+
+
+def redact(url: str) -> str:
+    """The URL for messages and reports: never the password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+class Backend:
+    kind: str
+    label: str  # where the ledger is, for messages (no password)
+
+    def execute(self, sql: str, params: Any = ()) -> Any: ...
+    def executemany(self, sql: str, rows: list) -> None: ...
+    def insert(self, table: str, row: dict) -> int: ...
+    def upsert(self, table: str, row: dict, key: str | tuple[str, ...], keep: tuple[str, ...] = ()) -> bool:
+        """Insert or update the row with this key, leaving `keep` columns of an existing row; True if new."""
+    def stream(self, sql: str, params: Any = ()) -> Iterator[dict]: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def schema_version(self) -> int: ...
+    def set_schema_version(self, number: int) -> None: ...
+    def create_seen(self) -> None: ...
+    def explain(self, exc: BaseException) -> LedgerError: ...
+    def close(self) -> None: ...
+
+    errors: tuple[type[BaseException], ...] = ()
+
+    def rows(self, sql: str, params: Any = ()) -> list[dict]:
+        cur = self.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def _upsert_sql(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...]) -> str:
+        cols = ", ".join(row)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in row if c not in key and c not in keep)
+        return (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
+
+
+# -- SQLite ------------------------------------------------------------------------
+
+
+class SqliteBackend(Backend):
+    """One file in WAL mode, so `lookup` and reports read while a scan or the daemon writes.
+
+    Writers are serialised by SQLite itself (BEGIN IMMEDIATE); a lock that does not clear
+    within our back-off becomes LedgerLocked instead of a traceback.
+    """
+
+    kind = "sqlite"
+    errors = (sqlite3.Error,)
+
+    def __init__(self, path: str):
+        import os
+
+        self.label = path
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                        check_same_thread=False)
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise LedgerError(f"cannot open the ledger at {path}: {exc} "
+                              "(is it an aiprov ledger? is the disk full?)") from exc
+
+    def execute(self, sql, params=()):
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql, rows):
+        self.conn.executemany(sql, rows)
+
+    def insert(self, table, row):
+        cols = ", ".join(row)
+        return self.conn.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})",
+                                 list(row.values())).lastrowid
+
+    def upsert(self, table, row, key, keep=()):
+        key = (key,) if isinstance(key, str) else key
+        # Writers are serialised, so asking first is exact.
+        where = " AND ".join(f"{k} = ?" for k in key)
+        new = self.conn.execute(f"SELECT 1 FROM {table} WHERE {where}", [row[k] for k in key]).fetchone() is None
+        self.conn.execute(self._upsert_sql(table, row, key, keep), list(row.values()))
+        return new
+
+    def stream(self, sql, params=()):
+        cur = self.conn.execute(sql, params)
+        cols = [d[0] for d in cur.description]
+        for r in cur:
+            yield dict(zip(cols, r))
+
+    def begin(self):
+        for attempt in range(LOCK_RETRIES):
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise self.explain(exc) from exc
+                time.sleep(min(2.0, 0.05 * 2**attempt))
+        raise LedgerLocked(f"the ledger at {self.label} stayed locked by another process; try again, "
+                           "or check for a stuck aiprov process")
+
+    def commit(self):
+        self.conn.execute("COMMIT")
+
+    def rollback(self):
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite already rolled back (e.g. on a full disk)
+
+    def schema_version(self):
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def set_schema_version(self, number):
+        self.conn.execute(f"PRAGMA user_version = {int(number)}")
+
+    def create_seen(self):
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS seen (path_raw BLOB PRIMARY KEY)")
+        self.conn.execute("DELETE FROM temp.seen")
+
+    def explain(self, exc):
+        text = str(exc)
+        if "full" in text:
+            return LedgerError(f"the disk holding the ledger {self.label} is full: nothing from the interrupted step "
+                               "was written and what was recorded before is intact. Free some space and run again.")
+        if "locked" in text or "busy" in text:
+            return LedgerLocked(f"the ledger at {self.label} stayed locked by another process; try again")
+        if "readonly" in text or "read-only" in text:
+            return LedgerError(f"the ledger at {self.label} is read-only for this user; use --ledger to pick another")
+        if "not a database" in text or "malformed" in text:
+            return LedgerError(f"the ledger at {self.label} cannot be used: {text} (is it an aiprov ledger?)")
+        return LedgerError(f"could not use the ledger at {self.label}: {text}")
+
+    def close(self):
+        self.conn.close()
+
+
+# -- PostgreSQL --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    """store.py writes `?` marks; psycopg wants `%s` (and a literal % doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PostgresBackend(Backend):
+    """The facility ledger: one PostgreSQL database (or one schema of it, named by the URL's
+    `options=-csearch_path=...`) shared by every host.
+
+    No global writer lock: hosts ingest in parallel. Rows that two hosts may write at
+    once (an asset both saw, an open finding, an edge) are written as upserts, whose row
+    locks make the second writer wait and then see the first. Two batches that lock
+    the same assets in opposite orders can deadlock; PostgreSQL then aborts one, which
+    surfaces as LedgerConflict and the caller runs that batch again.
+    """
+
+    kind = "postgresql"
+
+    def __init__(self, url: str):
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise LedgerError("a PostgreSQL ledger needs psycopg 3: pip install 'aiprov[postgresql]'") from exc
+        self.psycopg = psycopg
+        self.errors = (psycopg.Error,)
+        self.label = redact(url)
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                        application_name="aiprov")
+            # A writer stuck behind another's lock for this long is reported, not waited on forever.
+            self.conn.execute("SET lock_timeout = '60s'")
+        except psycopg.Error as exc:
+            raise LedgerError(f"cannot connect to the ledger at {self.label}: {_first_line(exc)} "
+                              "(is the server running and the URL right? see the README's facility ledger section)"
+                              ) from exc
+
+    def execute(self, sql, params=()):
+        # Without parameters psycopg sends the text as it is (no % escaping, no marks).
+        return self.conn.execute(_pg_sql(sql), params) if params else self.conn.execute(sql)
+
+    def executemany(self, sql, rows):
+        with self.conn.cursor() as cur:
+            cur.executemany(_pg_sql(sql), rows)
+
+    def insert(self, table, row):
+        cols = ", ".join(row)
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) RETURNING id"
+        return self.conn.execute(_pg_sql(sql), list(row.values())).fetchone()[0]
+
+    def upsert(self, table, row, key, keep=()):
+        key = (key,) if isinstance(key, str) else key
+        # xmax is 0 on a row this statement inserted, the updater's transaction id otherwise.
+        sql = self._upsert_sql(table, row, key, keep) + " RETURNING (xmax = 0)"
+        return bool(self.conn.execute(_pg_sql(sql), list(row.values())).fetchone()[0])
+
+    def stream(self, sql, params=()):
+        # A server-side cursor: an export of millions of rows never sits in memory.
+        with self.conn.transaction():
+            with self.conn.cursor(name="aiprov_stream") as cur:
+                cur.itersize = 2000
+                cur.execute(_pg_sql(sql) if params else sql, params or None)
+                cols = [d[0] for d in cur.description]
+                for r in cur:
+                    yield dict(zip(cols, r))
+
+    def begin(self):
+        self.conn.execute("BEGIN")
+
+    def commit(self):
+        self.conn.execute("COMMIT")
+
+    def rollback(self):
+        try:
+            self.conn.execute("ROLLBACK")
+        except self.psycopg.Error:
+            pass
+
+    def schema_version(self):
+        self.conn.execute("CREATE TABLE IF NOT EXISTS aiprov_schema (version INTEGER NOT NULL)")
+        row = self.conn.execute("SELECT max(version) FROM aiprov_schema").fetchone()
+        return row[0] or 0
+
+    def set_schema_version(self, number):
+        self.conn.execute("DELETE FROM aiprov_schema")
+        self.conn.execute("INSERT INTO aiprov_schema (version) VALUES (%s)", [number])
+
+    def lock_schema(self):
+        """Two hosts starting a new aiprov at once must not both migrate."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(7262, hashtext(current_schema()))")
+
+    def restart_ids(self, tables):
+        """After an import that kept its ids, new rows must be numbered after them."""
+        for table in tables:
+            self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{identifier(table)}', 'id'), "
+                              f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
+
+    def create_seen(self):
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS seen (path_raw BYTEA PRIMARY KEY)")
+        self.conn.execute("DELETE FROM seen")
+
+    def explain(self, exc):
+        errors = self.psycopg.errors
+        text = _first_line(exc)
+        if isinstance(exc, (errors.DeadlockDetected, errors.SerializationFailure)):
+            return LedgerConflict(f"another host wrote the same records at the same moment ({text}); "
+                                  "the step can simply be run again")
+        if isinstance(exc, errors.LockNotAvailable):
+            return LedgerLocked(f"the ledger at {self.label} stayed locked by another process for 60 s; try again")
+        if isinstance(exc, errors.DiskFull):
+            return LedgerError(f"the PostgreSQL server holding {self.label} is out of disk: nothing from the "
+                               "interrupted step was written. Ask its administrator to free space.")
+        if isinstance(exc, errors.InsufficientPrivilege):
+            return LedgerError(f"the database user cannot write the ledger at {self.label}: {text}")
+        if isinstance(exc, self.psycopg.OperationalError):
+            return LedgerError(f"lost the connection to the ledger at {self.label}: {text}; "
+                               "nothing from the interrupted step was written")
+        return LedgerError(f"could not use the ledger at {self.label}: {text}")
+
+    def close(self):
+        self.conn.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def connect(target: str) -> Backend:
+    return PostgresBackend(target) if is_url(target) else SqliteBackend(target)
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def identifier(name: str) -> str:
+    """Table and column names come from our own schema only; refuse anything else loudly."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a ledger table or column name: {name!r}")
+    return name

@@ -1,0 +1,255 @@
+"""The ledger's schema, versioned in code, for both databases.
+
+Never edit a migration that has shipped: add the next one, to both lists. The two
+lists have the same length and the same meaning at each number, so an export made
+at schema N can be imported into either database at schema N.
+
+SQLite's first four migrations are the schema aiprov shipped with; PostgreSQL's
+are the same tables in its types (BIGINT for sizes, inodes and nanosecond times,
+BYTEA for raw path bytes, identity columns that keep the ids an import brings).
+The fifth makes the ledger shared: a location is (host, path), because the same
+path on two storage servers is two different files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Union
+
+Migration = Union[str, Callable[..., None]]
+
+SQLITE: list = [
+    # 1: the first schema
+    """
+    CREATE TABLE assets (
+        content_id TEXT PRIMARY KEY,
+        size INTEGER,
+        media_type TEXT,
+        verdict TEXT NOT NULL,
+        generator TEXT,
+        digital_source_type TEXT,
+        reason TEXT,
+        error TEXT,
+        c2pa TEXT,
+        warnings TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE TABLE locations (
+        id INTEGER PRIMARY KEY,
+        path_raw BLOB NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        content_id TEXT,
+        size INTEGER,
+        mtime_ns INTEGER,
+        inode INTEGER,
+        device INTEGER,
+        zone TEXT,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        gone INTEGER NOT NULL DEFAULT 0,
+        gone_at TEXT
+    );
+    CREATE INDEX locations_content ON locations(content_id);
+    CREATE INDEX locations_inode ON locations(device, inode);
+    CREATE TABLE evidence (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        source TEXT, field TEXT, value TEXT, weight REAL, implies TEXT, generator TEXT
+    );
+    CREATE INDEX evidence_content ON evidence(content_id);
+    CREATE TABLE identifiers (
+        content_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (content_id, kind, value)
+    );
+    CREATE INDEX identifiers_value ON identifiers(value);
+    CREATE TABLE edges (
+        id INTEGER PRIMARY KEY,
+        child_id TEXT NOT NULL,
+        parent_id TEXT,
+        parent_ref TEXT,
+        parent_title TEXT,
+        kind TEXT NOT NULL,
+        reason TEXT,
+        created TEXT NOT NULL,
+        UNIQUE (child_id, parent_id, parent_ref, kind)
+    );
+    CREATE INDEX edges_parent ON edges(parent_id);
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        reference TEXT,
+        categories TEXT,
+        answers TEXT,
+        path TEXT,
+        created TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        revoke_reason TEXT
+    );
+    CREATE INDEX approvals_content ON approvals(content_id);
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        location_id INTEGER NOT NULL,
+        content_id TEXT,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        zone TEXT,
+        first_raised TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        resolved_at TEXT
+    );
+    CREATE INDEX findings_location ON findings(location_id);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        content_id TEXT,
+        path TEXT,
+        detail TEXT
+    );
+    CREATE INDEX events_content ON events(content_id);
+    """,
+    # 2: the daemon's journal: paths seen but not yet processed survive a crash
+    """
+    CREATE TABLE journal (
+        path_raw BLOB PRIMARY KEY,
+        added TEXT NOT NULL
+    );
+    """,
+    # 3: AI output recorded at birth (aiprov register), and the ledger's own identity
+    """
+    CREATE TABLE registrations (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        tool_version TEXT,
+        prompt TEXT,
+        note TEXT,
+        status TEXT NOT NULL,
+        composite INTEGER NOT NULL DEFAULT 0,
+        path TEXT,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX registrations_content ON registrations(content_id);
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    );
+    """,
+    # 4: perceptual prints of AI sources and of finals material (likeness.py)
+    """
+    CREATE TABLE fingerprints (
+        id INTEGER PRIMARY KEY,
+        content_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        blob BLOB NOT NULL,
+        quality INTEGER,
+        UNIQUE (content_id, kind)
+    );
+    """,
+
+    # 5: a ledger shared by several hosts. Locations, the journal and events carry the
+    # host that saw them; an edge and an open finding can exist once only, so two
+    # writers racing on them cannot make twins; daemons report in.
+    lambda db, host: _sqlite_5(db, host),
+]
+
+
+def _sqlite_5(db, host: str) -> None:
+    for statement in (
+        """CREATE TABLE locations_5 (
+            id INTEGER PRIMARY KEY,
+            host TEXT NOT NULL,
+            path_raw BLOB NOT NULL,
+            path TEXT NOT NULL,
+            content_id TEXT,
+            size INTEGER,
+            mtime_ns INTEGER,
+            inode INTEGER,
+            device INTEGER,
+            zone TEXT,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            gone INTEGER NOT NULL DEFAULT 0,
+            gone_at TEXT,
+            UNIQUE (host, path_raw)
+        )""",
+        """INSERT INTO locations_5 (id, host, path_raw, path, content_id, size, mtime_ns, inode, device, zone,
+               first_seen, last_seen, gone, gone_at)
+           SELECT id, ?, path_raw, path, content_id, size, mtime_ns, inode, device, zone,
+               first_seen, last_seen, gone, gone_at FROM locations""",
+        "DROP TABLE locations",
+        "ALTER TABLE locations_5 RENAME TO locations",
+        "CREATE INDEX locations_content ON locations(content_id)",
+        "CREATE INDEX locations_inode ON locations(device, inode)",
+        "CREATE TABLE journal_5 (host TEXT NOT NULL, path_raw BLOB NOT NULL, added TEXT NOT NULL, "
+        "PRIMARY KEY (host, path_raw))",
+        "INSERT INTO journal_5 (host, path_raw, added) SELECT ?, path_raw, added FROM journal",
+        "DROP TABLE journal",
+        "ALTER TABLE journal_5 RENAME TO journal",
+        *COMMON_5,
+    ):
+        db.execute(statement, [host] if "?" in statement else ())
+
+
+# Shared by both databases: the SQL is the same.
+COMMON_5 = (
+    "ALTER TABLE events ADD COLUMN host TEXT",
+    "DELETE FROM edges WHERE id NOT IN (SELECT min(id) FROM edges GROUP BY child_id, COALESCE(parent_id, ''), "
+    "COALESCE(parent_ref, ''), kind)",
+    "CREATE UNIQUE INDEX edges_once ON edges (child_id, COALESCE(parent_id, ''), COALESCE(parent_ref, ''), kind)",
+    "UPDATE findings SET resolved_at = last_seen WHERE resolved_at IS NULL AND id NOT IN "
+    "(SELECT min(id) FROM findings WHERE resolved_at IS NULL GROUP BY location_id, rule, COALESCE(content_id, ''))",
+    "CREATE UNIQUE INDEX findings_open_once ON findings (location_id, rule, COALESCE(content_id, '')) "
+    "WHERE resolved_at IS NULL",
+    "CREATE TABLE daemons (host TEXT PRIMARY KEY, pid INTEGER, started TEXT, heartbeat TEXT, status TEXT)",
+)
+
+
+def _pg_types(sql: str) -> str:
+    """SQLite's first schema in PostgreSQL's types (the meaning is the same)."""
+    sql = sql.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+    sql = re.sub(r"\bINTEGER\b", "BIGINT", sql)
+    sql = re.sub(r"\bBLOB\b", "BYTEA", sql)
+    return re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+
+
+def _postgres_5(db, host: str) -> None:
+    for statement in (
+        "ALTER TABLE locations ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+        "UPDATE locations SET host = ?",
+        "ALTER TABLE locations ALTER COLUMN host DROP DEFAULT",
+        "ALTER TABLE locations DROP CONSTRAINT locations_path_raw_key",
+        "ALTER TABLE locations ADD CONSTRAINT locations_host_path UNIQUE (host, path_raw)",
+        "ALTER TABLE journal ADD COLUMN host TEXT NOT NULL DEFAULT ''",
+        "UPDATE journal SET host = ?",
+        "ALTER TABLE journal ALTER COLUMN host DROP DEFAULT",
+        "ALTER TABLE journal DROP CONSTRAINT journal_pkey",
+        "ALTER TABLE journal ADD PRIMARY KEY (host, path_raw)",
+        *COMMON_5,
+    ):
+        db.execute(statement, [host] if "?" in statement else ())
+
+
+POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host)]
+
+MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
+
+# Every table an export carries, in the order an import writes them.
+TABLES = ("meta", "assets", "evidence", "identifiers", "locations", "edges", "approvals", "findings", "events",
+          "journal", "registrations", "fingerprints", "daemons")
+
+
+def apply(db, migration: Migration, host: str) -> None:
+    if callable(migration):
+        migration(db, host)
+        return
+    for statement in migration.split(";"):
+        if statement.strip():
+            db.execute(statement)
