@@ -118,3 +118,15 @@ def more_ledgers(backend, tmp_path, request):
     yield make
     for server, schema in made:
         drop_postgres_schema(server, schema)
+
+
+@pytest.fixture
+def other_backend_ledger(backend, tmp_path, request):
+    """An empty ledger on the *other* backend: moving a production between the two."""
+    if backend == "postgresql":
+        yield str(tmp_path / "other.db")
+        return
+    server = request.getfixturevalue("postgres_server")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    yield postgres_schema_url(server, schema)
+    drop_postgres_schema(server, schema)

@@ -55,12 +55,13 @@ def _decode(value):
 def export(ledger: Ledger, path: str | os.PathLike) -> TransferReport:
     """Write every table of the ledger to `path` (atomically: a half-written export never has its final name)."""
     report = TransferReport(schema=ledger.schema_version)
+    ledger_id = ledger.ledger_id()  # made on first use: before counting, so meta's count holds
     counts = {t: ledger.count(t) for t in schema.TABLES}
     tmp = f"{os.fspath(path)}.partial"
     try:
         with _open(tmp, "w", gz=os.fspath(path).endswith(".gz")) as out:
             out.write(json.dumps({"format": FORMAT, "schema": report.schema, "from": ledger.kind,
-                                  "ledger_id": ledger.ledger_id(), "exported_at": now(), "rows": counts}) + "\n")
+                                  "ledger_id": ledger_id, "exported_at": now(), "rows": counts}) + "\n")
             for table in schema.TABLES:
                 n = 0
                 order = "id" if table in _ID_TABLES else "1"

@@ -1,0 +1,143 @@
+"""The ledger's contract, held by both backends: a SQLite file and a shared PostgreSQL database.
+
+Every test here runs twice (the `backend` parameter). What a facility relies on: the
+same file seen on two hosts is one asset with two locations, one host's sweep never
+touches another's paths, approvals made anywhere apply everywhere, a finding is raised
+once however many processes see it, and a ledger moves between the two databases
+without losing a row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from aiprov.config import Config
+from aiprov.errors import LedgerError
+from aiprov.ledger import Ledger
+from aiprov.ledger import schema
+from aiprov.ledger.transfer import export, import_
+from aiprov.model import Finding
+from aiprov.scanning import scan
+
+from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy
+
+
+def finals(root, zone: str = "finals") -> Config:
+    return Config(root=root, production="facility", default_zone=zone)
+
+
+def test_the_same_file_on_two_hosts_is_one_asset_with_two_locations(tmp_path, ledger_target):
+    a, b = tmp_path / "srv-a", tmp_path / "srv-b"
+    copy(AI_STILL, a / "plates" / "sky.jpg")
+    copy(AI_STILL, b / "deliver" / "sky_final.jpg")
+    with Ledger(ledger_target, host="srv-a") as on_a, Ledger(ledger_target, host="srv-b") as on_b:
+        scan([a], finals(a), on_a)
+        r = scan([b], finals(b), on_b)
+        cid = r.files[0].inspection.content_id
+        assert on_a.count("assets") == 1
+        places = {(loc.host, loc.path) for loc in on_b.locations_of(cid)}
+        assert places == {("srv-a", str(a / "plates" / "sky.jpg")), ("srv-b", str(b / "deliver" / "sky_final.jpg"))}
+        # the second host's sighting is a copy of the first host's file, in one history
+        kinds = [(e["kind"], e["host"]) for e in on_a.history(cid)]
+        assert ("recorded", "srv-a") in kinds and ("copied", "srv-b") in kinds
+        assert [k for k, _ in kinds].count("recorded") == 1
+
+
+def test_one_hosts_sweep_never_marks_another_hosts_files_gone(tmp_path, ledger_target):
+    """Two servers with the same layout: /show/finals on A is not /show/finals on B."""
+    shared_layout = tmp_path / "show"
+    copy(CAMERA_STILL, shared_layout / "finals" / "a.jpg")
+    with Ledger(ledger_target, host="srv-a") as on_a, Ledger(ledger_target, host="srv-b") as on_b:
+        scan([shared_layout], finals(shared_layout), on_a)
+        (shared_layout / "finals" / "a.jpg").unlink()
+        copy(AI_STILL, shared_layout / "finals" / "b.jpg")
+        r = scan([shared_layout], finals(shared_layout), on_b)
+        assert r.gone == 0, "host B's scan must not decide what is gone on host A"
+        assert [loc.gone for loc in on_a.live_locations_under(os.fsencode(shared_layout)).values()] == [False]
+
+
+def test_an_approval_made_on_one_host_clears_the_finding_on_another(tmp_path, ledger_target):
+    a, b = tmp_path / "working", tmp_path / "deliver"
+    copy(AI_STILL, a / "sky.jpg")
+    copy(AI_STILL, b / "sky.jpg")
+    with Ledger(ledger_target, host="cutting-room") as room, Ledger(ledger_target, host="delivery") as qc:
+        assert scan([b], finals(b), qc).exit_code == 1
+        cid = scan([a], finals(a, "working"), room).files[0].inspection.content_id
+        room.approve(cid, "Dana Supervisor", "sky approved for final use", "NH-7", [], {}, str(a / "sky.jpg"))
+        assert scan([b], finals(b), qc).exit_code == 0
+        assert qc.open_findings() == []
+
+
+def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path, ledger_target):
+    d = tmp_path / "finals"
+    copy(AI_STILL, d / "sky.jpg")
+    with Ledger(ledger_target, host="srv-a") as first:
+        scan([d], finals(d), first)  # records the location and raises the finding
+        loc = first.location(os.fsencode(d / "sky.jpg"))
+        first.record_findings(loc, [])  # resolved: the next record raises it anew
+    finding = Finding(rule="ai-in-finals", severity="error", message="AI in finals", path=loc.path,
+                      content_id=loc.content_id, zone="finals")
+    barrier, raised, errors = threading.Barrier(4), [], []
+
+    def writer() -> None:
+        try:
+            with Ledger(ledger_target, host="srv-a") as ledger:
+                barrier.wait()
+                raised.extend(ledger.record_findings(loc, [finding]))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(raised) == 1, "exactly one process raises it (and runs its hooks)"
+    with Ledger(ledger_target, host="srv-a") as ledger:
+        assert len(ledger.open_findings()) == 1
+        flagged = [e for e in ledger.history(loc.content_id) if e["kind"] == "flagged"]
+        assert len(flagged) == 2  # the first scan's, and this one
+
+
+def test_export_then_import_into_the_other_backend_and_back_loses_nothing(tmp_path, ledger_target, more_ledgers,
+                                                                          other_backend_ledger):
+    d = tmp_path / "prod"
+    copy(AI_STILL, d / "finals" / "sky.jpg")
+    copy(CAMERA_STILL, d / "finals" / "camera.jpg")
+    (d / "odd").mkdir(parents=True)
+    weird = os.fsencode(d / "odd") + b"/-caf\xe9 \nname.jpg"  # not UTF-8, a newline, a leading dash
+    with open(weird, "wb") as fh:
+        fh.write(CAMERA_STILL.read_bytes() + b"\0")
+    with Ledger(ledger_target, host="srv-a") as ledger:
+        r = scan([d], finals(d), ledger)
+        ai = next(f for f in r.files if f.inspection.verdict == "ai").inspection.content_id
+        ledger.approve(ai, "Dana", "approved", "NH-1", ["final-use"], {"talent": "no"}, "sky.jpg")
+        ledger.put_fingerprint(ai, "pdq", bytes(range(40)), 90)
+        ledger.ledger_id()
+        before = dump(ledger)
+        export(ledger, tmp_path / "one.jsonl.gz")
+    with Ledger(other_backend_ledger) as middle:
+        import_(middle, tmp_path / "one.jsonl.gz")
+        assert dump(middle) == before
+        export(middle, tmp_path / "two.jsonl")
+    with Ledger(more_ledgers("back")) as back:
+        import_(back, tmp_path / "two.jsonl")
+        assert dump(back) == before
+        assert back.ledger_id() == json.loads((tmp_path / "two.jsonl").read_text().splitlines()[0])["ledger_id"]
+        # ids go on after the imported ones
+        assert back.approve(ai, "Lee", "again", None, [], {}, None) == 2
+
+
+def dump(ledger: Ledger) -> dict:
+    out = {}
+    for table in schema.TABLES:
+        rows = ledger._rows(f"SELECT * FROM {table}")
+        out[table] = sorted(json.dumps({k: (v.hex() if isinstance(v, (bytes, memoryview)) else v)
+                                        for k, v in sorted(r.items())}, sort_keys=True) for r in rows)
+    return out
