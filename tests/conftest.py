@@ -130,3 +130,18 @@ def other_backend_ledger(backend, tmp_path, request):
     schema = f"t_{uuid.uuid4().hex[:16]}"
     yield postgres_schema_url(server, schema)
     drop_postgres_schema(server, schema)
+
+
+@pytest.fixture
+def pg_ledgers(postgres_server):
+    """A factory of empty PostgreSQL ledgers, for tests about PostgreSQL alone."""
+    made: list[str] = []
+
+    def make() -> str:
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        made.append(schema)
+        return postgres_schema_url(postgres_server, schema)
+
+    yield make
+    for schema in made:
+        drop_postgres_schema(postgres_server, schema)

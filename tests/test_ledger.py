@@ -141,3 +141,80 @@ def dump(ledger: Ledger) -> dict:
         out[table] = sorted(json.dumps({k: (v.hex() if isinstance(v, (bytes, memoryview)) else v)
                                         for k, v in sorted(r.items())}, sort_keys=True) for r in rows)
     return out
+
+
+# -- choosing and upgrading a shared ledger from the command line ------------------------
+
+
+def test_a_postgresql_url_in_the_config_or_the_environment_selects_the_shared_ledger(tmp_path, pg_ledgers):
+    prod = tmp_path / "prod"
+    copy(AI_STILL, prod / "finals" / "sky.jpg")
+    from_config, from_env = pg_ledgers(), pg_ledgers()
+    (prod / "aiprov.toml").write_text(f'production = "X"\nledger = "{from_config}"\n[zones]\nfinals = ["finals/**"]\n')
+    assert aiprov("scan", prod).returncode == 1
+    assert not (prod / ".aiprov").exists(), "no SQLite file is made beside a production that names a URL"
+    assert aiprov("scan", prod, env={"AIPROV_LEDGER": from_env}).returncode == 1
+    for target in (from_config, from_env):
+        with Ledger(target) as ledger:
+            assert ledger.count("assets") == 1 and ledger.kind == "postgresql"
+
+
+def test_an_unreachable_server_is_a_clear_message_without_the_password(tmp_path):
+    prod = tmp_path / "prod"
+    copy(CAMERA_STILL, prod / "a.jpg")
+    r = aiprov("scan", prod, "--ledger", "postgresql://qc:s3cret-pw@127.0.0.1:1/facility")
+    assert r.returncode == 3
+    assert "cannot connect to the ledger at postgresql://qc:***@127.0.0.1:1/facility" in r.stderr
+    assert "s3cret-pw" not in r.stderr + r.stdout and "Traceback" not in r.stderr
+
+
+def test_a_shared_ledger_behind_this_aiprov_waits_for_ledger_migrate(tmp_path, pg_ledgers):
+    """Hosts upgrade aiprov one by one; the shared schema moves once, when someone says so."""
+    target = pg_ledgers()
+    with Ledger(target, check=False) as ledger:
+        with ledger.transaction():
+            for migration in schema.POSTGRES[:4]:
+                schema.apply(ledger.backend, migration, "srv-a")
+            ledger.backend.set_schema_version(4)
+    prod = tmp_path / "prod"
+    copy(CAMERA_STILL, prod / "a.jpg")
+    refused = aiprov("scan", prod, "--ledger", target)
+    assert refused.returncode == 3 and "aiprov ledger migrate" in refused.stderr
+    done = aiprov("ledger", "migrate", "--ledger", target)
+    assert done.returncode == 0 and "from schema 4 to 5" in done.stdout
+    assert aiprov("scan", prod, "--ledger", target).returncode == 0
+
+
+def test_an_old_sqlite_ledger_is_upgraded_in_place_and_keeps_its_history(tmp_path):
+    old = tmp_path / "old.db"
+    db = sqlite3.connect(old)
+    for migration in schema.SQLITE[:4]:
+        db.executescript(migration)
+    db.execute("PRAGMA user_version = 4")
+    db.execute("INSERT INTO locations (path_raw, path, content_id, size, zone, first_seen, last_seen) "
+               "VALUES (?, ?, 'c1', 1, 'finals', 't', 't')", [b"/show/a.exr", "/show/a.exr"])
+    db.execute("INSERT INTO journal (path_raw, added) VALUES (?, 't')", [b"/show/b.exr"])
+    db.commit()
+    db.close()
+    with Ledger(old, host="srv-a") as ledger:
+        assert ledger.schema_version == 5
+        assert ledger.location(b"/show/a.exr").content_id == "c1"
+        assert ledger.journal() == [b"/show/b.exr"]
+    with Ledger(old, host="srv-b") as other:
+        assert other.location(b"/show/a.exr") is None, "the paths were this machine's, not every host's"
+
+
+def test_an_export_cut_short_imports_nothing(tmp_path, ledger_target, more_ledgers):
+    d = tmp_path / "d"
+    copy(AI_STILL, d / "sky.jpg")
+    with Ledger(ledger_target) as ledger:
+        scan([d], finals(d), ledger)
+        export(ledger, tmp_path / "full.jsonl")
+    lines = (tmp_path / "full.jsonl").read_text().splitlines()
+    (tmp_path / "cut.jsonl").write_text("\n".join(lines[:-3]) + "\n")
+    r = aiprov("ledger", "import", tmp_path / "cut.jsonl", "--ledger", more_ledgers("target"))
+    assert r.returncode == 3 and "incomplete" in r.stderr and "nothing was imported" in r.stderr
+    with Ledger(more_ledgers("target2")) as fresh:
+        with pytest.raises(LedgerError):
+            import_(fresh, tmp_path / "cut.jsonl")
+        assert fresh.count("assets") == 0

@@ -1,10 +1,13 @@
-"""The pre-delivery gate end to end: real files, a real SQLite ledger, the real command."""
+"""The pre-delivery gate end to end: real files, the real command, and a real ledger.
+
+Tests taking `ledger_target` run on both ledgers: a SQLite file and a PostgreSQL schema.
+The ones about finding a SQLite file by folder (.aiprov/ledger.db) are SQLite's own.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 
 import jsonschema
 import pytest
@@ -24,70 +27,70 @@ def delivery(tmp_path):
     return d
 
 
-def ledger_arg(tmp_path):
-    return ["--ledger", str(tmp_path / "ledger.db")]
+def ledger_arg(target):
+    return ["--ledger", str(target)]
 
 
-def test_ai_still_copied_into_finals_fails_the_gate_until_approved(tmp_path, delivery):
-    first = aiprov("scan", delivery, *ledger_arg(tmp_path))
+def test_ai_still_copied_into_finals_fails_the_gate_until_approved(tmp_path, delivery, ledger_target):
+    first = aiprov("scan", delivery, *ledger_arg(ledger_target))
     assert first.returncode == 0, first.stdout + first.stderr
     copy(AI_STILL, delivery / "stills" / "poster.jpg")
-    flagged = aiprov("scan", delivery, *ledger_arg(tmp_path))
+    flagged = aiprov("scan", delivery, *ledger_arg(ledger_target))
     assert flagged.returncode == 1
     assert "ai-in-finals" in flagged.stdout and "poster.jpg" in flagged.stdout
     approved = aiprov("approve", delivery / "stills" / "poster.jpg", "--by", "Dana Whitfield",
-                      "--reason", "poster insert approved by the studio", "--reference", "NH-42", *ledger_arg(tmp_path))
+                      "--reason", "poster insert approved by the studio", "--reference", "NH-42", *ledger_arg(ledger_target))
     assert approved.returncode == 0, approved.stderr
-    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
+    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 0
 
 
-def test_renamed_file_keeps_one_asset_and_both_paths(tmp_path, delivery):
+def test_renamed_file_keeps_one_asset_and_both_paths(tmp_path, delivery, ledger_target):
     copy(AI_STILL, delivery / "poster.jpg")
-    aiprov("scan", delivery, *ledger_arg(tmp_path))
+    aiprov("scan", delivery, *ledger_arg(ledger_target))
     os.rename(delivery / "poster.jpg", delivery / "poster_v2.jpg")
-    again = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", "json")
+    again = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
     report = json.loads(again.stdout)
     assert report["summary"]["moved"] == 1 and report["summary"]["read"] == 0
-    answer = json.loads(aiprov("lookup", delivery / "poster_v2.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    answer = json.loads(aiprov("lookup", delivery / "poster_v2.jpg", "--json", *ledger_arg(ledger_target)).stdout)
     paths = {loc["path"]: loc["gone"] for loc in answer["locations"]}
     assert paths == {str(delivery / "poster.jpg"): True, str(delivery / "poster_v2.jpg"): False}
     assert "moved" in [e["kind"] for e in answer["events"]]
-    with sqlite3.connect(tmp_path / "ledger.db") as db:
-        assert db.execute("SELECT count(*) FROM assets WHERE verdict = 'ai'").fetchone()[0] == 1
+    with Ledger(ledger_target) as ledger:
+        assert ledger._rows("SELECT count(*) AS n FROM assets WHERE verdict = 'ai'") == [{"n": 1}]
 
 
-def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery):
+def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery, ledger_target):
     copy(AI_STILL, delivery / "a.jpg")
-    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(tmp_path))
+    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(ledger_target))
     copy(AI_STILL, delivery / "sub" / "copy of a.jpg")
-    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
+    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 0
 
 
-def test_revoked_approval_fails_the_gate_again_and_stays_on_record(tmp_path, delivery):
+def test_revoked_approval_fails_the_gate_again_and_stays_on_record(tmp_path, delivery, ledger_target):
     copy(AI_STILL, delivery / "a.jpg")
-    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(tmp_path))
-    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 0
-    assert aiprov("revoke", "1", "--by", "Studio legal", "--reason", "rights unclear", *ledger_arg(tmp_path)).returncode == 0
-    assert aiprov("scan", delivery, *ledger_arg(tmp_path)).returncode == 1
-    listing = json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(tmp_path)).stdout)
+    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(ledger_target))
+    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 0
+    assert aiprov("revoke", "1", "--by", "Studio legal", "--reason", "rights unclear", *ledger_arg(ledger_target)).returncode == 0
+    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 1
+    listing = json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout)
     assert listing[0]["revoked_by"] == "Studio legal" and listing[0]["approved_by"] == "Dana"
 
 
-def test_approval_records_the_five_answers_and_categories_from_json(tmp_path, delivery):
+def test_approval_records_the_five_answers_and_categories_from_json(tmp_path, delivery, ledger_target):
     copy(AI_STILL, delivery / "a.jpg")
     spec = tmp_path / "approval.json"
     spec.write_text(json.dumps({"by": "Dana", "reason": "ok", "reference": "NH-7", "categories": ["talent-and-performance"],
                                 "answers": {"copyright": "yes", "talent": "no"}}))
-    assert aiprov("approve", delivery / "a.jpg", "--from-json", spec, *ledger_arg(tmp_path)).returncode == 0
-    a = json.loads(aiprov("approvals", "--json", *ledger_arg(tmp_path)).stdout)[0]
+    assert aiprov("approve", delivery / "a.jpg", "--from-json", spec, *ledger_arg(ledger_target)).returncode == 0
+    a = json.loads(aiprov("approvals", "--json", *ledger_arg(ledger_target)).stdout)[0]
     assert a["answers"] == {"copyright": "yes", "data_use": "unsure", "enterprise_environment": "unsure",
                             "final_use": "unsure", "talent": "no"}
     assert a["categories"] == ["talent-and-performance"] and a["reference"] == "NH-7"
 
 
-def test_zero_byte_file_in_finals_is_unreadable_in_finals(tmp_path, delivery):
+def test_zero_byte_file_in_finals_is_unreadable_in_finals(tmp_path, delivery, ledger_target):
     (delivery / "render_0001.exr").write_bytes(b"")
-    r = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", "json")
+    r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
     assert r.returncode == 1
     report = json.loads(r.stdout)
     rules = {f["rule"] for f in report["files"][0]["findings"]}
@@ -102,26 +105,26 @@ def test_unlistable_folder_in_finals_is_a_finding_not_a_silent_skip(tmp_path, de
     try:
         if os.access(locked, os.R_OK):
             pytest.skip("running as a user who can read any folder (root): cannot make an unreadable folder")
-        r = aiprov("scan", delivery, *ledger_arg(tmp_path))
+        r = aiprov("scan", delivery, *ledger_arg(tmp_path / "ledger.db"))
         assert r.returncode == 1 and "cannot be listed" in r.stdout
     finally:
         locked.chmod(0o755)
 
 
-def test_c2pa_ingredient_becomes_a_lineage_edge(tmp_path):
+def test_c2pa_ingredient_becomes_a_lineage_edge(tmp_path, ledger_target):
     d = tmp_path / "work"
     copy(CORPUS / "plain" / "A.jpg", d / "A.jpg")
     copy(CORPUS / "c2pa" / "CA.jpg", d / "CA.jpg")
-    aiprov("scan", d, *ledger_arg(tmp_path))
-    child = json.loads(aiprov("lookup", d / "CA.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    aiprov("scan", d, *ledger_arg(ledger_target))
+    child = json.loads(aiprov("lookup", d / "CA.jpg", "--json", *ledger_arg(ledger_target)).stdout)
     parents = child["lineage"]["parents"]
     assert [p["kind"] for p in parents] == ["c2pa-ingredient"]
     assert parents[0]["assets"] and parents[0]["assets"][0]["paths"] == [str(d / "A.jpg")]
-    parent = json.loads(aiprov("lookup", d / "A.jpg", "--json", *ledger_arg(tmp_path)).stdout)
+    parent = json.loads(aiprov("lookup", d / "A.jpg", "--json", *ledger_arg(ledger_target)).stdout)
     assert [c["paths"] for c in parent["lineage"]["children"]] == [[str(d / "CA.jpg")]]
 
 
-def test_file_made_from_unapproved_ai_ingredient_is_derived_from_ai(tmp_path):
+def test_file_made_from_unapproved_ai_ingredient_is_derived_from_ai(tmp_path, ledger_target):
     # ai_c2pa_composite.png names camera_original.jpg as its parent; here the "parent" on
     # record is AI, so a non-AI child of an AI parent is flagged in finals.
     prod = tmp_path / "prod"
@@ -129,7 +132,7 @@ def test_file_made_from_unapproved_ai_ingredient_is_derived_from_ai(tmp_path):
     (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
     copy(SAMPLES / "stills" / "ai_iptc_xmp.jpg", prod / "working" / "A.jpg")
     copy(CORPUS / "c2pa" / "CA.jpg", prod / "finals" / "CA.jpg")
-    r = aiprov("scan", prod, "--format", "json")
+    r = aiprov("scan", prod, "--format", "json", *ledger_arg(ledger_target))
     report = json.loads(r.stdout)
     by_name = {os.path.basename(f["path"]): f for f in report["files"]}
     assert [f["rule"] for f in by_name["CA.jpg"]["findings"]] == ["derived-from-ai"]
@@ -137,13 +140,13 @@ def test_file_made_from_unapproved_ai_ingredient_is_derived_from_ai(tmp_path):
     assert r.returncode == 1
 
 
-def test_tampered_manifest_is_invalid_provenance_error_in_finals_warning_in_working(tmp_path):
+def test_tampered_manifest_is_invalid_provenance_error_in_finals_warning_in_working(tmp_path, ledger_target):
     prod = tmp_path / "prod"
     (prod / "aiprov.toml").parent.mkdir(parents=True)
     (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\n')
     copy(CORPUS / "c2pa" / "XCA.jpg", prod / "finals" / "XCA.jpg")
     copy(CORPUS / "c2pa" / "XCA.jpg", prod / "working" / "XCA.jpg")
-    report = json.loads(aiprov("scan", prod, "--format", "json").stdout)
+    report = json.loads(aiprov("scan", prod, "--format", "json", *ledger_arg(ledger_target)).stdout)
     sev = {f["zone"]: f["severity"] for r in report["files"] for f in r["findings"] if f["rule"] == "invalid-provenance"}
     assert sev == {"finals": "error", "working": "warning"}
 
@@ -162,14 +165,14 @@ def test_ledger_location_follows_flag_env_config_then_default(tmp_path):
     assert (tmp_path / "flag.db").exists() and not (tmp_path / "env2.db").exists()
 
 
-def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path):
+def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path, ledger_target):
     tree = tmp_path / "tree"
     for i in range(10_000):
         d = tree / f"reel{i % 10}" / f"shot{i % 100:03d}"
         d.mkdir(parents=True, exist_ok=True)
         (d / f"frame_{i:05d}.png").write_bytes(png_bytes(i))
     cfg = Config.delivery(tree)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         first = scan([tree], cfg, ledger, workers=2)
         assert first.read == 10_000 and len(first.files) == 10_000
         second = scan([tree], cfg, ledger, workers=2)
@@ -179,13 +182,13 @@ def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path):
     assert all(f.reused for f in second.files)
 
 
-def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path):
+def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path, ledger_target):
     d = tmp_path / "d"
     d.mkdir()
     (d / "a.png").write_bytes(png_bytes(1))
     (d / "b.png").write_bytes(png_bytes(2))
     cfg = Config.delivery(d)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         scan([d], cfg, ledger)
         (d / "a.png").write_bytes(png_bytes(3, {"parameters": "x\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1"}))
         (d / "b.png").unlink()
@@ -195,12 +198,12 @@ def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path):
         assert "changed" in [e["kind"] for e in ledger.history(cid)]
 
 
-def test_report_formats_are_valid(tmp_path, delivery):
+def test_report_formats_are_valid(tmp_path, delivery, ledger_target):
     copy(AI_STILL, delivery / "poster.jpg")
     out = {}
     for fmt in ("json", "junit", "csv", "html"):
         target = tmp_path / f"report.{fmt}"
-        r = aiprov("scan", delivery, *ledger_arg(tmp_path), "--format", fmt, "-o", target)
+        r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", fmt, "-o", target)
         assert r.returncode == 1, r.stderr
         out[fmt] = target.read_text(encoding="utf-8")
     from referencing import Registry, Resource

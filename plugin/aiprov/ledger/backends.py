@@ -259,6 +259,7 @@ class PostgresBackend(Backend):
         return row[0] or 0
 
     def set_schema_version(self, number):
+        self.conn.execute("CREATE TABLE IF NOT EXISTS aiprov_schema (version INTEGER NOT NULL)")
         self.conn.execute("DELETE FROM aiprov_schema")
         self.conn.execute("INSERT INTO aiprov_schema (version) VALUES (%s)", [number])
 
