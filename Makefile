@@ -5,22 +5,24 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # pdqhash (perceptual prints) is built from source: it needs g++ and the Python headers.
-APT_PACKAGES := libimage-exiftool-perl ffmpeg g++ python3-dev python3-venv
+# postgresql: the tests run every ledger test on a real PostgreSQL server too (scripts/with-postgres).
+APT_PACKAGES := libimage-exiftool-perl ffmpeg g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test reliability bench clean
+.PHONY: install system-deps demo test reliability bench bench-ledger clean
 
 system-deps:
-	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null || \
+	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
+	  command -v pg_lsclusters >/dev/null || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_PACKAGES))
 
 $(BIN)/aiprov: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,postgresql]'
 	touch $@
 
-# ascmhl pins an old click that aiprov's sqlite-utils cannot use, so it lives in its own
+# ascmhl pins click 8.1, older than the click 8.3 aiprov is built with, so it lives in its own
 # environment; aiprov runs its command line (found through AIPROV_ASCMHL).
 ASCMHL := $(CURDIR)/.venv-ascmhl/bin/ascmhl
 $(ASCMHL):
@@ -32,14 +34,19 @@ install: system-deps $(BIN)/aiprov $(ASCMHL)
 demo: install
 	bash sample_media/demo.sh $(BIN)/aiprov
 
+# Every ledger test runs on SQLite and on PostgreSQL: scripts/with-postgres starts Debian's
+# server for the run (and stops it after, if it was not running).
 test: install
-	AIPROV_ASCMHL=$(ASCMHL) $(BIN)/python -m pytest -q
+	AIPROV_ASCMHL=$(ASCMHL) scripts/with-postgres $(BIN)/python -m pytest -q
 
 reliability: install
-	AIPROV_RELIABILITY=full AIPROV_ASCMHL=$(ASCMHL) $(BIN)/python -m pytest -q -s tests/test_reliability.py
+	AIPROV_RELIABILITY=full AIPROV_ASCMHL=$(ASCMHL) scripts/with-postgres $(BIN)/python -m pytest -q -s tests/test_reliability.py
 
 bench: install
 	$(BIN)/python bench/bench_inspect.py
+
+bench-ledger: install
+	scripts/with-postgres $(BIN)/python bench/bench_ledger.py
 
 clean:
 	rm -rf $(VENV) .venv-ascmhl .pytest_cache sample_media/production/.aiprov

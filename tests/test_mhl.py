@@ -19,7 +19,7 @@ from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy
 ASCMHL = Path(os.environ.get("AIPROV_ASCMHL") or shutil.which("ascmhl") or Path(sys.executable).parent / "ascmhl")
 
 pytestmark = pytest.mark.skipif(not ASCMHL.is_file(), reason="the ascmhl command line is not installed "
-                                "(pipx install ascmhl; it cannot share a venv resolver with sqlite-utils 4)")
+                                "(pipx install ascmhl; it pins an older click than aiprov's, so it has its own venv)")
 
 
 def ascmhl(*args) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ held against each other without reading anything twice.
 
 The `ascmhl` command line (the ASC's reference implementation) is run as a
 subprocess with an argument list, never imported: it pins click 8.1, which
-cannot be installed beside the sqlite-utils 4 the ledger needs, so it lives in
+cannot be installed beside the click 8.3 aiprov is built with, so it lives in
 its own environment (`pipx install ascmhl`). It is found as AIPROV_ASCMHL, else
 `ascmhl` on PATH, else beside the running Python.
 
