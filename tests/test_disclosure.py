@@ -17,12 +17,12 @@ SCHEMA = json.loads((REPO / "schemas" / "disclosure.schema.json").read_text())
 
 
 @pytest.fixture
-def production(tmp_path):
+def production(tmp_path, ledger_target):
     """Night Harbour: an approved AI poster and an unapproved AI plate in finals, AI concept art in working,
     and an AI temp shot that was in finals once and was moved back to working."""
     prod = tmp_path / "night_harbour"
     (prod / "aiprov.toml").parent.mkdir(parents=True)
-    (prod / "aiprov.toml").write_text('production = "Night Harbour"\ndefault_zone = "working"\n'
+    (prod / "aiprov.toml").write_text(f'production = "Night Harbour"\nledger = "{ledger_target}"\ndefault_zone = "working"\n'
                                       '[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
     copy(AI_STILL, prod / "finals" / "stills" / "poster_insert.jpg")
     copy(SAMPLES / "production" / "finals" / "plates" / "sky_replacement_ai.png",
@@ -101,8 +101,8 @@ def test_disclosure_html_is_one_page_a_studio_can_read(production, tmp_path):
     assert "<td class='unsure'>unsure</td>" in page  # an answer that is not a yes stands out
 
 
-def test_empty_ledger_gives_an_empty_disclosure(tmp_path):
-    r = aiprov("report", "disclosure", "--format", "json", "--ledger", tmp_path / "ledger.db", cwd=tmp_path)
+def test_empty_ledger_gives_an_empty_disclosure(tmp_path, ledger_target):
+    r = aiprov("report", "disclosure", "--format", "json", "--ledger", ledger_target, cwd=tmp_path)
     report = json.loads(r.stdout)
     jsonschema.Draft202012Validator(SCHEMA).validate(report)
     assert report["summary"]["ai_assets_in_finals"] == 0 and report["approved"] == report["unapproved"] == []

@@ -1,4 +1,8 @@
-"""Laundered AI material keeps its lineage: perceptual near-duplicates, end to end."""
+"""Laundered AI material keeps its lineage: perceptual near-duplicates, end to end.
+
+The still tests run on both ledgers (SQLite and PostgreSQL: prints are rows like any other);
+the clip test, whose cost is decoding video, runs on SQLite only.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,13 @@ from .helpers import aiprov as run, copy
 AI_SOURCE = SAMPLES / "stills" / "photo_no_metadata.png"  # a still with no marker at all: only the ledger knows
 
 
-def production(tmp_path):
+def production(tmp_path, ledger: str | None = None, extra: str = ""):
+    """A show with working and finals zones; its aiprov.toml names the ledger (both backends)."""
     prod = tmp_path / "show"
-    (prod / "working").mkdir(parents=True)
-    (prod / "finals").mkdir()
-    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
+    (prod / "working").mkdir(parents=True, exist_ok=True)
+    (prod / "finals").mkdir(exist_ok=True)
+    named = f'ledger = "{ledger}"\n' if ledger else ""
+    (prod / "aiprov.toml").write_text(named + '[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n' + extra)
     return prod
 
 
@@ -30,8 +36,8 @@ def ffmpeg(*args):
     subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True)
 
 
-def test_registered_ai_still_laundered_four_ways_is_derived_from_ai_in_finals(tmp_path):
-    prod = production(tmp_path)
+def test_registered_ai_still_laundered_four_ways_is_derived_from_ai_in_finals(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target)
     src = copy(AI_SOURCE, prod / "working" / "concept_v1.png")
     aiprov.register(src, tool="Midjourney")
     with Image.open(src) as im:
@@ -53,8 +59,8 @@ def test_registered_ai_still_laundered_four_ways_is_derived_from_ai_in_finals(tm
     assert parents[0]["assets"][0]["paths"] == [str(src)] and "bits differ" in parents[0]["reason"]
 
 
-def test_approving_the_ai_source_clears_its_laundered_copies(tmp_path):
-    prod = production(tmp_path)
+def test_approving_the_ai_source_clears_its_laundered_copies(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target)
     src = copy(AI_SOURCE, prod / "working" / "concept.png")
     aiprov.register(src, tool="Midjourney")
     with Image.open(src) as im:
@@ -64,8 +70,8 @@ def test_approving_the_ai_source_clears_its_laundered_copies(tmp_path):
     assert run("scan", prod).returncode == 0
 
 
-def test_a_copy_scanned_before_its_source_was_registered_is_caught_when_it_is(tmp_path):
-    prod = production(tmp_path)
+def test_a_copy_scanned_before_its_source_was_registered_is_caught_when_it_is(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target)
     with Image.open(AI_SOURCE) as im:
         im.convert("RGB").save(prod / "finals" / "early.jpg", quality=75)
     assert run("scan", prod).returncode == 0
@@ -75,8 +81,8 @@ def test_a_copy_scanned_before_its_source_was_registered_is_caught_when_it_is(tm
     assert r.returncode == 1 and "derived-from-ai" in r.stdout and "early.jpg" in r.stdout
 
 
-def test_unrelated_pictures_are_never_linked(tmp_path):
-    prod = production(tmp_path)
+def test_unrelated_pictures_are_never_linked(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target)
     for ai in ("stills/a1111_parameters.png", "stills/comfyui_workflow.png", "stills/ai_iptc_xmp.jpg",
                "stills/stealth_a1111.png", "stills/ai_c2pa_generated.jpg"):
         copy(SAMPLES / ai, prod / "working" / os.path.basename(ai))
@@ -90,7 +96,7 @@ def test_unrelated_pictures_are_never_linked(tmp_path):
                                 40 + seed * 9).convert("RGB").save(prod / "finals" / f"photo_{seed:02d}.jpg")
     r = run("scan", prod, "--format", "json")
     assert r.returncode == 0, [f for f in json.loads(r.stdout)["files"] if f["findings"]]
-    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         assert ledger.count("fingerprints") >= 20  # the finals pictures were printed, and the sources
         assert ledger._rows("SELECT * FROM edges WHERE kind = 'near-duplicate'") == []
 
@@ -130,23 +136,21 @@ def test_registered_ai_clip_cut_into_a_master_is_found_with_its_timecodes(tmp_pa
     assert abs(seconds(tc_in) - 20) <= 1 and abs(seconds(tc_out) - 30) <= 1, message
 
 
-def test_a_featureless_still_is_not_decoded_again_on_every_scan(tmp_path):
-    prod = production(tmp_path)
+def test_a_featureless_still_is_not_decoded_again_on_every_scan(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target)
     aiprov.register(copy(AI_SOURCE, prod / "working" / "gen.png"), tool="Midjourney")
     Image.new("RGB", (64, 64), (20, 20, 20)).save(prod / "finals" / "black_slate.png")  # nothing to hash
     run("scan", prod)
-    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         before = ledger.count("fingerprints")
     run("scan", prod)
-    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         assert ledger.count("fingerprints") == before
         assert ledger._rows("SELECT length(blob) AS n FROM fingerprints WHERE quality = 0") == [{"n": 0}]
 
 
-def test_crop_guesses_can_be_turned_off_for_speed_and_re_saves_are_still_caught(tmp_path):
-    prod = production(tmp_path)
-    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n'
-                                      '[likeness]\ncrop_guesses = false\n')
+def test_crop_guesses_can_be_turned_off_for_speed_and_re_saves_are_still_caught(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target, '[likeness]\ncrop_guesses = false\n')
     src = copy(AI_SOURCE, prod / "working" / "gen.png")
     aiprov.register(src, tool="Midjourney")
     with Image.open(src) as im:
@@ -155,14 +159,12 @@ def test_crop_guesses_can_be_turned_off_for_speed_and_re_saves_are_still_caught(
     assert r.returncode == 1 and "derived-from-ai" in r.stdout
 
 
-def test_likeness_can_be_turned_off(tmp_path):
-    prod = production(tmp_path)
-    (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n'
-                                      '[likeness]\nenabled = false\n')
+def test_likeness_can_be_turned_off(tmp_path, ledger_target):
+    prod = production(tmp_path, ledger_target, '[likeness]\nenabled = false\n')
     src = copy(AI_SOURCE, prod / "working" / "gen.png")
     aiprov.register(src, tool="Midjourney")
     with Image.open(src) as im:
         im.convert("RGB").save(prod / "finals" / "resaved.jpg", quality=70)
     assert run("scan", prod).returncode == 0  # with prints on, this copy is derived-from-ai
-    with Ledger(prod / ".aiprov" / "ledger.db") as ledger:
+    with Ledger(ledger_target) as ledger:
         assert ledger.count("fingerprints") == 0

@@ -41,8 +41,9 @@ def delivery(tmp_path):
 
 
 @pytest.fixture
-def ledger(tmp_path):
-    return ["--ledger", str(tmp_path / "ledger.db")]
+def ledger(ledger_target):
+    """--ledger for each backend: the MHL checks hold against SQLite and PostgreSQL ledgers alike."""
+    return ["--ledger", ledger_target]
 
 
 def test_history_made_by_ascmhl_verifies_and_its_hashes_are_the_ledger_content_ids(delivery, ledger):

@@ -15,9 +15,10 @@ PLUGIN_DIR = REPO / "hooks" / "pyblish"
 
 
 @pytest.fixture
-def publish(tmp_path):
-    """publish(files=..., family=..., context_data=..., instance_data=...) -> (errors, context)."""
-    ledger = tmp_path / "ledger.db"
+def publish(tmp_path, ledger_target):
+    """publish(files=..., family=..., context_data=..., instance_data=...) -> (errors, context).
+    Runs on both ledgers (the `backend` parameter)."""
+    ledger = ledger_target
     pyblish.api.deregister_all_plugins()
     pyblish.api.deregister_all_paths()
     pyblish.api.register_plugin_path(str(PLUGIN_DIR))

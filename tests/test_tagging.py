@@ -48,15 +48,15 @@ def work(tmp_path):
     return d
 
 
-def ledger_args(tmp_path):
-    return ["--ledger", str(tmp_path / "ledger.db")]
+def ledger_args(target):
+    return ["--ledger", str(target)]
 
 
-def test_registered_image_tagged_in_place_reads_back_with_plain_exiftool_and_same_pixels(tmp_path, work):
+def test_registered_image_tagged_in_place_reads_back_with_plain_exiftool_and_same_pixels(tmp_path, work, ledger_target):
     img = copy(PLAIN_STILL, work / "gen_0001.png")
     before = pixels(img)
-    assert run("register", img, "--tool", "ComfyUI", "--tool-version", "0.3.10", *ledger_args(tmp_path)).returncode == 0
-    r = run("tag", "--in-place", img, *ledger_args(tmp_path))
+    assert run("register", img, "--tool", "ComfyUI", "--tool-version", "0.3.10", *ledger_args(ledger_target)).returncode == 0
+    r = run("tag", "--in-place", img, *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
     tags = exiftool_json(img)
     assert tags["XMP-iptcExt:DigitalSourceType"] == DST_AI
@@ -65,10 +65,10 @@ def test_registered_image_tagged_in_place_reads_back_with_plain_exiftool_and_sam
     assert np.array_equal(pixels(img), before)
 
 
-def test_tagged_file_is_recognised_on_a_machine_without_the_ledger(tmp_path, work):
+def test_tagged_file_is_recognised_on_a_machine_without_the_ledger(tmp_path, work, ledger_target):
     img = copy(PLAIN_STILL, work / "gen.png")
-    run("register", img, "--tool", "Runway", *ledger_args(tmp_path))
-    run("tag", "--in-place", img, *ledger_args(tmp_path))
+    run("register", img, "--tool", "Runway", *ledger_args(ledger_target))
+    run("tag", "--in-place", img, *ledger_args(ledger_target))
     delivery = tmp_path / "elsewhere" / "DELIVERY"
     copy(img, delivery / "plate.png")
     r = run("scan", delivery, "--ledger", tmp_path / "other-machine.db", "--format", "json")
@@ -77,38 +77,38 @@ def test_tagged_file_is_recognised_on_a_machine_without_the_ledger(tmp_path, wor
     assert report["files"][0]["generator"] == "Runway"
 
 
-def test_sidecar_for_prores_clip_in_finals_leaves_the_clip_bytes_unchanged(tmp_path):
+def test_sidecar_for_prores_clip_in_finals_leaves_the_clip_bytes_unchanged(tmp_path, ledger_target):
     prod = tmp_path / "show"
     clip = copy(PRORES, prod / "finals" / "A001_C003.mov")
     (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\n')
     before = xxh(clip)
-    assert run("register", clip, "--tool", "Runway Gen-3", *ledger_args(tmp_path)).returncode == 0
-    r = run("tag", clip, *ledger_args(tmp_path))
+    assert run("register", clip, "--tool", "Runway Gen-3", *ledger_args(ledger_target)).returncode == 0
+    r = run("tag", clip, *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
     assert xxh(clip) == before
     assert exiftool_json(str(clip) + ".xmp")["XMP-iptcExt:DigitalSourceType"] == DST_AI
-    refused = run("tag", "--in-place", clip, *ledger_args(tmp_path))
+    refused = run("tag", "--in-place", clip, *ledger_args(ledger_target))
     assert refused.returncode == 1 and "finals" in refused.stderr and xxh(clip) == before
     plain = json.loads(run("inspect", "--json", clip).stdout)[0]  # no ledger: the sidecar speaks
     assert plain["verdict"] == "ai"
 
 
-def test_prores_clip_tagged_in_place_is_verified_frame_identical(tmp_path, work):
+def test_prores_clip_tagged_in_place_is_verified_frame_identical(tmp_path, work, ledger_target):
     clip = copy(PRORES, work / "temp_shot.mov")
-    run("register", clip, "--tool", "Runway Gen-3", *ledger_args(tmp_path))
-    r = run("tag", "--in-place", clip, *ledger_args(tmp_path))
+    run("register", clip, "--tool", "Runway Gen-3", *ledger_args(ledger_target))
+    r = run("tag", "--in-place", clip, *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
     assert exiftool_json(clip)["XMP-iptcExt:DigitalSourceType"] == DST_AI
 
 
-def test_c2pa_signed_output_validates_and_names_its_parents_as_ingredients(tmp_path, work):
+def test_c2pa_signed_output_validates_and_names_its_parents_as_ingredients(tmp_path, work, ledger_target):
     import c2pa
 
     parent = copy(SAMPLES / "stills" / "camera_original.jpg", work / "plate_src.jpg")
     out = copy(PLAIN_STILL, work / "gen.png")
-    assert run("register", out, "--tool", "ComfyUI", "--parent", parent, *ledger_args(tmp_path)).returncode == 0
+    assert run("register", out, "--tool", "ComfyUI", "--parent", parent, *ledger_args(ledger_target)).returncode == 0
     r = run("tag", "--c2pa", "--cert", KEYS / "es256_certs.pem", "--key", KEYS / "es256_private.key", out,
-            *ledger_args(tmp_path))
+            *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
     reader = c2pa.Reader(str(out))
     report = json.loads(reader.json())
@@ -159,40 +159,40 @@ with Ledger({str(tmp_path / 'l.db')!r}) as ledger:
 
 
 @pytest.mark.parametrize("name", ["-starts-with-dash.png", "new\nline.png", "spaced name $(touch pwned).png"])
-def test_awkward_names_are_tagged_in_place_and_in_sidecars(tmp_path, work, name):
+def test_awkward_names_are_tagged_in_place_and_in_sidecars(tmp_path, work, name, ledger_target):
     img = copy(PLAIN_STILL, work / name)
-    assert run("register", img, "--tool", "ComfyUI", *ledger_args(tmp_path)).returncode == 0
-    assert run("tag", img, *ledger_args(tmp_path)).returncode == 0
+    assert run("register", img, "--tool", "ComfyUI", *ledger_args(ledger_target)).returncode == 0
+    assert run("tag", img, *ledger_args(ledger_target)).returncode == 0
     assert (work / (name + ".xmp")).exists()
-    r = run("tag", "--in-place", img, *ledger_args(tmp_path))
+    r = run("tag", "--in-place", img, *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
     assert exiftool_json(img)["XMP-iptcExt:DigitalSourceType"] == DST_AI
     assert not (work / "pwned").exists() and not (tmp_path / "pwned").exists()
 
 
-def test_read_only_file_is_refused_in_place_with_a_clear_message(tmp_path, work):
+def test_read_only_file_is_refused_in_place_with_a_clear_message(tmp_path, work, ledger_target):
     img = copy(PLAIN_STILL, work / "locked.png")
-    run("register", img, "--tool", "ComfyUI", *ledger_args(tmp_path))
+    run("register", img, "--tool", "ComfyUI", *ledger_args(ledger_target))
     img.chmod(stat.S_IRUSR | stat.S_IRGRP)
     before = img.read_bytes()
-    r = run("tag", "--in-place", img, *ledger_args(tmp_path))
+    r = run("tag", "--in-place", img, *ledger_args(ledger_target))
     assert r.returncode == 1 and "read-only" in r.stderr
     assert img.read_bytes() == before
-    assert run("tag", img, *ledger_args(tmp_path)).returncode == 0  # the sidecar is still possible
+    assert run("tag", img, *ledger_args(ledger_target)).returncode == 0  # the sidecar is still possible
 
 
-def test_format_that_cannot_be_verified_is_refused(tmp_path, work):
+def test_format_that_cannot_be_verified_is_refused(tmp_path, work, ledger_target):
     exr = copy(SAMPLES / "exr" / "camera_plate.exr", work / "plate.exr")
-    run("register", exr, "--tool", "ComfyUI", *ledger_args(tmp_path))
+    run("register", exr, "--tool", "ComfyUI", *ledger_args(ledger_target))
     before = exr.read_bytes()
-    r = run("tag", "--in-place", exr, *ledger_args(tmp_path))
+    r = run("tag", "--in-place", exr, *ledger_args(ledger_target))
     assert r.returncode == 1 and "cannot verify" in r.stderr and "--sidecar" in r.stderr
     assert exr.read_bytes() == before
 
 
-def test_untagged_unregistered_file_is_not_tagged(tmp_path, work):
+def test_untagged_unregistered_file_is_not_tagged(tmp_path, work, ledger_target):
     img = copy(CORPUS / "plain" / "A.jpg", work / "A.jpg")
-    r = run("tag", img, *ledger_args(tmp_path))
+    r = run("tag", img, *ledger_args(ledger_target))
     assert r.returncode == 1 and "aiprov register" in r.stderr
     assert not (work / "A.jpg.xmp").exists()
 

@@ -57,13 +57,13 @@ def run_timeline(edit, *args, cwd=None):
     return r, json.loads(r.stdout) if r.stdout.strip().startswith("{") else None
 
 
-def test_otio_edit_names_the_ai_cuts_with_their_timeline_in_and_out(tmp_path, show):
+def test_otio_edit_names_the_ai_cuts_with_their_timeline_in_and_out(tmp_path, show, ledger_target):
     edit = show / "editorial" / "reel1.otio"
     otio.adapters.write_to_file(two_track_timeline(show), str(edit))
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # run from another folder: relative references resolve against the edit's folder, not the cwd
-    r, report = run_timeline(edit, "--ledger", tmp_path / "ledger.db", cwd=elsewhere)
+    r, report = run_timeline(edit, "--ledger", ledger_target, cwd=elsewhere)
     assert r.returncode == 1, r.stderr
     assert report["start_timecode"] == "01:00:00:00" and report["rate"] == 24
     ai = {c["clip"]: c for c in report["cuts"] if c["uses_ai"]}
@@ -83,16 +83,16 @@ def test_otio_edit_names_the_ai_cuts_with_their_timeline_in_and_out(tmp_path, sh
     assert {c["verdict"] for c in others.values()} == {"not-ai"} and not any(c["problem"] for c in others.values())
     assert others["A001C003 b"]["record_in"] == "01:00:03:00" and others["card insert"]["record_in"] == "01:00:02:12"
 
-    text = aiprov("timeline", edit, "--ledger", tmp_path / "ledger.db")
+    text = aiprov("timeline", edit, "--ledger", ledger_target)
     assert "UNAPPROVED AI" in text.stdout and "01:00:02:00-01:00:03:00" in text.stdout
     assert f"aiprov approve {show / 'media' / 'vfx_temp_sky.mov'}" in text.stdout
     assert "2 cut(s) use AI material: 0 approved, 2 without approval" in text.stdout
 
 
-def test_approving_the_ai_material_clears_the_edit(tmp_path, show):
+def test_approving_the_ai_material_clears_the_edit(tmp_path, show, ledger_target):
     edit = show / "editorial" / "reel1.otio"
     otio.adapters.write_to_file(two_track_timeline(show), str(edit))
-    ledger = ["--ledger", tmp_path / "ledger.db"]
+    ledger = ["--ledger", ledger_target]
     for f in ("vfx_temp_sky.mov", "insert_poster.jpg"):
         a = aiprov("approve", show / "media" / f, "--by", "Dana Whitfield", "--reason", "approved for the final",
                    "--reference", "NH-GENAI-0042", *ledger)
@@ -104,8 +104,8 @@ def test_approving_the_ai_material_clears_the_edit(tmp_path, show):
     assert "approval #1 by Dana Whitfield [NH-GENAI-0042]" in aiprov("timeline", edit, *ledger).stdout
 
 
-def test_file_registered_as_ai_in_the_ledger_is_flagged_though_it_carries_no_marker(tmp_path, show):
-    ledger = ["--ledger", tmp_path / "ledger.db"]
+def test_file_registered_as_ai_in_the_ledger_is_flagged_though_it_carries_no_marker(tmp_path, show, ledger_target):
+    ledger = ["--ledger", ledger_target]
     r = aiprov("register", show / "media" / "insert_card.jpg", "--tool", "ComfyUI", *ledger)
     assert r.returncode == 0, r.stderr
     edit = show / "editorial" / "reel1.otio"
@@ -115,7 +115,7 @@ def test_file_registered_as_ai_in_the_ledger_is_flagged_though_it_carries_no_mar
     assert card["verdict"] == "ai" and card["generator"] == "ComfyUI" and card["approval"] == "unapproved"
 
 
-def test_edl_through_the_cmx3600_adapter(tmp_path, show):
+def test_edl_through_the_cmx3600_adapter(tmp_path, show, ledger_target):
     edit = show / "editorial" / "reel1.edl"
     edit.write_text(
         "TITLE: REEL 1 V12\nFCM: NON-DROP FRAME\n\n"
@@ -125,7 +125,7 @@ def test_edl_through_the_cmx3600_adapter(tmp_path, show):
         "* FROM CLIP NAME:  sky temp\n* FROM CLIP: ../media/vfx_temp_sky.mov\n"
         "003  A001C003 V     C        00:00:02:12 00:00:03:00 01:00:03:00 01:00:03:12\n"
         "* FROM CLIP NAME:  A001C003 b\n* FROM CLIP: ../media/A001C003.mov\n")
-    r, report = run_timeline(edit, "--ledger", tmp_path / "ledger.db")
+    r, report = run_timeline(edit, "--ledger", ledger_target)
     assert r.returncode == 1, r.stderr
     assert [c["clip"] for c in report["cuts"]] == ["A001C003", "sky temp", "A001C003 b"]
     sky = report["cuts"][1]
@@ -135,16 +135,16 @@ def test_edl_through_the_cmx3600_adapter(tmp_path, show):
     assert [c["verdict"] for c in report["cuts"]] == ["not-ai", "ai", "not-ai"]
 
 
-def test_fcp_xml_through_its_adapter(tmp_path, show):
+def test_fcp_xml_through_its_adapter(tmp_path, show, ledger_target):
     edit = show / "editorial" / "reel1.xml"
     otio.adapters.write_to_file(two_track_timeline(show), str(edit))
-    r, report = run_timeline(edit, "--ledger", tmp_path / "ledger.db")
+    r, report = run_timeline(edit, "--ledger", ledger_target)
     assert r.returncode == 1, r.stderr
     sky = next(c for c in report["cuts"] if c["clip"] == "sky temp")
     assert (sky["record_in"], sky["record_out"], sky["verdict"]) == ("01:00:02:00", "01:00:03:00", "ai")
 
 
-def test_missing_media_is_listed_and_fails_only_with_strict(tmp_path, show):
+def test_missing_media_is_listed_and_fails_only_with_strict(tmp_path, show, ledger_target):
     tl = otio.schema.Timeline(name="reel 2")
     track = otio.schema.Track(name="V1")
     tl.tracks.append(track)
@@ -152,24 +152,24 @@ def test_missing_media_is_listed_and_fails_only_with_strict(tmp_path, show):
                   otio.schema.Clip(name="slate", source_range=TR(RT(0, 24), RT(24, 24)))])
     edit = show / "editorial" / "reel2.otio"
     otio.adapters.write_to_file(tl, str(edit))
-    r, report = run_timeline(edit, "--ledger", tmp_path / "ledger.db")
+    r, report = run_timeline(edit, "--ledger", ledger_target)
     assert r.returncode == 0
     lost = next(c for c in report["cuts"] if c["clip"] == "lost")
     assert lost["verdict"] == "missing" and lost["approval"] == "cannot check"
     assert lost["record_in"] == "00:00:01:00" and lost["file"] == str(show / "media" / "lost_plate.mov")
     assert next(c for c in report["cuts"] if c["clip"] == "slate")["verdict"] == "no-media"
-    strict = aiprov("timeline", edit, "--strict", "--ledger", tmp_path / "ledger.db")
+    strict = aiprov("timeline", edit, "--strict", "--ledger", ledger_target)
     assert strict.returncode == 1 and "CANNOT CHECK" in strict.stdout and "lost_plate.mov" in strict.stdout
 
 
-def test_a_file_that_is_not_an_edit_is_refused_with_a_clear_message(tmp_path):
+def test_a_file_that_is_not_an_edit_is_refused_with_a_clear_message(tmp_path, ledger_target):
     bogus = tmp_path / "notes.docx"
     bogus.write_text("not an edit")
-    r = aiprov("timeline", bogus, "--ledger", tmp_path / "ledger.db")
+    r = aiprov("timeline", bogus, "--ledger", ledger_target)
     assert r.returncode == 2 and "no adapter for this kind of file" in r.stderr
 
 
-def test_image_sequence_cut_is_checked_frame_by_frame_over_the_frames_it_uses(tmp_path, show):
+def test_image_sequence_cut_is_checked_frame_by_frame_over_the_frames_it_uses(tmp_path, show, ledger_target):
     frames = show / "media" / "sh010_comp"
     for n, src in zip(range(1001, 1005), (CAMERA_STILL, CAMERA_STILL, AI_STILL, CAMERA_STILL)):
         copy(src, frames / f"sh010_comp.{n}.jpg")
@@ -186,7 +186,7 @@ def test_image_sequence_cut_is_checked_frame_by_frame_over_the_frames_it_uses(tm
     track.extend([sequence_clip("sh010 head", 0, 2), sequence_clip("sh010 tail", 1, 3)])
     edit = show / "editorial" / "reel3.otio"
     otio.adapters.write_to_file(tl, str(edit))
-    r, report = run_timeline(edit, "--ledger", tmp_path / "ledger.db")
+    r, report = run_timeline(edit, "--ledger", ledger_target)
     assert r.returncode == 1
     head, tail = report["cuts"]
     assert head["verdict"] == "not-ai" and head["frames"] == 2  # frames 1001-1002 only
