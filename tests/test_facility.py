@@ -152,3 +152,41 @@ def _gone(target: str, host: str, name: str) -> bool:
     with Ledger(target) as ledger:
         return any(r["path"].endswith("/" + name) for r in ledger._rows(
             "SELECT path FROM locations WHERE host = ? AND gone = 1", [host]))
+
+
+def test_the_daemon_rides_out_losing_the_shared_ledger_and_loses_nothing(tmp_path, pg_ledgers):
+    """The facility's PostgreSQL server restarts or the network drops: the daemon keeps its queue,
+    reconnects, and records and flags what landed meanwhile."""
+    from urllib.parse import urlsplit
+
+    from .netcut import NetCut
+
+    direct = pg_ledgers()
+    parts = urlsplit(direct)
+    wire = NetCut(parts.hostname, parts.port or 5432)
+    through = direct.replace(f"@{parts.hostname}:{parts.port}", f"@127.0.0.1:{wire.port}")
+    state = tmp_path / "state"
+    state.mkdir()
+    show = production(tmp_path / "srv-b" / "show", tmp_path / "hooks.jsonl")
+    d = HostDaemon("srv-b", show, through, state)
+    try:
+        copy(CAMERA_STILL, show / "finals" / "before.jpg")
+        d.wait_until(lambda: _recorded(direct, "before.jpg"), 10, "the first file")
+        wire.cut(4.0)
+        copy(AI_STILL, show / "finals" / "during_ai.jpg")
+        (show / "finals" / "during.png").write_bytes(png_bytes(5))
+        time.sleep(2.0)
+        assert d.proc.poll() is None, "the daemon must not exit when the ledger goes away"
+        d.wait_until(lambda: _recorded(direct, "during_ai.jpg") and _recorded(direct, "during.png"), 30,
+                     "the files that landed during the outage")
+        d.wait_until(lambda: (tmp_path / "hooks.jsonl").exists(), 10, "the hook for the AI still")
+        with Ledger(direct) as ledger:
+            assert [os.path.basename(f["path"]) for f in ledger.open_findings()] == ["during_ai.jpg"]
+            assert ledger.count("locations") == 3
+        d.log.seek(0)
+        log = d.log.read()
+        assert "lost the connection to the ledger" in log or "cannot connect to the ledger" in log
+        assert "reachable again" in log and "aiprov_test:***@" in log and ":aiprov_test@" not in log
+    finally:
+        assert d.stop() == 0
+        wire.close()

@@ -42,6 +42,11 @@ class NotInLedger(AiprovError):
     exit_code = 1
 
 
+class LedgerUnavailable(LedgerError):
+    """The ledger's server cannot be reached (restarted, network down). Nothing from the step
+    was written; the daemon keeps its queue and reconnects."""
+
+
 class LedgerConflict(LedgerError):
     """Two writers (on a shared PostgreSQL ledger) locked the same rows in opposite orders;
     the database aborted one. Running the step again succeeds."""

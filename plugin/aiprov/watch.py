@@ -31,7 +31,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .config import Config
-from .errors import AiprovError, LedgerError
+from .errors import AiprovError, LedgerError, LedgerUnavailable
 from .hooks import HookRunner, finding_event
 from .isolation import ReaderPool
 from .ledger import Ledger, is_url, redact
@@ -159,6 +159,11 @@ class Watcher:
         self.scanner = Scanner(config, ledger, self.pool)
         self._last_status = 0.0
         self._last_heartbeat = 0.0
+        # The ledger's server away (a shared PostgreSQL ledger restarted, the network down): events
+        # are kept in memory, unjournaled ones listed, and the connection retried with back-off.
+        self._ledger_lost_at: float | None = None
+        self._ledger_retry_at = 0.0
+        self._unjournaled: list[bytes] = []
         self._last_supervise = 0.0
         self.overflows = 0
         self._overflow_listener = _OverflowListener(self)
@@ -271,18 +276,28 @@ class Watcher:
             self.deleted.pop(src, None)
             if src not in self.pending:
                 new.append(src)
-            self._touch(src, now, writing=kind in ("modified", "created") and self._inotify(src),
-                        closed=kind == "closed")
+            self._touch(src, now, writing=kind == "modified" and self._inotify(src),
+                        created=kind == "created" and self._inotify(src), closed=kind == "closed")
             if self.events.qsize() == 0 and time.monotonic() >= deadline:
                 break
-        if new:
-            self.ledger.journal_add(new)  # recorded before it is processed: kill -9 loses nothing
+        if new and self._ledger_lost_at is not None:
+            self._unjournaled.extend(new)
+        elif new:
+            try:
+                self.ledger.journal_add(new)  # recorded before it is processed: kill -9 loses nothing
+            except LedgerUnavailable as exc:
+                self._unjournaled.extend(new)
+                self._ledger_lost(exc)
 
     def _inotify(self, path: bytes) -> bool:
         return any(kind == "inotify" and (path == r or path.startswith(r.rstrip(b"/") + b"/"))
                    for r, _, kind, _ in self.observers)
 
-    def _touch(self, path: bytes, now: float, writing: bool, closed: bool = False) -> None:
+    def _touch(self, path: bytes, now: float, writing: bool, created: bool = False, closed: bool = False) -> None:
+        """Note an event on a path. A write seen means a writer holds it until its close; so does a
+        "created" on a still-empty file. A created file that already has content was written before
+        we saw it: watchdog replays a new folder's files as "created" and a file moved in from
+        outside arrives as one, and neither is followed by a close (it waited MAX_OPEN_IDLE_S)."""
         p = self.pending.get(path)
         if p is None:
             p = self.pending[path] = Pending(first=now, last_change=now)
@@ -294,7 +309,7 @@ class Watcher:
             p.signature = None
         if closed:
             p.writing = False
-        elif writing:
+        elif writing or (created and p.signature is not None and p.signature[0] == 0):
             p.writing = True
 
     def _ready(self, draining: bool) -> list[bytes]:
@@ -344,9 +359,52 @@ class Watcher:
         for p in paths:
             self.pending.pop(p, None)
         result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
-        done = self.scanner.process([WalkEntry(p) for p in paths], result, missing_paths=deleted)
+        try:
+            done = self.scanner.process([WalkEntry(p) for p in paths], result, missing_paths=deleted)
+        except LedgerUnavailable as exc:
+            # Nothing of this batch was written: put it back, to be read again once the ledger is back.
+            for p in paths:
+                self.pending[p] = Pending(first=0.0, last_change=0.0)
+            for p in deleted:
+                self.deleted[p] = 0.0
+            self._ledger_lost(exc)
+            return
         self._account(result, done)
-        self.ledger.journal_remove(paths)
+        try:
+            self.ledger.journal_remove(paths)
+        except LedgerUnavailable as exc:  # recorded already; a later run finds them unchanged
+            self._ledger_lost(exc)
+
+    def _ledger_lost(self, exc: LedgerUnavailable) -> None:
+        now = time.monotonic()
+        if self._ledger_lost_at is None:
+            self._ledger_lost_at = now
+            self._ledger_retry_at = now + 1.0
+            log.error("%s; keeping %d queued file(s) and retrying", exc, len(self.pending),
+                      extra={"fields": {"event": "ledger-lost"}})
+            self._error(str(exc))
+
+    def _ledger_back(self) -> bool:
+        """True when the ledger can be used; while it is away, retries the connection now and then."""
+        if self._ledger_lost_at is None:
+            return True
+        now = time.monotonic()
+        if now < self._ledger_retry_at:
+            return False
+        away = now - self._ledger_lost_at
+        try:
+            self.ledger.reconnect()
+            if self._unjournaled:
+                self.ledger.journal_add(self._unjournaled)
+        except LedgerUnavailable:
+            self._ledger_retry_at = now + min(30.0, max(1.0, away / 4))
+            return False
+        self._unjournaled = []
+        self._ledger_lost_at = None
+        self.reconcile_requested = True  # a deletion or move may have been missed meanwhile
+        log.info("the ledger is reachable again after %.0f s; processing %d queued file(s)", away,
+                 len(self.pending), extra={"fields": {"event": "ledger-back"}})
+        return True
 
     def _account(self, result: ScanResult, done) -> None:
         for fr in done:
@@ -428,16 +486,27 @@ class Watcher:
                 if now - self._last_supervise > 5.0:
                     self._last_supervise = now
                     self._supervise()
+                if not self._ledger_back():
+                    self._write_status()
+                    continue
                 ready = self._ready(draining=False)
                 if ready or self._due_deletions(with_batch=False):
                     self._process(ready)
-                if self.reconcile_requested or now - last_reconcile >= self.options.reconcile_s:
-                    self.reconcile()
-                    last_reconcile = time.monotonic()
+                if self._ledger_lost_at is None and (self.reconcile_requested
+                                                     or now - last_reconcile >= self.options.reconcile_s):
+                    try:
+                        self.reconcile()
+                        last_reconcile = time.monotonic()
+                    except LedgerUnavailable as exc:
+                        self.status.reconciling = False
+                        self._ledger_lost(exc)
                 self._write_status()
             log.info("stopping: finishing %d queued file(s)", len(self.pending))
             self._drain(0.2)
-            while True:
+            if self._ledger_lost_at is not None:
+                log.warning("stopping while the ledger is away: the next start's reconcile finds the %d file(s) "
+                            "still queued", len(self.pending))
+            while self._ledger_lost_at is None:
                 ready = self._ready(draining=True)
                 if not ready and not self.deleted:
                     break

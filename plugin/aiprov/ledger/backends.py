@@ -16,7 +16,7 @@ import time
 from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import LedgerConflict, LedgerError, LedgerLocked
+from ..errors import LedgerConflict, LedgerError, LedgerLocked, LedgerUnavailable
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRIES = 12
@@ -54,6 +54,8 @@ class Backend:
     def schema_version(self) -> int: ...
     def set_schema_version(self, number: int) -> None: ...
     def create_seen(self) -> None: ...
+    def reconnect(self) -> None:
+        """Open a new connection after the old one was lost (a no-op for a local file)."""
     def explain(self, exc: BaseException) -> LedgerError: ...
     def close(self) -> None: ...
 
@@ -194,23 +196,36 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, host: str = ""):
         try:
             import psycopg
         except ImportError as exc:
             raise LedgerError("a PostgreSQL ledger needs psycopg 3: pip install 'aiprov[postgresql]'") from exc
         self.psycopg = psycopg
         self.errors = (psycopg.Error,)
-        self.label = redact(url)
+        self.url, self.label = url, redact(url)
+        # pg_stat_activity then says which host holds a connection
+        self.application_name = f"aiprov {host}".strip()[:63]
+        self.conn = self._connect()
+
+    def _connect(self):
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                                        application_name="aiprov")
+            conn = self.psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                        application_name=self.application_name)
             # A writer stuck behind another's lock for this long is reported, not waited on forever.
-            self.conn.execute("SET lock_timeout = '60s'")
-        except psycopg.Error as exc:
-            raise LedgerError(f"cannot connect to the ledger at {self.label}: {_first_line(exc)} "
-                              "(is the server running and the URL right? see the README's facility ledger section)"
-                              ) from exc
+            conn.execute("SET lock_timeout = '60s'")
+            return conn
+        except self.psycopg.Error as exc:
+            raise LedgerUnavailable(f"cannot connect to the ledger at {self.label}: {_first_line(exc)} "
+                                    "(is the server running and the URL right? see the README's facility "
+                                    "ledger section)") from exc
+
+    def reconnect(self):
+        try:
+            self.conn.close()
+        except self.psycopg.Error:
+            pass
+        self.conn = self._connect()
 
     def execute(self, sql, params=()):
         # Without parameters psycopg sends the text as it is (no % escaping, no marks).
@@ -290,9 +305,9 @@ class PostgresBackend(Backend):
                                "interrupted step was written. Ask its administrator to free space.")
         if isinstance(exc, errors.InsufficientPrivilege):
             return LedgerError(f"the database user cannot write the ledger at {self.label}: {text}")
-        if isinstance(exc, self.psycopg.OperationalError):
-            return LedgerError(f"lost the connection to the ledger at {self.label}: {text}; "
-                               "nothing from the interrupted step was written")
+        if isinstance(exc, self.psycopg.OperationalError) or self.conn.closed:
+            return LedgerUnavailable(f"lost the connection to the ledger at {self.label}: {text}; "
+                                     "nothing from the interrupted step was written")
         return LedgerError(f"could not use the ledger at {self.label}: {text}")
 
     def close(self):
@@ -303,8 +318,8 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def connect(target: str) -> Backend:
-    return PostgresBackend(target) if is_url(target) else SqliteBackend(target)
+def connect(target: str, host: str = "") -> Backend:
+    return PostgresBackend(target, host) if is_url(target) else SqliteBackend(target)
 
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -73,10 +73,10 @@ class Ledger:
     def __init__(self, target: str | os.PathLike, host: str | None = None, migrate: bool | None = None,
                  check: bool = True):
         target = target if is_url(target) else os.fspath(target)
-        self.backend: Backend = connect(target)
+        self.host = host or default_host_id()
+        self.backend: Backend = connect(target, self.host)
         self.kind = self.backend.kind
         self.path = self.backend.label  # where it is, for reports and messages (never a password)
-        self.host = host or default_host_id()
         self._write_depth = 0
         try:
             if check:
@@ -89,6 +89,11 @@ class Ledger:
 
     def close(self) -> None:
         self.backend.close()
+
+    def reconnect(self) -> None:
+        """After LedgerUnavailable: a new connection (raises LedgerUnavailable while still away)."""
+        self._write_depth = 0
+        self.backend.reconnect()
 
     def __enter__(self) -> "Ledger":
         return self
@@ -360,9 +365,12 @@ class Ledger:
         if not name:
             return []
         like = "%/" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = self._rows("SELECT DISTINCT content_id FROM locations WHERE content_id IS NOT NULL AND "
-                          "(path = ? OR path LIKE ? ESCAPE '\\')", [name, like])
-        return [r["content_id"] for r in rows] if len(rows) == 1 else []
+        # No DISTINCT and no "content_id IS NOT NULL" in the SQL: with either, SQLite walks the whole
+        # locations_content index and fetches every row in content-id order (random pages), ~15x
+        # slower than the plain table scan a suffix LIKE needs anyway (2 s vs 0.15 s at 1M locations).
+        rows = self._rows("SELECT content_id FROM locations WHERE path = ? OR path LIKE ? ESCAPE '\\'", [name, like])
+        ids = {r["content_id"] for r in rows} - {None}
+        return list(ids) if len(ids) == 1 else []
 
     def parents(self, content_id: str) -> list[dict]:
         out = []
