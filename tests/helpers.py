@@ -79,3 +79,18 @@ def fake_tool(path: Path, body: str, interpreter: str = "/bin/sh") -> str:
     path.write_text(f"#!{interpreter}\n" + body + "\n")
     path.chmod(path.stat().st_mode | 0o100)
     return str(path)
+
+
+def schema_validator(name: str):
+    """A validator for one of aiprov's JSON Schemas, resolving their references to each other offline."""
+    import json
+
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from .conftest import REPO
+
+    schemas = [json.loads(p.read_text()) for p in (REPO / "schemas").glob("*.json")]
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    schema = next(s for s in schemas if s["$id"].endswith("/" + name))
+    return jsonschema.Draft202012Validator(schema, registry=registry)

@@ -19,7 +19,7 @@ from aiprov.ledger import Ledger
 from aiprov.watch import state_base
 
 from .conftest import REPO
-from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
+from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes, schema_validator
 
 
 class HostDaemon:
@@ -116,7 +116,10 @@ def test_two_hosts_daemons_share_one_history_one_finding_and_approvals_from_anyw
             assert [e["kind"] for e in history].count("recorded") == 1
             assert [(e["kind"], e["host"]) for e in history if e["kind"] == "flagged"] == [("flagged", "srv-b")]
         hook_events = (tmp_path / "hooks-b.jsonl").read_text().splitlines()
-        assert len(hook_events) == 1 and json.loads(hook_events[0])["findings"][0]["rule"] == "ai-in-finals"
+        assert len(hook_events) == 1
+        event = json.loads(hook_events[0])
+        schema_validator("hook-event.schema.json").validate(event)
+        assert event["findings"][0]["rule"] == "ai-in-finals" and event["host"] == "srv-b"
         assert not (tmp_path / "hooks-a.jsonl").exists(), "AI in A's working folder is not a finding"
 
         # An approval made in the supervisor's office applies on B.

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 
-import jsonschema
 import pytest
 
 from aiprov.config import Config
 from aiprov.ledger import Ledger
 from aiprov.scanning import scan
 
-from .conftest import CORPUS, REPO, SAMPLES
-from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
+from .conftest import CORPUS, SAMPLES
+from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes, schema_validator
 
 
 @pytest.fixture
@@ -206,12 +205,7 @@ def test_report_formats_are_valid(tmp_path, delivery, ledger_target):
         r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", fmt, "-o", target)
         assert r.returncode == 1, r.stderr
         out[fmt] = target.read_text(encoding="utf-8")
-    from referencing import Registry, Resource
-
-    schemas = [json.loads(p.read_text()) for p in (REPO / "schemas").glob("*.json")]
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
-    schema = next(s for s in schemas if s["$id"].endswith("/scan-report.schema.json"))
-    jsonschema.Draft202012Validator(schema, registry=registry).validate(json.loads(out["json"]))
+    schema_validator("scan-report.schema.json").validate(json.loads(out["json"]))
     from junitparser import Failure, JUnitXml
 
     xml = JUnitXml.fromfile(str(tmp_path / "report.junit"))

@@ -26,12 +26,14 @@ DEFAULT_TIMEOUT_S = 30.0
 RETRIES = 3
 
 
-def finding_event(insp: Inspection, zone: str, findings: list[Finding], production: str | None) -> dict:
-    """The event a hook receives (schemas/hook-event.schema.json)."""
+def finding_event(insp: Inspection, zone: str, findings: list[Finding], production: str | None,
+                  host: str | None = None) -> dict:
+    """The event a hook receives (schemas/hook-event.schema.json); `host` says which machine's path it is."""
     return {
         "event": "finding",
         "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
         "production": production,
+        "host": host,
         "file": {"path": insp.path, "content_id": insp.content_id, "zone": zone, "verdict": insp.verdict,
                  "generator": insp.generator, "digital_source_type": insp.digital_source_type,
                  "reason": insp.reason},

@@ -418,7 +418,7 @@ class Watcher:
                     log.warning("%s: %s: %s", f.rule, i.path, f.message,
                                 extra={"fields": {"event": "finding", "rule": f.rule, "severity": f.severity,
                                                   "path": i.path, "content_id": i.content_id}})
-                self.hooks.fire(finding_event(i, fr.zone, fr.new_findings, self.config.production))
+                self.hooks.fire(finding_event(i, fr.zone, fr.new_findings, self.config.production, self.ledger.host))
         self.status.processed += result.read + result.reused
 
     def reconcile(self) -> None:
