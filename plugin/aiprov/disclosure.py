@@ -70,8 +70,9 @@ def build(ledger: Ledger, production: str | None = None) -> dict:
             continue
         approvals = [_approval_entry(a) for a in ledger.approvals_for(cid, include_revoked=True)]
         active = [a for a in approvals if not a["revoked"]]
-        locations = [{"path": r["path"], "zone": r["zone"], "gone": bool(r["gone"]), "first_seen": r["first_seen"],
-                      "last_seen": r["last_seen"], "gone_at": r["gone_at"]} for r in ledger.location_records(cid)]
+        locations = [{"path": r["path"], "host": r["host"], "zone": r["zone"], "gone": bool(r["gone"]),
+                      "first_seen": r["first_seen"], "last_seen": r["last_seen"], "gone_at": r["gone_at"]}
+                     for r in ledger.location_records(cid)]
         finals = [l for l in locations if l["zone"] == FINALS]
         entry = {
             "content_id": cid,

@@ -590,7 +590,7 @@ class Ledger:
 
     def location_records(self, content_id: str) -> list[dict]:
         """Every path a content has had, with its zone and when it was seen there (first_seen, last_seen, gone_at)."""
-        return self._rows("SELECT path, zone, gone, first_seen, last_seen, gone_at FROM locations "
+        return self._rows("SELECT host, path, zone, gone, first_seen, last_seen, gone_at FROM locations "
                           "WHERE content_id = ? ORDER BY first_seen, id", [content_id])
 
 
