@@ -90,58 +90,52 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def ledger_target(backend, tmp_path, request) -> str:
-    """An empty ledger on the parametrised backend: a SQLite path or a postgresql:// URL."""
-    if backend == "sqlite":
-        yield str(tmp_path / "ledger.db")
-        return
-    server = request.getfixturevalue("postgres_server")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    yield postgres_schema_url(server, schema)
-    drop_postgres_schema(server, schema)
+class LedgerMaker:
+    """Empty ledgers for a test: a SQLite file under tmp_path, or a PostgreSQL schema of its own
+    (dropped after the test)."""
 
+    def __init__(self, tmp_path, request):
+        self.tmp_path, self.request, self.made = tmp_path, request, []
 
-@pytest.fixture
-def more_ledgers(backend, tmp_path, request):
-    """More empty ledgers on the same backend as `ledger_target`: more_ledgers("copy")."""
-    made: list[tuple[str, str]] = []
-
-    def make(name: str) -> str:
-        if backend == "sqlite":
-            return str(tmp_path / f"{name}.db")
-        server = request.getfixturevalue("postgres_server")
+    def __call__(self, kind: str, name: str = "ledger") -> str:
+        if kind == "sqlite":
+            return str(self.tmp_path / f"{name}.db")
+        server = self.request.getfixturevalue("postgres_server")
         schema = f"t_{uuid.uuid4().hex[:16]}"
-        made.append((server, schema))
+        self.made.append((server, schema))
         return postgres_schema_url(server, schema)
 
-    yield make
-    for server, schema in made:
-        drop_postgres_schema(server, schema)
+    def drop(self) -> None:
+        for server, schema in self.made:
+            drop_postgres_schema(server, schema)
 
 
 @pytest.fixture
-def other_backend_ledger(backend, tmp_path, request):
+def ledgers(tmp_path, request):
+    maker = LedgerMaker(tmp_path, request)
+    yield maker
+    maker.drop()
+
+
+@pytest.fixture
+def ledger_target(backend, ledgers) -> str:
+    """An empty ledger on the parametrised backend: a SQLite path or a postgresql:// URL."""
+    return ledgers(backend)
+
+
+@pytest.fixture
+def more_ledgers(backend, ledgers):
+    """More empty ledgers on the same backend as `ledger_target`: more_ledgers("copy")."""
+    return lambda name: ledgers(backend, name)
+
+
+@pytest.fixture
+def other_backend_ledger(backend, ledgers) -> str:
     """An empty ledger on the *other* backend: moving a production between the two."""
-    if backend == "postgresql":
-        yield str(tmp_path / "other.db")
-        return
-    server = request.getfixturevalue("postgres_server")
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    yield postgres_schema_url(server, schema)
-    drop_postgres_schema(server, schema)
+    return ledgers("sqlite" if backend == "postgresql" else "postgresql", "other")
 
 
 @pytest.fixture
-def pg_ledgers(postgres_server):
+def pg_ledgers(ledgers):
     """A factory of empty PostgreSQL ledgers, for tests about PostgreSQL alone."""
-    made: list[str] = []
-
-    def make() -> str:
-        schema = f"t_{uuid.uuid4().hex[:16]}"
-        made.append(schema)
-        return postgres_schema_url(postgres_server, schema)
-
-    yield make
-    for schema in made:
-        drop_postgres_schema(postgres_server, schema)
+    return lambda: ledgers("postgresql")

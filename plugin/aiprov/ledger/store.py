@@ -204,33 +204,28 @@ class Ledger:
             raise
         self._end(None)
 
-    def _q(self, sql: str, params: Any = ()) -> Any:
+    def _db(self, method: str, *args: Any) -> Any:
+        """Call the backend; a database error leaves here as a LedgerError meant for people."""
         try:
-            return self.backend.execute(sql, params)
+            return getattr(self.backend, method)(*args)
         except self.backend.errors as exc:
             raise self.backend.explain(exc) from exc
 
+    def _q(self, sql: str, params: Any = ()) -> Any:
+        return self._db("execute", sql, params)
+
     def _insert(self, table: str, row: dict) -> int:
-        try:
-            return self.backend.insert(table, row)
-        except self.backend.errors as exc:
-            raise self.backend.explain(exc) from exc
+        return self._db("insert", table, row)
 
     def _update(self, table: str, row_id: int, row: dict) -> None:
         sets = ", ".join(f"{c} = ?" for c in row)
         self._q(f"UPDATE {table} SET {sets} WHERE id = ?", [*row.values(), row_id])
 
     def _rows(self, sql: str, params: Any = ()) -> list[dict]:
-        try:
-            return self.backend.rows(sql, params)
-        except self.backend.errors as exc:
-            raise self.backend.explain(exc) from exc
+        return self._db("rows", sql, params)
 
     def _many(self, sql: str, rows: list) -> None:
-        try:
-            self.backend.executemany(sql, rows)
-        except self.backend.errors as exc:
-            raise self.backend.explain(exc) from exc
+        self._db("executemany", sql, rows)
 
     def event(self, kind: str, content_id: str | None, path: str | None, detail: dict | str | None = None) -> None:
         if isinstance(detail, dict):
@@ -294,10 +289,7 @@ class Ledger:
         with self.transaction():
             # The upsert comes first: on a shared ledger its row lock makes a second host that read
             # the same content wait here, then replace the evidence after the first one's.
-            try:
-                new = self.backend.upsert("assets", row, "content_id", keep=("first_seen",))
-            except self.backend.errors as exc:
-                raise self.backend.explain(exc) from exc
+            new = self._db("upsert", "assets", row, "content_id", ("first_seen",))
             self._q("DELETE FROM evidence WHERE content_id = ?", [cid])
             self._many("INSERT INTO evidence (content_id, source, field, value, weight, implies, generator) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -326,10 +318,7 @@ class Ledger:
                "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
                "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
         with self.transaction():
-            try:
-                self.backend.upsert("locations", row, ("host", "path_raw"), keep=("first_seen",))
-            except self.backend.errors as exc:
-                raise self.backend.explain(exc) from exc
+            self._db("upsert", "locations", row, ("host", "path_raw"), ("first_seen",))
             return self.location(path_raw)
 
     def move_location(self, old: Location, new_raw: bytes, st: os.stat_result, zone: str | None) -> Location:
@@ -568,7 +557,7 @@ class Ledger:
         row = {"host": self.host, "pid": pid, "started": started, "heartbeat": now(),
                "status": json.dumps(status, ensure_ascii=False)}
         with self.transaction():
-            self.backend.upsert("daemons", row, "host")
+            self._db("upsert", "daemons", row, "host")
 
     def describe(self) -> dict:
         from .schema import TABLES
