@@ -16,15 +16,16 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   chunk exactly what Scanner.process does for new files, with the same calls
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
-      ledger.location(path)                       # the stat pass: known?
+      ledger.locations_at(paths)                  # the stat pass, once a chunk: known?
       apply_registrations(ledger, insp)           # registrations_for(cid)
       scanning.record(ledger, path, insp, st, zone, {})
           # record_asset (asset upsert, 2-3 evidence rows, identifiers, C2PA
           # ingredient edges, "recorded" event), location, locations_of(cid),
           # upsert_location, "seen" event
-      ledger.has_fingerprint(cid), has_source_prints(kind)   # likeness pass
-      scanning.evaluate(ledger, insp, zone, loc)
-          # approvals_for, ancestors (parents/_resolve_ref), record_findings
+      ledger.fingerprinted(cids), has_source_prints(kind)    # likeness pass
+      scanning.evaluate_all(ledger, pending, tick)
+          # approved_among, with_parents, open_findings_at once a chunk;
+          # ancestors (parents/_resolve_ref) of files with lineage; record_findings
   Perceptual prints are not made (that is pixel work in the readers). The
   rate is printed per 5% slice, so a slowdown as the tables grow shows.
 * at N assets, over --lookups random known files: the latency of each
@@ -32,10 +33,11 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   path), approvals_for(cid), locations_of(cid), history(cid), parents(cid),
   children(cid)) and of the whole aiprov.lookup.lookup() (the paths do not
   exist here, so it answers from the ledger without reading anything).
-* an unchanged rescan of --lookups consecutive files (a delivery folder):
-  location(path) alone, and the whole per-file work of a reused file in
-  Scanner.process (location, inspection, touch_location, likeness questions,
-  evaluate), in batch() transactions.
+* an unchanged rescan of --lookups consecutive files (a delivery folder), in
+  chunks of 1,000 as Scanner.process does it: locations_at for the chunk, then
+  scanning.reuse_recorded (the recorded verdicts, once a chunk, and one touch
+  of the locations), the likeness questions and evaluate_all, in batch()
+  transactions. Latency is per chunk, and per file as the chunk's share.
 * concurrent ingest at about N: --writer-files new files by 1 writer process,
   then by K writer processes at once (--writers), each with its own host id,
   distinct files. On PostgreSQL the hosts write in parallel; a SQLite file
@@ -60,7 +62,7 @@ client calls per file are printed, with the rate a few round-trip times
 would leave. The load average is printed at the start and at the end (others
 use this 2-core machine too).
 
-Run: /work/venv/bin/python bench/bench_ledger.py [--assets N] [--backends sqlite,postgresql] [--pg-url URL]
+Run: make bench-ledger, or .venv/bin/python bench/bench_ledger.py [--assets N] [--backends sqlite,postgresql] [--pg-url URL]
      [--lookups L] [--writers 2,4] [--writer-files M] [--explain] [--keep]
 """
 
@@ -92,7 +94,7 @@ from aiprov.lookup import lookup
 from aiprov.model import AI_VERDICTS, C2paReport, Evidence, Ingredient, Inspection
 from aiprov.policy import FINALS, WORKING
 from aiprov.registration import apply_registrations
-from aiprov.scanning import CONFLICT_RETRIES, evaluate, record
+from aiprov.scanning import CONFLICT_RETRIES, FileResult, evaluate_all, record, reuse_recorded
 
 SEED = 20251127
 DEFAULT_ASSETS = 1_000_000
@@ -111,6 +113,8 @@ APPROVED_SHARE = 0.20  # of the AI assets
 SLICES = 20
 RTTS_MS = (0.2, 0.5, 1.0)  # round-trip times to estimate a remote PostgreSQL server with
 IPTC_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+RESCAN_CHUNK = f"rescan: a chunk of {CHUNK:,} files"
+RESCAN_FILE = "rescan: a reused file (its share of the chunk)"
 
 
 # --- the synthetic facility -----------------------------------------------------------------------
@@ -272,24 +276,22 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
         try:
             raised = 0
             with ledger.batch() as tick:
-                # 1. the stat pass: is the path on record? (new files: no)
-                for f in files:
-                    if ledger.location(f.fspath) is not None:
-                        raise RuntimeError(f"{f.path} is already on record: the benchmark's files must be new")
+                # 1. the stat pass: are the paths on record? (new files: no)
+                known = ledger.locations_at([f.fspath for f in files])
+                if known:
+                    raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
                 # 3. each file as its reader returns it: registrations, then record
-                locs = []
+                pending = []
                 for f in files:
                     apply_registrations(ledger, f.insp)
                     loc, _ = record(ledger, f.fspath, f.insp, f.st, f.zone, {})
-                    locs.append(loc)
+                    pending.append((FileResult(f.insp, f.zone), loc))
                     tick()
                 # 4. likeness: which files lack a print; whether finals material must be printed
                 likeness_questions(ledger, files)
                 # 6. the policy, now that everything is on record
-                for f, loc in zip(files, locs):
-                    _, new = evaluate(ledger, f.insp, f.zone, loc)
-                    raised += len(new)
-                    tick()
+                evaluate_all(ledger, pending, tick)
+                raised = sum(len(fr.new_findings) for fr, _ in pending)
             return raised, conflicts
         except LedgerConflict:
             conflicts += 1
@@ -301,7 +303,8 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
 
 def likeness_questions(ledger: Ledger, files: list[Synthetic]) -> None:
     """The ledger questions of Scanner.fingerprint (the prints themselves are not made here)."""
-    unprinted = [f for f in files if kind_of(f.insp.media_type) and not ledger.has_fingerprint(f.cid)]
+    printed = ledger.fingerprinted([f.cid for f in files if kind_of(f.insp.media_type)])
+    unprinted = [f for f in files if kind_of(f.insp.media_type) and f.cid not in printed]
     for f in unprinted:
         if f.insp.verdict not in AI_VERDICTS and f.zone == FINALS:
             ledger.has_source_prints(kind_of(f.insp.media_type))
@@ -496,41 +499,35 @@ def check_answer(name: str, f: Synthetic, answer, problems: list[str]) -> None:
 
 
 def rescan(ledger: Ledger, fac: Facility, start: int, count: int, counter: Counter, res: Result) -> None:
-    """Scanner.process on unchanged files: every file reused, none read."""
-    loc_times = res.latency.setdefault("rescan: location(path)", [])
-    step_times = res.latency.setdefault("rescan: whole step of a reused file", [])
+    """Scanner.process on unchanged files, a chunk at a time: every file reused, none read."""
+    chunk_times = res.latency.setdefault(RESCAN_CHUNK, [])
+    file_times = res.latency.setdefault(RESCAN_FILE, [])
     s0 = counter.snapshot()[0]
     t_all = time.perf_counter()
     for first in range(start, start + count, CHUNK):
         files = [fac.file(i) for i in range(first, min(start + count, first + CHUNK))]
-        spent = {}
+        t0 = time.perf_counter_ns()
         with ledger.batch() as tick:
-            pending = []
+            known = ledger.locations_at([f.fspath for f in files])
+            unchanged = []
             for f in files:
-                ms, loc = time_call(lambda: ledger.location(f.fspath))
-                loc_times.append(ms)
-                t1 = time.perf_counter_ns()
-                same = loc is not None and (loc.size, loc.mtime_ns, loc.inode, loc.device) == (
-                    f.st.st_size, f.st.st_mtime_ns, f.st.st_ino, f.st.st_dev)
-                if not same:
+                loc = known.get(f.fspath)
+                if loc is None or (loc.size, loc.mtime_ns, loc.inode, loc.device) != (
+                        f.st.st_size, f.st.st_mtime_ns, f.st.st_ino, f.st.st_dev):
                     res.problems.append(f"rescan: {f.path} does not match its record ({loc!r:.200})")
                     continue
-                insp = ledger.inspection(loc.content_id, loc.path)
-                insp.fspath = f.fspath
-                if loc.zone != f.zone:
-                    loc = ledger.upsert_location(f.fspath, loc.content_id, f.st, f.zone)
-                else:
-                    ledger.touch_location(loc)
-                spent[f.index] = ms + (time.perf_counter_ns() - t1) / 1e6
-                pending.append((f, insp, loc))
+                unchanged.append((f.fspath, f.st, f.zone, loc))
+            to_read: list = []
+            pending = reuse_recorded(ledger, unchanged, to_read)
+            for _ in pending:
                 tick()
-            t1 = time.perf_counter_ns()
-            likeness_questions(ledger, [f for f, _, _ in pending])
-            share = (time.perf_counter_ns() - t1) / 1e6 / max(1, len(pending))
-            for f, insp, loc in pending:
-                ms, _ = time_call(lambda: evaluate(ledger, insp, f.zone, loc))
-                step_times.append(spent[f.index] + share + ms)
-                tick()
+            if to_read:
+                res.problems.append(f"rescan: {len(to_read)} unchanged files had no asset record")
+            likeness_questions(ledger, files)
+            evaluate_all(ledger, pending, tick)
+        ms = (time.perf_counter_ns() - t0) / 1e6
+        chunk_times.append(ms)
+        file_times.extend([ms / len(files)] * len(files))
     elapsed = time.perf_counter() - t_all
     res.rescan_rate = count / elapsed
     res.rescan_statements = (counter.snapshot()[0] - s0) / count
@@ -597,9 +594,12 @@ EXPLAINED = [
      lambda f, h: [f"xmp.iid:{f.cid}"]),
     ("_resolve_ref: by file name", "SELECT content_id FROM locations WHERE path = ? OR path LIKE ? ESCAPE '\\'",
      lambda f, h: ["upload_x.png", "%/upload\\_x.png"]),
-    ("record_findings", "SELECT * FROM findings WHERE location_id = ? AND resolved_at IS NULL", lambda f, h: [1]),
+    ("open_findings_at", "SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN (?)", lambda f, h: [1]),
     ("registrations_for", "SELECT * FROM registrations WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
-    ("has_fingerprint", "SELECT 1 FROM fingerprints WHERE content_id = ?", lambda f, h: [f.cid]),
+    ("fingerprinted", "SELECT DISTINCT content_id FROM fingerprints WHERE content_id IN (?)", lambda f, h: [f.cid]),
+    ("approved_among", "SELECT DISTINCT content_id FROM approvals WHERE revoked_at IS NULL AND content_id IN (?)",
+     lambda f, h: [f.cid]),
+    ("with_parents", "SELECT DISTINCT child_id FROM edges WHERE child_id IN (?)", lambda f, h: [f.cid]),
 ]
 
 
@@ -753,7 +753,7 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
                         f"({by[k].per_call.get(key, 0):.0f})" for k in kinds},
              vs(lambda r: pct(r.latency[key], .5)))
     print(f"unchanged rescan at {n:,} assets, {args.lookups:,} consecutive files (p50 / p99 ms):")
-    for key in ("rescan: location(path)", "rescan: whole step of a reused file"):
+    for key in (RESCAN_CHUNK, RESCAN_FILE):
         line(key[8:], {k: f"{pct(by[k].latency[key], .5):.3f} / {pct(by[k].latency[key], .99):.3f}" for k in kinds},
              vs(lambda r: pct(r.latency[key], .5)))
     line("rescan rate, files/s (with commits)", {k: f"{by[k].rescan_rate:,.0f}" for k in kinds},

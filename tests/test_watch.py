@@ -1,11 +1,15 @@
-"""The daemon, run for real as a subprocess on real directories."""
+"""The daemon, run for real as a subprocess on real directories.
+
+The tests that take `ledger_target` run on both backends: a SQLite file (status and
+lock beside it) and a PostgreSQL schema (status and lock in AIPROV_STATE_DIR). The
+test process reads the ledger through the Ledger API, as the same host as the daemon.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,26 +17,53 @@ from pathlib import Path
 
 import pytest
 
+from aiprov.ledger import Ledger
+from aiprov.watch import state_base
+
 from .conftest import REPO
 from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
 
 A1111 = "a lighthouse\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 16x16"
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch) -> Path:
+    """Where a daemon on a PostgreSQL ledger keeps its lock and status (a SQLite one keeps
+    them beside its file); set for the daemons, `aiprov status` and state_base here alike."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("AIPROV_STATE_DIR", str(folder))
+    return folder
+
+
 class Daemon:
-    def __init__(self, root: Path, ledger: Path, *extra: str, config: Path | None = None):
-        self.root, self.ledger = root, ledger
-        args = [sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", str(ledger), "--stability", "0.5",
+    """`aiprov watch` on a ledger target (a SQLite path or a postgresql:// URL).
+
+    `db` is the same ledger opened in the test process (as this machine's host, like the
+    daemon), for reading what the daemon recorded; stop() closes it.
+    """
+
+    def __init__(self, root: Path, ledger: str | Path, *extra: str, config: Path | None = None):
+        self.root, self.ledger = root, str(ledger)
+        self.status_file = Path(str(state_base(self.ledger)) + ".watch.json")
+        args = [sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", self.ledger, "--stability", "0.5",
                 "--log-format", "json", *extra]
         if config:
             args += ["--config", str(config)]
-        self.log = open(ledger.parent / f"daemon-{time.monotonic_ns()}.log", "w+")
+        self.log = open(root.parent / f"daemon-{time.monotonic_ns()}.log", "w+")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        self.wait_until(lambda: self.status().get("last_reconcile"), 60, "the daemon to start")
+        self.db: Ledger | None = None
+        try:
+            self.wait_until(lambda: self.status().get("last_reconcile"), 60, "the daemon to start")
+        except BaseException:
+            self.proc.kill()  # not left running after the test
+            self.proc.wait(60)
+            self.log.close()
+            raise
+        self.db = Ledger(self.ledger)  # the daemon has created it by now
 
     def status(self) -> dict:
         try:
-            return json.loads(Path(str(self.ledger) + ".watch.json").read_text())
+            return json.loads(self.status_file.read_text())
         except (OSError, ValueError):
             return {}
 
@@ -52,19 +83,25 @@ class Daemon:
         self.proc.send_signal(sig)
         code = self.proc.wait(60)
         self.log.close()
+        if self.db:
+            self.db.close()
+            self.db = None
         return code
 
 
-def query(ledger: Path, sql: str, *params):
-    if not ledger.exists():
-        return []
-    with sqlite3.connect(ledger, timeout=30) as db:
-        return db.execute(sql, params).fetchall()
+def scalar(db: Ledger, sql: str, *params):
+    """The first value of the first row of a query (`?` marks, either backend)."""
+    return next(iter(db._rows(sql, list(params))[0].values()))
 
 
-def finding_on(ledger: Path, name: str):
-    return query(ledger, "SELECT f.rule FROM findings f JOIN locations l ON l.id = f.location_id "
-                         "WHERE l.path LIKE ? AND f.resolved_at IS NULL", f"%/{name}")
+def live_under(db: Ledger, root: Path) -> int:
+    """How many of this host's recorded locations below root are not gone."""
+    return len(db.live_locations_under(os.fsencode(root)))
+
+
+def finding_on(db: Ledger, name: str) -> list[str]:
+    """The rules of the open findings on files called `name`."""
+    return [f["rule"] for f in db.open_findings() if f["path"].endswith("/" + name)]
 
 
 @pytest.fixture
@@ -80,8 +117,9 @@ def prod(tmp_path):
 
 
 @pytest.mark.parametrize("observer", ["--native", "--polling"])
-def test_ai_still_copied_into_finals_is_flagged_and_quarantined_within_two_seconds(prod, tmp_path, observer):
-    d = Daemon(prod, tmp_path / "ledger.db", observer, "--poll-interval", "0.2")
+def test_ai_still_copied_into_finals_is_flagged_and_quarantined_within_two_seconds(prod, tmp_path, observer,
+                                                                                     ledger_target):
+    d = Daemon(prod, ledger_target, observer, "--poll-interval", "0.2")
     try:
         copy(AI_STILL, prod / "working" / "concept.jpg")  # AI in working: fine
         copy(AI_STILL, prod / "finals" / "poster.jpg")
@@ -90,21 +128,21 @@ def test_ai_still_copied_into_finals_is_flagged_and_quarantined_within_two_secon
         d.wait_until(lambda: moved_to.exists(), 10, "the quarantine hook to move the file")
         took = time.monotonic() - copied
         assert took <= 2.0, f"flagged and quarantined {took:.2f} s after the copy"
-        assert finding_on(d.ledger, "poster.jpg") == [("ai-in-finals",)]
+        assert finding_on(d.db, "poster.jpg") == ["ai-in-finals"]
         note = (prod / "finals" / "poster.jpg.QUARANTINED.txt").read_text()
         assert "ai-in-finals" in note and str(moved_to) in note
         log = tmp_path / "findings.jsonl"  # the log hook runs beside the quarantine hook, not after it
         d.wait_until(lambda: log.exists() and log.read_text().strip(), 10, "the log hook")
         event = json.loads(log.read_text().splitlines()[0])
         assert event["file"]["verdict"] == "ai" and event["findings"][0]["rule"] == "ai-in-finals"
-        assert finding_on(d.ledger, "concept.jpg") == []
+        assert finding_on(d.db, "concept.jpg") == []
         assert d.status()["roots"][0]["observer"] == ("polling" if observer == "--polling" else "inotify")
     finally:
         assert d.stop() == 0
 
 
-def test_large_file_written_slowly_is_read_once_complete(prod, tmp_path):
-    d = Daemon(prod, tmp_path / "ledger.db")
+def test_large_file_written_slowly_is_read_once_complete(prod, ledger_target):
+    d = Daemon(prod, ledger_target)
     try:
         data = png_bytes(7, {"parameters": A1111}, size=(256, 256))
         target = prod / "finals" / "slow.png"
@@ -113,9 +151,9 @@ def test_large_file_written_slowly_is_read_once_complete(prod, tmp_path):
                 fh.write(data[i:i + len(data) // 4 + 1])
                 fh.flush()
                 time.sleep(0.8)
-        d.wait_until(lambda: finding_on(d.ledger, "slow.png"), 10, "the slow file to be flagged")
-        assert query(d.ledger, "SELECT verdict FROM assets") == [("ai",)]
-        assert query(d.ledger, "SELECT count(*) FROM events WHERE kind = 'recorded'") == [(1,)]
+        d.wait_until(lambda: finding_on(d.db, "slow.png"), 10, "the slow file to be flagged")
+        assert [a["verdict"] for a in d.db._rows("SELECT verdict FROM assets")] == ["ai"]
+        assert scalar(d.db, "SELECT count(*) FROM events WHERE kind = ?", "recorded") == 1
     finally:
         d.stop()
 
@@ -126,63 +164,63 @@ def _burst(folder: Path, n: int, start: int = 0) -> None:
         (folder / f"frame_{i:05d}.png").write_bytes(png_bytes(i))
 
 
-def test_burst_of_2000_files_is_fully_recorded(prod, tmp_path):
-    d = Daemon(prod, tmp_path / "ledger.db")
+def test_burst_of_2000_files_is_fully_recorded(prod, ledger_target):
+    d = Daemon(prod, ledger_target)
     try:
         _burst(prod / "working" / "render", 2000)
-        d.wait_until(lambda: query(d.ledger, "SELECT count(*) FROM locations WHERE gone = 0")[0][0] >= 2000, 120,
-                     "2,000 files in the ledger")
-        assert query(d.ledger, "SELECT count(*) FROM locations")[0][0] == 2000
+        d.wait_until(lambda: live_under(d.db, prod) >= 2000, 120, "2,000 files in the ledger")
+        assert d.db.count("locations") == 2000
     finally:
         d.stop()
 
 
-def test_kill_9_mid_burst_then_restart_records_every_file_once(prod, tmp_path):
-    ledger = tmp_path / "ledger.db"
-    d = Daemon(prod, ledger)
+def test_kill_9_mid_burst_then_restart_records_every_file_once(prod, ledger_target, backend):
+    d = Daemon(prod, ledger_target)
     _burst(prod / "working" / "render", 1500)
-    d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations")[0][0] > 100, 60, "part of the burst")
+    d.wait_until(lambda: d.db.count("locations") > 100, 60, "part of the burst")
     d.stop(signal.SIGKILL)
     _burst(prod / "working" / "render", 500, start=1500)  # more lands while it is down
-    d = Daemon(prod, ledger)
+    d = Daemon(prod, ledger_target)
     try:
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations")[0][0] >= 2000, 120, "all 2,000 files")
+        d.wait_until(lambda: d.db.count("locations") >= 2000, 120, "all 2,000 files")
         time.sleep(1)
-        assert query(ledger, "SELECT count(*), count(DISTINCT path_raw) FROM locations") == [(2000, 2000)]
-        assert query(ledger, "PRAGMA integrity_check") == [("ok",)]
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM journal") == [(0,)], 30, "an empty journal")
+        assert d.db._rows("SELECT count(*) AS n, count(DISTINCT path_raw) AS paths FROM locations") == [
+            {"n": 2000, "paths": 2000}]
+        if backend == "sqlite":  # a PostgreSQL server's own integrity is the server's job
+            assert d.db._rows("PRAGMA integrity_check") == [{"integrity_check": "ok"}]
+        d.wait_until(lambda: d.db.journal() == [] and d.db.count("journal") == 0, 30, "an empty journal")
     finally:
         d.stop()
 
 
-def test_files_added_while_stopped_are_found_at_start_up(prod, tmp_path):
-    ledger = tmp_path / "ledger.db"
-    Daemon(prod, ledger).stop()
+def test_files_added_while_stopped_are_found_at_start_up(prod, ledger_target):
+    Daemon(prod, ledger_target).stop()
     copy(AI_STILL, prod / "finals" / "while_down.jpg")
-    d = Daemon(prod, ledger)
+    d = Daemon(prod, ledger_target)
     try:
-        assert d.wait_until(lambda: finding_on(ledger, "while_down.jpg"), 20, "the file added while down")
+        assert d.wait_until(lambda: finding_on(d.db, "while_down.jpg"), 20, "the file added while down")
     finally:
         d.stop()
 
 
-def test_moves_renames_and_deletions_are_recorded(prod, tmp_path):
-    ledger = tmp_path / "ledger.db"
-    d = Daemon(prod, ledger)
+def test_moves_renames_and_deletions_are_recorded(prod, ledger_target):
+    d = Daemon(prod, ledger_target)
     try:
         copy(CAMERA_STILL, prod / "working" / "a.jpg")
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations")[0][0] == 1, 10, "a.jpg")
+        d.wait_until(lambda: d.db.count("locations") == 1, 10, "a.jpg")
+        cid = d.db.location(os.fsencode(prod / "working" / "a.jpg")).content_id
         os.rename(prod / "working" / "a.jpg", prod / "working" / "b.jpg")
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM events WHERE kind = 'moved'")[0][0] == 1, 10, "the move")
+        d.wait_until(lambda: [e["kind"] for e in d.db.history(cid)].count("moved") == 1, 10, "the move")
         os.unlink(prod / "working" / "b.jpg")
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations WHERE gone = 0")[0][0] == 0, 10, "the delete")
-        assert query(ledger, "SELECT count(*) FROM assets") == [(1,)]
+        d.wait_until(lambda: live_under(d.db, prod) == 0, 10, "the delete")
+        assert d.db.count("assets") == 1
+        assert scalar(d.db, "SELECT count(*) FROM events WHERE kind = ?", "moved") == 1
     finally:
         d.stop()
 
 
-def test_one_daemon_per_ledger_and_status_reports_it(prod, tmp_path):
-    ledger = tmp_path / "ledger.db"
+def test_one_daemon_per_ledger_and_status_reports_it(prod, ledger_target):
+    ledger = ledger_target
     d = Daemon(prod, ledger)
     try:
         second = aiprov("watch", prod, "--ledger", ledger)
@@ -194,19 +232,18 @@ def test_one_daemon_per_ledger_and_status_reports_it(prod, tmp_path):
     assert aiprov("status", "--ledger", ledger).returncode == 1
 
 
-def test_sighup_reloads_zones(prod, tmp_path):
-    ledger = tmp_path / "ledger.db"
-    d = Daemon(prod, ledger)
+def test_sighup_reloads_zones(prod, ledger_target):
+    d = Daemon(prod, ledger_target)
     try:
         copy(AI_STILL, prod / "working" / "x.jpg")
-        d.wait_until(lambda: query(ledger, "SELECT count(*) FROM locations")[0][0] == 1, 10, "x.jpg")
-        assert finding_on(ledger, "x.jpg") == []
+        d.wait_until(lambda: d.db.count("locations") == 1, 10, "x.jpg")
+        assert finding_on(d.db, "x.jpg") == []
         cfg = (prod / "aiprov.toml").read_text().replace('working = ["working/**"]', 'working = []\ndefault_zone = "finals"')
         # default_zone must be a top-level key: put it first
         cfg = 'default_zone = "finals"\n' + cfg.replace('\ndefault_zone = "finals"', "")
         (prod / "aiprov.toml").write_text(cfg)
         d.proc.send_signal(signal.SIGHUP)
-        d.wait_until(lambda: finding_on(ledger, "x.jpg"), 20, "the reload to flag working/x.jpg as finals")
+        d.wait_until(lambda: finding_on(d.db, "x.jpg"), 20, "the reload to flag working/x.jpg as finals")
     finally:
         d.stop()
 

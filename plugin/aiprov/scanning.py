@@ -123,12 +123,48 @@ def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str 
     return None
 
 
-def evaluate(ledger: Ledger, insp: Inspection, zone: str, loc: Location | None) -> tuple[list[Finding], list[Finding]]:
-    """Apply the policy to one file and make the ledger's open findings match: (all, newly raised)."""
-    approved = bool(insp.content_id and ledger.approvals_for(insp.content_id))
-    found = findings_for(insp, zone, approved, ai_ancestor_without_approval(ledger, insp.content_id))
-    new = ledger.record_findings(loc, found) if loc is not None else found
-    return found, new
+def evaluate_all(ledger: Ledger, pending: list[tuple[FileResult, Location | None]], tick: Callable[[], None]) -> None:
+    """Apply the policy to a batch of files and make the ledger's open findings match.
+
+    What the policy needs (approvals, which files have parents, open findings) is asked
+    once for the batch; only files with lineage get their ancestors walked.
+    """
+    cids = [fr.inspection.content_id for fr, _ in pending if fr.inspection.content_id]
+    approved = ledger.approved_among(cids)
+    has_parents = ledger.with_parents(cids)
+    open_rows = ledger.open_findings_at([loc.id for _, loc in pending if loc is not None])
+    for fr, loc in pending:
+        cid = fr.inspection.content_id
+        ancestor = ai_ancestor_without_approval(ledger, cid) if cid in has_parents else None
+        fr.findings = findings_for(fr.inspection, fr.zone, cid in approved, ancestor)
+        fr.new_findings = (ledger.record_findings(loc, fr.findings, open_rows.get(loc.id, [])) if loc is not None
+                           else fr.findings)
+        tick()
+
+
+def reuse_recorded(ledger: Ledger, unchanged: list[tuple[bytes, os.stat_result, str, Location]],
+                   to_read: list[tuple[bytes, os.stat_result | None, str]]) -> list[tuple[FileResult, Location]]:
+    """Results for files whose stat matches their record, from the recorded verdicts (nothing is opened).
+
+    The verdicts are fetched for the whole batch at once and the locations touched in one
+    statement: on a networked ledger a question per file is a round trip per file. A file
+    whose asset record is missing is appended to `to_read` instead.
+    """
+    recorded = ledger.inspections([loc.content_id for _, _, _, loc in unchanged])
+    out, touched = [], []
+    for fspath, st, zone, loc in unchanged:
+        template = recorded.get(loc.content_id)
+        if template is None:
+            to_read.append((fspath, st, zone))
+            continue
+        insp = dataclasses.replace(template, path=loc.path, fspath=fspath)
+        if loc.zone != zone:
+            loc = ledger.upsert_location(fspath, loc.content_id, st, zone)
+        else:
+            touched.append(loc.id)
+        out.append((FileResult(insp, zone, reused=True), loc))
+    ledger.touch_locations(touched)
+    return out
 
 
 def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result | None, zone: str,
@@ -191,8 +227,10 @@ class Scanner:
         """
         if not self.config.likeness:
             return
-        unprinted = [(i, z) for i, z in files if i.content_id and i.fspath and kind_of(i.media_type)
-                     and i.verdict != "unreadable" and not self.ledger.has_fingerprint(i.content_id)]
+        candidates = [(i, z) for i, z in files if i.content_id and i.fspath and kind_of(i.media_type)
+                      and i.verdict != "unreadable"]
+        printed = self.ledger.fingerprinted([i.content_id for i, _ in candidates])
+        unprinted = [(i, z) for i, z in candidates if i.content_id not in printed]
         self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
         queries = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"
                    and self.ledger.has_source_prints(kind_of(i.media_type))]
@@ -253,7 +291,10 @@ class Scanner:
             if progress:
                 progress(len(pending) + len(done), total or 0)
 
-        # 1. stat everything first (cheap), so moves can be told from new files
+        # 1. stat everything first (cheap), so moves can be told from new files; what the ledger
+        # holds for the batch is asked once (a round trip a file adds up on a networked ledger)
+        known = ledger.locations_at([e.fspath for e in entries if not e.error])
+        unchanged: list[tuple[bytes, os.stat_result, str, Location]] = []
         for entry in entries:
             zone = config.zone_of(entry.fspath)
             if zone == IGNORED or (not entry.error and not config.considers(entry.fspath)):
@@ -269,20 +310,15 @@ class Scanner:
                 continue  # gone before we got to it: handled as missing below
             except OSError:
                 st = None
-            loc = ledger.location(entry.fspath)
+            loc = known.get(entry.fspath)
             if st is not None and loc and not loc.gone and loc.content_id and _same_stat(loc, st):
-                insp = ledger.inspection(loc.content_id, loc.path)
-                if insp is not None:
-                    insp.fspath = entry.fspath
-                    if loc.zone != zone:
-                        loc = ledger.upsert_location(entry.fspath, loc.content_id, st, zone)
-                    else:
-                        ledger.touch_location(loc)
-                    pending.append((FileResult(insp, zone, reused=True), loc))
-                    result.reused += 1
-                    step()
-                    continue
-            to_read.append((entry.fspath, st, zone))
+                unchanged.append((entry.fspath, st, zone, loc))
+            else:
+                to_read.append((entry.fspath, st, zone))
+        for reused in reuse_recorded(ledger, unchanged, to_read):
+            pending.append(reused)
+            result.reused += 1
+            step()
         missing: dict[bytes, Location] = {}
         for root in missing_roots:
             if os.path.isdir(root):
@@ -325,10 +361,8 @@ class Scanner:
             ledger.mark_gone(loc)
             result.gone += 1
         # 6. the policy, now that every asset and edge is on record
-        for fr, loc in pending:
-            fr.findings, fr.new_findings = evaluate(ledger, fr.inspection, fr.zone, loc)
-            done.append(fr)
-            tick()
+        evaluate_all(ledger, pending, tick)
+        done.extend(fr for fr, _ in pending)
         return done
 
     def sweep(self, roots: list[bytes], *, chunk: int = 1000, should_stop: Callable[[], bool] = lambda: False,

@@ -35,6 +35,9 @@ def _display(path_raw: bytes) -> str:
     return path_raw.decode("utf-8", "backslashreplace")
 
 
+IN_CHUNK = 500  # values in one "IN (...)": well under both databases' limits on parameters
+
+
 def default_host_id() -> str:
     """Who is writing: AIPROV_HOST_ID, else this machine's name. Paths mean something only on their host."""
     return os.environ.get("AIPROV_HOST_ID") or socket.gethostname() or "localhost"
@@ -263,20 +266,61 @@ class Ledger:
 
     def inspection(self, content_id: str, path: str) -> Inspection | None:
         """The recorded verdict of an asset, as an Inspection (used when a file is unchanged)."""
-        from ..model import C2paReport, Evidence, Ingredient
-
         a = self.asset(content_id)
         if a is None:
             return None
-        c2pa = json.loads(a["c2pa"]) if a["c2pa"] else {}
-        report = C2paReport(**{k: v for k, v in c2pa.items() if k != "ingredients"})
-        report.ingredients = [Ingredient(**i) for i in c2pa.get("ingredients", [])]
-        evidence = [Evidence(r["source"], r["field"], r["value"], r["weight"], r["implies"], r["generator"])
-                    for r in self._rows("SELECT * FROM evidence WHERE content_id = ? ORDER BY id", [content_id])]
-        return Inspection(path=path, verdict=a["verdict"], generator=a["generator"],
-                          digital_source_type=a["digital_source_type"], c2pa=report, evidence=evidence,
-                          error=a["error"], media_type=a["media_type"], size=a["size"], content_id=content_id,
-                          warnings=json.loads(a["warnings"] or "[]"), reason=a["reason"])
+        return _inspection(a, self._rows("SELECT * FROM evidence WHERE content_id = ? ORDER BY id", [content_id]), path)
+
+    # -- a batch's questions, asked once for the batch ------------------------------
+    # A scan asks the same few things of every file; on a PostgreSQL server across the network
+    # each question is a round trip, so a batch asks each of them once, for all its files.
+
+    def _in(self, sql: str, values: list, before: list | None = None) -> list[dict]:
+        """Rows for `sql` whose "IN ({})" is filled with `values`, asked in chunks."""
+        out: list[dict] = []
+        values = list(dict.fromkeys(values))
+        for i in range(0, len(values), IN_CHUNK):
+            part = values[i:i + IN_CHUNK]
+            out += self._rows(sql.format(", ".join("?" * len(part))), [*(before or []), *part])
+        return out
+
+    def locations_at(self, paths: list[bytes]) -> dict[bytes, Location]:
+        """This host's records of these paths."""
+        rows = self._in("SELECT * FROM locations WHERE host = ? AND path_raw IN ({})", paths, [self.host])
+        return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
+
+    def inspections(self, content_ids: list[str]) -> dict[str, Inspection]:
+        """Recorded verdicts of many assets (paths left empty: the caller knows them)."""
+        assets = {r["content_id"]: r for r in self._in("SELECT * FROM assets WHERE content_id IN ({})", content_ids)}
+        evidence: dict[str, list[dict]] = {}
+        for r in self._in("SELECT * FROM evidence WHERE content_id IN ({}) ORDER BY id", list(assets)):
+            evidence.setdefault(r["content_id"], []).append(r)
+        return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
+
+    def touch_locations(self, ids: list[int]) -> None:
+        for i in range(0, len(ids), IN_CHUNK):
+            part = ids[i:i + IN_CHUNK]
+            self._q(f"UPDATE locations SET last_seen = ? WHERE id IN ({', '.join('?' * len(part))})", [now(), *part])
+
+    def fingerprinted(self, content_ids: list[str]) -> set[str]:
+        return {r["content_id"] for r in self._in("SELECT DISTINCT content_id FROM fingerprints "
+                                                  "WHERE content_id IN ({})", content_ids)}
+
+    def approved_among(self, content_ids: list[str]) -> set[str]:
+        """Which of these contents have an active approval for final use."""
+        return {r["content_id"] for r in self._in("SELECT DISTINCT content_id FROM approvals "
+                                                  "WHERE revoked_at IS NULL AND content_id IN ({})", content_ids)}
+
+    def with_parents(self, content_ids: list[str]) -> set[str]:
+        """Which of these contents have any lineage edge to a parent (only those need their ancestors walked)."""
+        return {r["child_id"] for r in self._in("SELECT DISTINCT child_id FROM edges WHERE child_id IN ({})",
+                                                content_ids)}
+
+    def open_findings_at(self, location_ids: list[int]) -> dict[int, list[dict]]:
+        out: dict[int, list[dict]] = {}
+        for r in self._in("SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN ({})", location_ids):
+            out.setdefault(r["location_id"], []).append(r)
+        return out
 
     def record_asset(self, insp: Inspection) -> bool:
         """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
@@ -306,9 +350,6 @@ class Ledger:
             if new:
                 self.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
         return new
-
-    def touch_location(self, loc: Location) -> None:
-        self._q("UPDATE locations SET last_seen = ? WHERE id = ?", [now(), loc.id])
 
     def upsert_location(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None,
                         zone: str | None) -> Location:
@@ -428,11 +469,18 @@ class Ledger:
 
     # -- findings and history ---------------------------------------------
 
-    def record_findings(self, loc: Location, findings: list[Finding]) -> list[Finding]:
-        """Make the open findings of a location exactly `findings`; returns the newly raised ones."""
+    def record_findings(self, loc: Location, findings: list[Finding],
+                        open_rows: list[dict] | None = None) -> list[Finding]:
+        """Make the open findings of a location exactly `findings`; returns the newly raised ones.
+
+        `open_rows`: the location's open findings when the caller asked for a whole batch at once.
+        """
         t = now()
-        with self.transaction():
+        if open_rows is None:
             open_rows = self._rows("SELECT * FROM findings WHERE location_id = ? AND resolved_at IS NULL", [loc.id])
+        if not findings and not open_rows:
+            return []
+        with self.transaction():
             still, new = set(), []
             for f in findings:
                 match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
@@ -592,6 +640,20 @@ class SeenPaths:
 
     def unseen_under(self, root_raw: bytes) -> list[Location]:
         return list(self.ledger.live_locations_under(root_raw, unseen_only=True).values())
+
+
+def _inspection(a: dict, evidence: list[dict], path: str) -> Inspection:
+    from ..model import C2paReport, Evidence, Ingredient
+
+    c2pa = json.loads(a["c2pa"]) if a["c2pa"] else {}
+    report = C2paReport(**{k: v for k, v in c2pa.items() if k != "ingredients"})
+    report.ingredients = [Ingredient(**i) for i in c2pa.get("ingredients", [])]
+    return Inspection(path=path, verdict=a["verdict"], generator=a["generator"],
+                      digital_source_type=a["digital_source_type"], c2pa=report,
+                      evidence=[Evidence(r["source"], r["field"], r["value"], r["weight"], r["implies"], r["generator"])
+                                for r in evidence],
+                      error=a["error"], media_type=a["media_type"], size=a["size"], content_id=a["content_id"],
+                      warnings=json.loads(a["warnings"] or "[]"), reason=a["reason"])
 
 
 def _approval(row: dict) -> dict:
