@@ -17,11 +17,11 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
       ledger.locations_at(paths)                  # the stat pass, once a chunk: known?
-      apply_registrations(ledger, insp)           # registrations_for(cid)
       scanning.record(ledger, path, insp, st, zone, {})
           # record_asset (asset upsert, 2-3 evidence rows, identifiers, C2PA
-          # ingredient edges, "recorded" event), location, locations_of(cid),
-          # upsert_location, "seen" event
+          # ingredient edges, "recorded" event), place(path, cid): this path's
+          # record and the content's other locations, upsert_location, "seen"
+          # event (events go in one statement at commit)
       ledger.fingerprinted(cids), has_source_prints(kind)    # likeness pass
       scanning.evaluate_all(ledger, pending, tick)
           # approved_among, with_parents, open_findings_at once a chunk;
@@ -93,7 +93,6 @@ from aiprov.likeness import kind_of
 from aiprov.lookup import lookup
 from aiprov.model import AI_VERDICTS, C2paReport, Evidence, Ingredient, Inspection
 from aiprov.policy import FINALS, WORKING
-from aiprov.registration import apply_registrations
 from aiprov.scanning import CONFLICT_RETRIES, FileResult, evaluate_all, record, reuse_recorded
 
 SEED = 20251127
@@ -280,10 +279,9 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
                 known = ledger.locations_at([f.fspath for f in files])
                 if known:
                     raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
-                # 3. each file as its reader returns it: registrations, then record
+                # 3. each file as its reader returns it
                 pending = []
                 for f in files:
-                    apply_registrations(ledger, f.insp)
                     loc, _ = record(ledger, f.fspath, f.insp, f.st, f.zone, {})
                     pending.append((FileResult(f.insp, f.zone), loc))
                     tick()
@@ -776,7 +774,7 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
         r = by[k]
         print(f"{heads[k]}: {r.server}")
         print(f"  fill rate by slice of {part} (files/s): " + " ".join(f"{s:,.0f}" for s in r.fill.slices))
-        print(f"  CPU ms per new file by slice (this process + its server process; does not move "
+        print("  CPU ms per new file by slice (this process + its server process; does not move "
               "with the load): " + " ".join(f"{s:.2f}" for s in r.fill.slices_cpu))
         print(f"  fill: {r.fill.resolve_calls:,} _resolve_ref calls took {r.fill.resolve_s:,.1f} s "
               f"({1000 * r.fill.resolve_s / max(1, r.fill.resolve_calls):.2f} ms each); "

@@ -5,9 +5,12 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
@@ -94,3 +97,45 @@ def schema_validator(name: str):
     registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
     schema = next(s for s in schemas if s["$id"].endswith("/" + name))
     return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+class WatchProcess:
+    """`aiprov watch ARGS...` running for real as a subprocess, its output in `log_path`.
+
+    Waits for its first reconcile, as its status() reports it (a daemon that does not start
+    is killed, not left running after the test); `what` names it in timeout messages.
+    """
+
+    def __init__(self, args: list[str], log_path: Path, what: str = "the daemon", env: dict | None = None):
+        self.what = what
+        self.log = open(log_path, "w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "watch", *args], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+        try:
+            self.wait_until(lambda: self.status().get("last_reconcile"), 60, f"{what} to start")
+        except BaseException:
+            self.proc.kill()
+            self.proc.wait(60)
+            self.log.close()
+            raise
+
+    def status(self) -> dict:
+        raise NotImplementedError
+
+    def wait_until(self, check: Callable[[], object], timeout: float, what: str):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.log.seek(0)
+        raise AssertionError(f"timed out waiting for {what}; log of {self.what}:\n{self.log.read()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(60)
+        self.log.close()
+        return code

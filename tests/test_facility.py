@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,22 +17,18 @@ from aiprov.ledger import Ledger
 from aiprov.watch import state_base
 
 from .conftest import REPO
-from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes, schema_validator
+from .helpers import AI_STILL, CAMERA_STILL, WatchProcess, aiprov, copy, png_bytes, schema_validator
 
 
-class HostDaemon:
+class HostDaemon(WatchProcess):
     """`aiprov watch` as host HOST would run it, with its own state folder."""
 
     def __init__(self, host: str, root: Path, ledger: str, state: Path):
-        self.host, self.ledger = host, ledger
+        self.host, self.ledger, self.state = host, ledger, state
         self.env = {**os.environ, "AIPROV_STATE_DIR": str(state)}
         self.status_file = Path(str(state_base(ledger, host)) + ".watch.json") if "://" not in ledger else None
-        self.state = state
-        self.log = open(state / f"{host}.log", "w+")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", ledger, "--host-id", host,
-             "--stability", "0.3", "--log-format", "json"], stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
-        self.wait_until(lambda: self.status().get("last_reconcile"), 60, f"{host}'s daemon to start")
+        super().__init__([str(root), "--ledger", ledger, "--host-id", host, "--stability", "0.3", "--log-format",
+                          "json"], state / f"{host}.log", f"{host}'s daemon", self.env)
 
     def status(self) -> dict:
         path = self.status_file
@@ -45,24 +39,6 @@ class HostDaemon:
             return json.loads(path.read_text()) if path else {}
         except (OSError, ValueError):
             return {}
-
-    def wait_until(self, check, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.log.seek(0)
-        raise AssertionError(f"timed out waiting for {what}; {self.host} log:\n{self.log.read()[-3000:]}")
-
-    def stop(self) -> int:
-        self.proc.terminate()
-        code = self.proc.wait(60)
-        self.log.close()
-        return code
 
 
 def production(root: Path, hook_log: Path) -> Path:

@@ -218,3 +218,29 @@ def test_an_export_cut_short_imports_nothing(tmp_path, ledger_target, more_ledge
         with pytest.raises(LedgerError):
             import_(fresh, tmp_path / "cut.jsonl")
         assert fresh.count("assets") == 0
+
+
+def test_a_batch_that_fails_leaves_no_trace_and_one_that_commits_keeps_its_history_in_order(tmp_path, ledger_target):
+    """Events, evidence and identifiers of a batch reach the database at commit, in one statement
+    each: a history read inside the batch still sees them, and a batch cut short leaves none."""
+    d = tmp_path / "d"
+    copy(AI_STILL, d / "a.jpg")
+    with Ledger(ledger_target) as ledger:
+        r = scan([d], finals(d), ledger)
+        cid = r.files[0].inspection.content_id
+        before = [e["kind"] for e in ledger.history(cid)]
+        assert before[:2] == ["recorded", "seen"]
+        with pytest.raises(RuntimeError):
+            with ledger.transaction():
+                ledger.event("moved", cid, "x", {"to": "y"})
+                ledger.event("gone", cid, "y")
+                assert [e["kind"] for e in ledger.history(cid)][-2:] == ["moved", "gone"]  # read inside: seen
+                raise RuntimeError("the batch is cut short")
+        assert [e["kind"] for e in ledger.history(cid)] == before
+        with ledger.batch() as tick:
+            for kind in ("moved", "gone", "seen"):
+                ledger.event(kind, cid, str(d / "a.jpg"))
+                tick()
+        assert [e["kind"] for e in ledger.history(cid)] == before + ["moved", "gone", "seen"]
+        facts = lambda insp: [(e.source, e.field, e.value, e.implies) for e in insp.evidence]  # noqa: E731
+        assert facts(ledger.inspection(cid, "a.jpg")) == facts(r.files[0].inspection)

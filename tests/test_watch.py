@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from aiprov.ledger import Ledger
 from aiprov.watch import state_base
 
 from .conftest import REPO
-from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
+from .helpers import AI_STILL, CAMERA_STILL, WatchProcess, aiprov, copy, png_bytes
 
 A1111 = "a lighthouse\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 16x16"
 
@@ -35,7 +33,7 @@ def state_dir(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-class Daemon:
+class Daemon(WatchProcess):
     """`aiprov watch` on a ledger target (a SQLite path or a postgresql:// URL).
 
     `db` is the same ledger opened in the test process (as this machine's host, like the
@@ -45,20 +43,11 @@ class Daemon:
     def __init__(self, root: Path, ledger: str | Path, *extra: str, config: Path | None = None):
         self.root, self.ledger = root, str(ledger)
         self.status_file = Path(str(state_base(self.ledger)) + ".watch.json")
-        args = [sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", self.ledger, "--stability", "0.5",
-                "--log-format", "json", *extra]
+        args = [str(root), "--ledger", self.ledger, "--stability", "0.5", "--log-format", "json", *extra]
         if config:
             args += ["--config", str(config)]
-        self.log = open(root.parent / f"daemon-{time.monotonic_ns()}.log", "w+")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.db: Ledger | None = None
-        try:
-            self.wait_until(lambda: self.status().get("last_reconcile"), 60, "the daemon to start")
-        except BaseException:
-            self.proc.kill()  # not left running after the test
-            self.proc.wait(60)
-            self.log.close()
-            raise
+        super().__init__(args, root.parent / f"daemon-{time.monotonic_ns()}.log")
         self.db = Ledger(self.ledger)  # the daemon has created it by now
 
     def status(self) -> dict:
@@ -67,22 +56,8 @@ class Daemon:
         except (OSError, ValueError):
             return {}
 
-    def wait_until(self, check, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = check()
-            if value:
-                return value
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.log.seek(0)
-        raise AssertionError(f"timed out waiting for {what}; daemon log:\n{self.log.read()[-3000:]}")
-
     def stop(self, sig=signal.SIGTERM) -> int:
-        self.proc.send_signal(sig)
-        code = self.proc.wait(60)
-        self.log.close()
+        code = super().stop(sig)
         if self.db:
             self.db.close()
             self.db = None

@@ -29,9 +29,10 @@ class Registered:
     parents: list[str]  # content ids
 
 
-def apply_registrations(ledger: Ledger, insp: Inspection) -> Inspection:
-    """Add what the ledger was told at birth to what the file says about itself."""
-    regs = ledger.registrations_for(insp.content_id) if insp.content_id else []
+def apply_registrations(ledger: Ledger, insp: Inspection, regs: list[dict] | None = None) -> Inspection:
+    """Add what the ledger was told at birth (`regs`, else asked of it) to what the file says about itself."""
+    if regs is None:
+        regs = ledger.registrations_for(insp.content_id) if insp.content_id else []
     if not regs:
         return insp
     for r in regs:

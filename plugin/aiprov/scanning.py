@@ -169,13 +169,21 @@ def reuse_recorded(ledger: Ledger, unchanged: list[tuple[bytes, os.stat_result, 
 
 def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result | None, zone: str,
            missing: dict[bytes, Location]) -> tuple[Location | None, bool]:
-    """Record a freshly read file: new asset, new version, copy or move. Returns (location, moved)."""
+    """Record a freshly read file: new asset, new version, copy or move. Returns (location, moved).
+
+    What the ledger was told at birth (`aiprov register`) is added to the verdict here. Only
+    content already on record can have been registered (registering records the asset in the
+    same transaction), so a new asset, most of a first scan, costs no question about it.
+    """
     cid = insp.content_id
     moved = False
     with ledger.transaction():
-        if cid:
-            ledger.record_asset(insp)
-        old = ledger.location(fspath)
+        if cid and not ledger.record_asset(insp):
+            regs = ledger.registrations_for(cid)
+            if regs:
+                apply_registrations(ledger, insp, regs)
+                ledger.record_asset(insp)
+        old, others = ledger.place(fspath, cid)
         if old and not old.gone and old.content_id and old.content_id != cid:
             ledger.event("changed", cid, insp.path, {"previous": old.content_id})
             loc = ledger.upsert_location(fspath, cid, st, zone)
@@ -188,7 +196,6 @@ def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result |
                 loc = ledger.move_location(twin, fspath, st, zone)
                 moved = True
             else:
-                others = ledger.locations_of(cid, include_gone=False) if cid else []
                 loc = ledger.upsert_location(fspath, cid, st, zone)
                 if others:
                     ledger.event("copied", cid, insp.path, {"from": others[0].path})
@@ -348,7 +355,6 @@ class Scanner:
             wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
             for insp in self.pool.read_many(fspath for fspath, _, _ in still_to_read):
                 st, zone = wanted[insp.fspath]
-                apply_registrations(ledger, insp)
                 loc, moved = record(ledger, insp.fspath, insp, st, zone, missing)
                 result.moved += moved
                 result.read += 1

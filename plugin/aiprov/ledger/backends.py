@@ -47,6 +47,8 @@ class Backend:
     def insert(self, table: str, row: dict) -> int: ...
     def upsert(self, table: str, row: dict, key: str | tuple[str, ...], keep: tuple[str, ...] = ()) -> bool:
         """Insert or update the row with this key, leaving `keep` columns of an existing row; True if new."""
+    def upsert_returning(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...] = ()) -> dict:
+        """The same upsert, returning the row as stored (one statement where the database allows it)."""
     def stream(self, sql: str, params: Any = ()) -> Iterator[dict]: ...
     def begin(self) -> None: ...
     def commit(self) -> None: ...
@@ -119,6 +121,14 @@ class SqliteBackend(Backend):
         new = self.conn.execute(f"SELECT 1 FROM {table} WHERE {where}", [row[k] for k in key]).fetchone() is None
         self.conn.execute(self._upsert_sql(table, row, key, keep), list(row.values()))
         return new
+
+    def upsert_returning(self, table, row, key, keep=()):
+        sql = self._upsert_sql(table, row, key, keep)
+        if sqlite3.sqlite_version_info < (3, 35):  # no RETURNING yet (Debian 11, Ubuntu 20.04)
+            self.conn.execute(sql, list(row.values()))
+            return self.rows(f"SELECT * FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in key),
+                             [row[k] for k in key])[0]
+        return self.rows(sql + " RETURNING *", list(row.values()))[0]
 
     def stream(self, sql, params=()):
         cur = self.conn.execute(sql, params)
@@ -245,6 +255,9 @@ class PostgresBackend(Backend):
         # xmax is 0 on a row this statement inserted, the updater's transaction id otherwise.
         sql = self._upsert_sql(table, row, key, keep) + " RETURNING (xmax = 0)"
         return bool(self.conn.execute(_pg_sql(sql), list(row.values())).fetchone()[0])
+
+    def upsert_returning(self, table, row, key, keep=()):
+        return self.rows(self._upsert_sql(table, row, key, keep) + " RETURNING *", list(row.values()))[0]
 
     def stream(self, sql, params=()):
         # A server-side cursor: an export of millions of rows never sits in memory.
