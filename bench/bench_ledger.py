@@ -580,6 +580,10 @@ def concurrent_ingest(target: str, seed: int, known_below: int, start: int, writ
 
 EXPLAINED = [
     ("location", "SELECT * FROM locations WHERE host = ? AND path_raw = ?", lambda f, h: [h, f.fspath]),
+    ("place", "SELECT * FROM locations WHERE (host = ? AND path_raw = ?) OR (content_id = ? AND gone = 0) "
+     "ORDER BY first_seen, id", lambda f, h: [h, f.fspath, f.cid]),
+    ("locations_at", "SELECT * FROM locations WHERE host = ? AND path_raw IN (?, ?)",
+     lambda f, h: [h, f.fspath, f.fspath + b"x"]),
     ("locations_of", "SELECT * FROM locations WHERE content_id = ? ORDER BY first_seen, id", lambda f, h: [f.cid]),
     ("asset", "SELECT * FROM assets WHERE content_id = ?", lambda f, h: [f.cid]),
     ("inspection: evidence", "SELECT * FROM evidence WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
