@@ -594,8 +594,8 @@ EXPLAINED = [
      "parent_title IN (?, ?))", lambda f, h: [f"xmp.iid:{f.cid}", os.path.basename(f.path)] * 2),
     ("_resolve_ref: by identifier", "SELECT DISTINCT content_id FROM identifiers WHERE value = ?",
      lambda f, h: [f"xmp.iid:{f.cid}"]),
-    ("_resolve_ref: by file name", "SELECT content_id FROM locations WHERE path = ? OR path LIKE ? ESCAPE '\\'",
-     lambda f, h: ["upload_x.png", "%/upload\\_x.png"]),
+    ("_resolve_ref: by file name", "SELECT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? "
+     "ESCAPE '\\')", lambda f, h: ["upload_x.png", "upload_x.png", "%/upload\\_x.png"]),
     ("open_findings_at", "SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN (?)", lambda f, h: [1]),
     ("registrations_for", "SELECT * FROM registrations WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
     ("fingerprinted", "SELECT DISTINCT content_id FROM fingerprints WHERE content_id IN (?)", lambda f, h: [f.cid]),

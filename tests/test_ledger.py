@@ -194,12 +194,15 @@ def test_an_old_sqlite_ledger_is_upgraded_in_place_and_keeps_its_history(tmp_pat
     db.execute("INSERT INTO locations (path_raw, path, content_id, size, zone, first_seen, last_seen) "
                "VALUES (?, ?, 'c1', 1, 'finals', 't', 't')", [b"/show/a.exr", "/show/a.exr"])
     db.execute("INSERT INTO journal (path_raw, added) VALUES (?, 't')", [b"/show/b.exr"])
+    db.execute("INSERT INTO edges (child_id, parent_ref, parent_title, kind, created) "
+               "VALUES ('c2', 'a.exr', 'a.exr', 'c2pa-ingredient', 't')")  # an ingredient known by name only
     db.commit()
     db.close()
     with Ledger(old, host="srv-a") as ledger:
         assert ledger.schema_version == 5
         assert ledger.location(b"/show/a.exr").content_id == "c1"
         assert ledger.journal() == [b"/show/b.exr"]
+        assert ledger.parents("c2")[0]["parent_ids"] == ["c1"], "lineage by file name survives the upgrade"
     with Ledger(old, host="srv-b") as other:
         assert other.location(b"/show/a.exr") is None, "the paths were this machine's, not every host's"
 

@@ -156,7 +156,9 @@ SQLITE: list = [
 
     # 5: a ledger shared by several hosts. Locations, the journal and events carry the
     # host that saw them; an edge and an open finding can exist once only, so two
-    # writers racing on them cannot make twins; daemons report in.
+    # writers racing on them cannot make twins; daemons report in. A location's file
+    # name is indexed, and so are the references of unresolved lineage edges: an
+    # ingredient known only by name is found without reading every location.
     lambda db, host: _sqlite_5(db, host),
 ]
 
@@ -178,12 +180,15 @@ def _sqlite_5(db, host: str) -> None:
             last_seen TEXT NOT NULL,
             gone INTEGER NOT NULL DEFAULT 0,
             gone_at TEXT,
+            name TEXT,
             UNIQUE (host, path_raw)
         )""",
+        # name: what follows the last "/" (rtrim takes off every character that is not a "/")
         """INSERT INTO locations_5 (id, host, path_raw, path, content_id, size, mtime_ns, inode, device, zone,
-               first_seen, last_seen, gone, gone_at)
+               first_seen, last_seen, gone, gone_at, name)
            SELECT id, ?, path_raw, path, content_id, size, mtime_ns, inode, device, zone,
-               first_seen, last_seen, gone, gone_at FROM locations""",
+               first_seen, last_seen, gone, gone_at, substr(path, length(rtrim(path, replace(path, '/', ''))) + 1)
+           FROM locations""",
         "DROP TABLE locations",
         "ALTER TABLE locations_5 RENAME TO locations",
         "CREATE INDEX locations_content ON locations(content_id)",
@@ -209,6 +214,13 @@ COMMON_5 = (
     "CREATE UNIQUE INDEX findings_open_once ON findings (location_id, rule, COALESCE(content_id, '')) "
     "WHERE resolved_at IS NULL",
     "CREATE TABLE daemons (host TEXT PRIMARY KEY, pid INTEGER, started TEXT, heartbeat TEXT, status TEXT)",
+    "CREATE INDEX locations_name ON locations(name)",
+    # Only resolved edges in edges_parent: otherwise "parent_id IS NULL" (the edges known by
+    # reference) searches it, and SQLite would walk every unresolved edge instead of the two below.
+    "DROP INDEX edges_parent",
+    "CREATE INDEX edges_parent ON edges(parent_id) WHERE parent_id IS NOT NULL",
+    "CREATE INDEX edges_parent_ref ON edges(parent_ref)",
+    "CREATE INDEX edges_parent_title ON edges(parent_title)",
 )
 
 
@@ -232,6 +244,8 @@ def _postgres_5(db, host: str) -> None:
         "ALTER TABLE journal ALTER COLUMN host DROP DEFAULT",
         "ALTER TABLE journal DROP CONSTRAINT journal_pkey",
         "ALTER TABLE journal ADD PRIMARY KEY (host, path_raw)",
+        "ALTER TABLE locations ADD COLUMN name TEXT",
+        "UPDATE locations SET name = regexp_replace(path, '^.*/', '')",
         *COMMON_5,
     ):
         db.execute(statement, [host] if "?" in statement else ())
