@@ -25,7 +25,7 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
       ledger.fingerprinted(cids), has_source_prints(kind)    # likeness pass
       scanning.evaluate_all(ledger, pending, tick)
           # approved_among, with_parents, open_findings_at once a chunk;
-          # ancestors (parents/_resolve_ref) of files with lineage; record_findings
+          # ancestors (parents/_resolve_refs) of files with lineage; record_findings
   Perceptual prints are not made (that is pixel work in the readers). The
   rate is printed per 5% slice, so a slowdown as the tables grow shows.
 * at N assets, over --lookups random known files: the latency of each
@@ -303,9 +303,9 @@ def likeness_questions(ledger: Ledger, files: list[Synthetic]) -> None:
     """The ledger questions of Scanner.fingerprint (the prints themselves are not made here)."""
     printed = ledger.fingerprinted([f.cid for f in files if kind_of(f.insp.media_type)])
     unprinted = [f for f in files if kind_of(f.insp.media_type) and f.cid not in printed]
-    for f in unprinted:
-        if f.insp.verdict not in AI_VERDICTS and f.zone == FINALS:
-            ledger.has_source_prints(kind_of(f.insp.media_type))
+    kinds = {kind_of(f.insp.media_type) for f in unprinted if f.insp.verdict not in AI_VERDICTS and f.zone == FINALS}
+    for kind in kinds:
+        ledger.has_source_prints(kind)
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ class Fill:
     expected: int = 0
     statements: int = 0
     calls: int = 0
-    resolve_s: float = 0.0  # of `seconds`, in Ledger._resolve_ref (an ingredient's parent, looked up by reference)
+    resolve_s: float = 0.0  # of `seconds`, in Ledger._resolve_refs (ingredients' parents, looked up by reference)
     resolve_calls: int = 0
     client_cpu: float = 0.0  # CPU seconds of this process during the fill
     server_cpu: float = float("nan")  # CPU seconds of this connection's PostgreSQL backend process
@@ -364,7 +364,7 @@ class Result:
 def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) -> Fill:
     out = Fill()
     slice_size = max(CHUNK, -(-n // SLICES))
-    resolve = ledger._resolve_ref
+    resolve = ledger._resolve_refs
 
     def timed_resolve(*a, **kw):
         t = time.perf_counter()
@@ -374,7 +374,7 @@ def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) ->
             out.resolve_s += time.perf_counter() - t
             out.resolve_calls += 1
 
-    ledger._resolve_ref = timed_resolve
+    ledger._resolve_refs = timed_resolve
     server_pid = ledger._rows("SELECT pg_backend_pid() AS pid")[0]["pid"] if ledger.kind == "postgresql" else None
     server0, client0 = process_cpu(server_pid), process_cpu()
     s0, c0 = counter.snapshot()
@@ -407,7 +407,7 @@ def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) ->
                   f"{1000 * slice_cpu / slice_files:.2f} CPU ms/file in the last {slice_files:,} (load {loadavg()})",
                   flush=True)
             slice_files, slice_seconds, slice_cpu = 0, 0.0, 0.0
-    del ledger._resolve_ref
+    del ledger._resolve_refs
     out.files = n
     out.wall = time.perf_counter() - t_wall
     out.client_cpu, out.server_cpu = process_cpu() - client0, process_cpu(server_pid) - server0
@@ -592,10 +592,11 @@ EXPLAINED = [
     ("parents", "SELECT * FROM edges WHERE child_id = ? ORDER BY id", lambda f, h: [f.cid]),
     ("children: by reference", "SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref IN (?, ?) OR "
      "parent_title IN (?, ?))", lambda f, h: [f"xmp.iid:{f.cid}", os.path.basename(f.path)] * 2),
-    ("_resolve_ref: by identifier", "SELECT DISTINCT content_id FROM identifiers WHERE value = ?",
+    ("_resolve_refs: by identifier", "SELECT DISTINCT value, content_id FROM identifiers WHERE value IN (?)",
      lambda f, h: [f"xmp.iid:{f.cid}"]),
-    ("_resolve_ref: by file name", "SELECT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? "
-     "ESCAPE '\\')", lambda f, h: ["upload_x.png", "upload_x.png", "%/upload\\_x.png"]),
+    ("_unique_name", "SELECT DISTINCT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? "
+     "ESCAPE '\\') AND content_id IS NOT NULL LIMIT 2",
+     lambda f, h: [os.path.basename(f.path), os.path.basename(f.path), "%/" + os.path.basename(f.path)]),
     ("open_findings_at", "SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN (?)", lambda f, h: [1]),
     ("registrations_for", "SELECT * FROM registrations WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
     ("fingerprinted", "SELECT DISTINCT content_id FROM fingerprints WHERE content_id IN (?)", lambda f, h: [f.cid]),
@@ -732,7 +733,7 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
     line("CPU ms per new file (+ server's), first -> last",
          {k: f"{by[k].fill.slices_cpu[0]:.2f} -> {by[k].fill.slices_cpu[-1]:.2f}" for k in kinds})
     line("fill wall time (with making the synthetic files)", {k: f"{by[k].fill.wall:,.0f} s" for k in kinds})
-    line("of the ledger time, in parents' _resolve_ref", {k: f"{by[k].fill.resolve_s:,.1f} s "
+    line("of the ledger time, in parents' _resolve_refs", {k: f"{by[k].fill.resolve_s:,.1f} s "
                                                          f"({100 * by[k].fill.resolve_s / by[k].fill.seconds:.0f}%)"
                                                          for k in kinds})
     line("CPU per new file, ms: this process", {k: f"{1000 * by[k].fill.client_cpu / n:.2f}" for k in kinds},
@@ -780,7 +781,7 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
         print(f"  fill rate by slice of {part} (files/s): " + " ".join(f"{s:,.0f}" for s in r.fill.slices))
         print("  CPU ms per new file by slice (this process + its server process; does not move "
               "with the load): " + " ".join(f"{s:.2f}" for s in r.fill.slices_cpu))
-        print(f"  fill: {r.fill.resolve_calls:,} _resolve_ref calls took {r.fill.resolve_s:,.1f} s "
+        print(f"  fill: {r.fill.resolve_calls:,} _resolve_refs calls took {r.fill.resolve_s:,.1f} s "
               f"({1000 * r.fill.resolve_s / max(1, r.fill.resolve_calls):.2f} ms each); "
               f"{r.fill.raised:,} findings raised ({r.fill.expected:,} expected); "
               f"{len(r.fill.approved):,} AI assets approved afterwards")

@@ -239,8 +239,9 @@ class Scanner:
         printed = self.ledger.fingerprinted([i.content_id for i, _ in candidates])
         unprinted = [(i, z) for i, z in candidates if i.content_id not in printed]
         self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
-        queries = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"
-                   and self.ledger.has_source_prints(kind_of(i.media_type))]
+        finals = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"]
+        sources = {kind: self.ledger.has_source_prints(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
+        queries = [(i, z) for i, z in finals if sources[kind_of(i.media_type)]]
         self._print(queries)
 
     def _print(self, files: list[tuple[Inspection, str]]) -> None:

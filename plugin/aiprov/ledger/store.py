@@ -432,40 +432,52 @@ class Ledger:
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [child_id, parent_id, parent_ref, parent_title, kind, reason, now()])
 
-    def _resolve_ref(self, ref: str | None, title: str | None = None) -> list[str]:
-        """Content ids an ingredient can mean: its XMP/C2PA instance id, else a unique file name."""
-        if ref:
-            ids = [r["content_id"] for r in self._rows("SELECT DISTINCT content_id FROM identifiers WHERE value = ?", [ref])]
-            if ids:
-                return ids
-        name = title or ref
-        if not name:
-            return []
+    def _resolve_refs(self, edges: list[dict]) -> list[list[str]]:
+        """The content ids each edge known only by reference can mean: its XMP/C2PA instance id,
+        else a file name that one content alone has. Asked for all the edges at once."""
+        by_value: dict[str, set[str]] = {}
+        for r in self._in("SELECT DISTINCT value, content_id FROM identifiers WHERE value IN ({})",
+                          [e["parent_ref"] for e in edges if e["parent_ref"]]):
+            by_value.setdefault(r["value"], set()).add(r["content_id"])
+        by_name: dict[str, list[str]] = {}
+        out = []
+        for e in edges:
+            ids = sorted(by_value.get(e["parent_ref"] or "", ()))
+            name = e["parent_title"] or e["parent_ref"]
+            if not ids and name:
+                if name not in by_name:
+                    by_name[name] = self._unique_name(name)
+                ids = by_name[name]
+            out.append(ids)
+        return out
+
+    def _unique_name(self, name: str) -> list[str]:
+        """The one content found under this file name (or path ending), or none when several are."""
         like = "%/" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         # The indexed file name finds the candidates (a suffix LIKE alone reads every location:
         # 0.15 s at 1M); the path test keeps a title with folders in it ("plates/sky.exr") exact.
-        rows = self._rows("SELECT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? ESCAPE '\\')",
-                          [name.rsplit("/", 1)[-1], name, like])
-        ids = {r["content_id"] for r in rows} - {None}
-        return list(ids) if len(ids) == 1 else []
+        # Two distinct contents are enough to know the name is not unique (frame.1001.exr is in every shot).
+        rows = self._rows("SELECT DISTINCT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? "
+                          "ESCAPE '\\') AND content_id IS NOT NULL LIMIT 2", [name.rsplit("/", 1)[-1], name, like])
+        return [rows[0]["content_id"]] if len(rows) == 1 else []
 
     def parents(self, content_id: str) -> list[dict]:
-        out = []
-        for e in self._rows("SELECT * FROM edges WHERE child_id = ? ORDER BY id", [content_id]):
-            ids = [e["parent_id"]] if e["parent_id"] else self._resolve_ref(e["parent_ref"], e["parent_title"])
-            out.append({**e, "parent_ids": ids})
-        return out
+        edges = self._rows("SELECT * FROM edges WHERE child_id = ? ORDER BY id", [content_id])
+        unresolved = [e for e in edges if not e["parent_id"]]
+        resolved = dict(zip((e["id"] for e in unresolved), self._resolve_refs(unresolved)))
+        return [{**e, "parent_ids": [e["parent_id"]] if e["parent_id"] else resolved[e["id"]]} for e in edges]
 
     def children(self, content_id: str) -> list[dict]:
         direct = self._rows("SELECT * FROM edges WHERE parent_id = ? ORDER BY id", [content_id])
         refs = [r["value"] for r in self._rows("SELECT value FROM identifiers WHERE content_id = ?", [content_id])]
         refs += [os.path.basename(loc.path) for loc in self.locations_of(content_id)]
+        refs = list(dict.fromkeys(refs))
         by_ref = []
         if refs:
             marks = ",".join("?" * len(refs))
             by_ref = self._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref IN ({marks}) "
-                                f"OR parent_title IN ({marks}))", refs + refs)
-        return direct + [e for e in by_ref if content_id in self._resolve_ref(e["parent_ref"], e["parent_title"])]
+                                f"OR parent_title IN ({marks})) ORDER BY id", refs + refs)
+        return direct + [e for e, ids in zip(by_ref, self._resolve_refs(by_ref)) if content_id in ids]
 
     def ancestors(self, content_id: str, limit: int = 1000) -> list[tuple[str, dict]]:
         """Every (ancestor content id, edge that led to it), nearest first; cycles are cut."""
