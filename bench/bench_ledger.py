@@ -59,11 +59,13 @@ Ratios are PostgreSQL / SQLite, both measured in this run on this machine.
 The PostgreSQL server runs on the same machine, over loopback: a facility's
 server adds a network round trip to every statement, so the statements and
 client calls per file are printed, with the rate a few round-trip times
-would leave. The load average is printed at the start and at the end (others
+would leave; then it measures them: through a forwarder that holds each
+direction back by half of --rtt-ms (bench/_delayline.py), --rtt-files new
+files are ingested, 300 files looked up and 1,000 rescanned at N assets. The load average is printed at the start and at the end (others
 use this 2-core machine too).
 
 Run: make bench-ledger, or .venv/bin/python bench/bench_ledger.py [--assets N] [--backends sqlite,postgresql] [--pg-url URL]
-     [--lookups L] [--writers 2,4] [--writer-files M] [--explain] [--keep]
+     [--lookups L] [--writers 2,4] [--writer-files M] [--rtt-ms 0.5,1] [--rtt-files F] [--explain] [--keep]
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ from typing import Callable
 
 import xxhash
 from _common import loadavg, source_version  # noqa: E402
+from _delayline import DelayLine  # noqa: E402
 
 from aiprov.errors import LedgerConflict
 from aiprov.ledger import Ledger
@@ -343,6 +346,16 @@ class Fill:
 
 
 @dataclass
+class Remote:
+    """PostgreSQL with longer round trips (--rtt-ms), measured at N assets."""
+    rtt_ms: float
+    floor_ms: float = float("nan")
+    ingest_rate: float = float("nan")
+    lookup_ms: float = float("nan")
+    rescan_rate: float = float("nan")
+
+
+@dataclass
 class Result:
     kind: str
     label: str
@@ -352,6 +365,7 @@ class Result:
     rescan_rate: float = float("nan")
     rescan_statements: float = float("nan")
     writers: dict[int, tuple[float, int]] = field(default_factory=dict)  # K -> (files/s, conflicts)
+    remote: list[Remote] = field(default_factory=list)
     floor_ms: float = float("nan")
     size_mb: float = float("nan")
     rows: dict[str, int] = field(default_factory=dict)
@@ -504,31 +518,56 @@ def rescan(ledger: Ledger, fac: Facility, start: int, count: int, counter: Count
     t_all = time.perf_counter()
     for first in range(start, start + count, CHUNK):
         files = [fac.file(i) for i in range(first, min(start + count, first + CHUNK))]
-        t0 = time.perf_counter_ns()
-        with ledger.batch() as tick:
-            known = ledger.locations_at([f.fspath for f in files])
-            unchanged = []
-            for f in files:
-                loc = known.get(f.fspath)
-                if loc is None or (loc.size, loc.mtime_ns, loc.inode, loc.device) != (
-                        f.st.st_size, f.st.st_mtime_ns, f.st.st_ino, f.st.st_dev):
-                    res.problems.append(f"rescan: {f.path} does not match its record ({loc!r:.200})")
-                    continue
-                unchanged.append((f.fspath, f.st, f.zone, loc))
-            to_read: list = []
-            pending = reuse_recorded(ledger, unchanged, to_read)
-            for _ in pending:
-                tick()
-            if to_read:
-                res.problems.append(f"rescan: {len(to_read)} unchanged files had no asset record")
-            likeness_questions(ledger, files)
-            evaluate_all(ledger, pending, tick)
-        ms = (time.perf_counter_ns() - t0) / 1e6
+        ms = rescan_chunk(ledger, files, res.problems)
         chunk_times.append(ms)
         file_times.extend([ms / len(files)] * len(files))
     elapsed = time.perf_counter() - t_all
     res.rescan_rate = count / elapsed
     res.rescan_statements = (counter.snapshot()[0] - s0) / count
+
+
+def rescan_chunk(ledger: Ledger, files: list[Synthetic], problems: list[str]) -> float:
+    """One chunk of unchanged files as Scanner.process sees it; returns the milliseconds it took."""
+    t0 = time.perf_counter_ns()
+    with ledger.batch() as tick:
+        known = ledger.locations_at([f.fspath for f in files])
+        unchanged = []
+        for f in files:
+            loc = known.get(f.fspath)
+            if loc is None or (loc.size, loc.mtime_ns, loc.inode, loc.device) != (
+                    f.st.st_size, f.st.st_mtime_ns, f.st.st_ino, f.st.st_dev):
+                problems.append(f"rescan: {f.path} does not match its record ({loc!r:.200})")
+                continue
+            unchanged.append((f.fspath, f.st, f.zone, loc))
+        to_read: list = []
+        pending = reuse_recorded(ledger, unchanged, to_read)
+        for _ in pending:
+            tick()
+        if to_read:
+            problems.append(f"rescan: {len(to_read)} unchanged files had no asset record")
+        likeness_questions(ledger, files)
+        evaluate_all(ledger, pending, tick)
+    return (time.perf_counter_ns() - t0) / 1e6
+
+
+# --- a server across the network --------------------------------------------------------------------
+
+
+def over_the_network(target: str, fac: Facility, start: int, sample: list[int], rtt_ms: float, files: int,
+                     problems: list[str]) -> tuple[Remote, int]:
+    """Ingest, lookup and rescan with every round trip `rtt_ms` longer. Returns (figures, next index)."""
+    out = Remote(rtt_ms)
+    with DelayLine(target, rtt_ms) as slow, Ledger(slow, host="bench-host-0") as ledger:
+        out.floor_ms = round_trip_floor(ledger, 200)
+        new = [fac.file(i) for i in range(start, start + files)]
+        t0 = time.perf_counter()
+        for first in range(0, files, CHUNK):
+            ingest_chunk(ledger, new[first:first + CHUNK])
+        out.ingest_rate = files / (time.perf_counter() - t0)
+        out.lookup_ms = pct([time_call(lambda: lookup(fac.fspath(i), ledger))[0] for i in sample], 0.5)
+        chunk = [fac.file(i) for i in range(sample[0], min(sample[0] + CHUNK, fac.known_below))]
+        out.rescan_rate = len(chunk) / (rescan_chunk(ledger, chunk, problems) / 1000)
+    return out, start + files
 
 
 def round_trip_floor(ledger: Ledger, n: int = 2000) -> float:
@@ -667,6 +706,12 @@ def bench_backend(kind: str, target: str, label: str, args, writer_counts: list[
               flush=True)
         rate, conflicts, next_index = concurrent_ingest(target, args.seed, n, next_index, k, args.writer_files)
         res.writers[k] = (rate, conflicts)
+    if kind == "postgresql":
+        for rtt in args.rtt_ms:
+            print(f"{label}: every round trip {rtt:g} ms longer (through bench/_delayline.py) ...", flush=True)
+            figures, next_index = over_the_network(target, fac, next_index, sample[:300], rtt, args.rtt_files,
+                                                   res.problems)
+            res.remote.append(figures)
 
     with Ledger(target, host="bench-host-0") as ledger:
         res.rows = {t: ledger.count(t) for t in ("assets", "locations", "evidence", "events", "edges", "findings")}
@@ -799,6 +844,11 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
         if lk:
             print(f"  and `aiprov lookup` (~{lk:.0f} statements) would take ~{lk:.0f} x RTT more "
                   f"(e.g. +{lk * 0.5:.0f} ms at 0.5 ms)")
+        for m in r.remote:
+            estimate = 1 / (base + per_file * (m.floor_ms - r.floor_ms) / 1000)
+            print(f"  measured with every round trip {m.rtt_ms:g} ms longer (SELECT 1 p50 {m.floor_ms:.3f} ms): "
+                  f"ingest {m.ingest_rate:,.0f} files/s (estimated {estimate:,.0f}), `aiprov lookup` p50 "
+                  f"{m.lookup_ms:.1f} ms, unchanged rescan {m.rescan_rate:,.0f} files/s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -815,6 +865,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"(default {DEFAULT_WRITERS})")
     ap.add_argument("--writer-files", type=int, default=DEFAULT_WRITER_FILES,
                     help=f"new files per writer process (default {DEFAULT_WRITER_FILES:,})")
+    ap.add_argument("--rtt-ms", type=lambda v: [float(x) for x in v.split(",") if x], default=[0.5, 1.0],
+                    help="also measure PostgreSQL with every round trip this much longer, through a forwarder "
+                         "that delays each direction by half of it (default 0.5,1; '' for none)")
+    ap.add_argument("--rtt-files", type=int, default=3000, help="new files to ingest at each --rtt-ms (default 3,000)")
     ap.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic facility")
     ap.add_argument("--explain", action="store_true", help="print each backend's query plans at N assets")
     ap.add_argument("--keep", action="store_true", help="keep the SQLite file and the PostgreSQL schema")
