@@ -197,15 +197,19 @@ def test_untagged_unregistered_file_is_not_tagged(tmp_path, work, ledger_target)
     assert not (work / "A.jpg.xmp").exists()
 
 
-def test_registered_file_without_any_marker_is_ai_in_finals(tmp_path):
+def test_registered_file_without_any_marker_is_ai_in_finals_on_any_host(tmp_path, ledger_target):
+    """Registered where it was generated; the same content, re-saved under another name, turns
+    up in finals here and on another storage server: AI in both, from the registration alone."""
     prod = tmp_path / "show"
     (prod / "aiprov.toml").parent.mkdir(parents=True)
     (prod / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\nworking = ["working/**"]\n')
     gen = copy(PLAIN_STILL, prod / "working" / "gen.png")
-    done = aiprov.register(gen, tool="Midjourney", prompt="a harbour at night")
+    done = aiprov.register(gen, tool="Midjourney", prompt="a harbour at night", ledger=ledger_target)
     assert done[0].content_id
     copy(gen, prod / "finals" / "plate.png")  # re-saved under a new name: same content
-    report = json.loads(run("scan", prod, "--format", "json").stdout)
-    finals = [f for f in report["files"] if f["zone"] == "finals"][0]
-    assert finals["verdict"] == "ai" and finals["generator"] == "Midjourney"
-    assert [f["rule"] for f in finals["findings"]] == ["ai-in-finals"]
+    other = copy(gen, tmp_path / "srv-b" / "finals" / "plate_v2.png")
+    for where, host in ((prod, []), (other.parent, ["--host-id", "srv-b"])):
+        report = json.loads(run("scan", where, "--format", "json", "--ledger", ledger_target, *host).stdout)
+        finals = [f for f in report["files"] if f["zone"] == "finals"][0]
+        assert finals["verdict"] == "ai" and finals["generator"] == "Midjourney", where
+        assert [f["rule"] for f in finals["findings"]] == ["ai-in-finals"]
