@@ -18,7 +18,6 @@ import json
 from datetime import datetime, timezone
 
 from .ledger import Ledger
-from .model import AI_VERDICTS
 from .policy import FINALS
 
 # The five guiding questions (keys of an approval's `answers`), with short column headings.
@@ -62,12 +61,9 @@ def _ledger_id(ledger: Ledger) -> str | None:
 
 def build(ledger: Ledger, production: str | None = None) -> dict:
     """The disclosure as plain data (schemas/disclosure.schema.json)."""
-    cids = list(dict.fromkeys(loc.content_id for loc in ledger.locations_in_zone(FINALS) if loc.content_id))
     approved, unapproved = [], []
-    for cid in cids:
-        asset = ledger.asset(cid)
-        if not asset or asset["verdict"] not in AI_VERDICTS:
-            continue
+    for asset in ledger.ai_assets_ever_in(FINALS):
+        cid = asset["content_id"]
         approvals = [_approval_entry(a) for a in ledger.approvals_for(cid, include_revoked=True)]
         active = [a for a in approvals if not a["revoked"]]
         locations = [{"path": r["path"], "host": r["host"], "zone": r["zone"], "gone": bool(r["gone"]),

@@ -679,10 +679,14 @@ class Ledger:
 
     # -- read-only queries for reports (disclosure) ---------------------------
 
-    def locations_in_zone(self, zone: str, include_gone: bool = True) -> list[Location]:
-        """Every location recorded in a zone; gone ones too: where content has been."""
-        sql = "SELECT * FROM locations WHERE zone = ?" + ("" if include_gone else " AND gone = 0")
-        return [Location.from_row(r) for r in self._rows(sql + " ORDER BY id", [zone])]
+    def ai_assets_ever_in(self, zone: str) -> list[dict]:
+        """The AI assets that have had a location in this zone, gone ones too (where content has been).
+
+        One question for the whole ledger: a finals zone can hold a million frames, of which
+        the AI ones are few, and asking per frame is a round trip each on a shared ledger.
+        """
+        return self._rows("SELECT * FROM assets WHERE verdict IN ('ai', 'ai-composite') AND content_id IN "
+                          "(SELECT content_id FROM locations WHERE zone = ?) ORDER BY first_seen, content_id", [zone])
 
     def location_records(self, content_id: str) -> list[dict]:
         """Every path a content has had, with its zone and when it was seen there (first_seen, last_seen, gone_at)."""
