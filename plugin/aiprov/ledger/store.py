@@ -325,8 +325,8 @@ class Ledger:
         out: list[dict] = []
         values = list(dict.fromkeys(values))
         for i in range(0, len(values), IN_CHUNK):
-            part = values[i:i + IN_CHUNK]
-            out += self._rows(sql.format(", ".join("?" * len(part))), [*(before or []), *part])
+            fragment, params = self.backend.in_list(values[i:i + IN_CHUNK])
+            out += self._rows(sql.replace("IN ({})", fragment), [*(before or []), *params])
         return out
 
     def locations_at(self, paths: list[bytes]) -> dict[bytes, Location]:
@@ -344,8 +344,8 @@ class Ledger:
 
     def touch_locations(self, ids: list[int]) -> None:
         for i in range(0, len(ids), IN_CHUNK):
-            part = ids[i:i + IN_CHUNK]
-            self._q(f"UPDATE locations SET last_seen = ? WHERE id IN ({', '.join('?' * len(part))})", [now(), *part])
+            fragment, params = self.backend.in_list(ids[i:i + IN_CHUNK])
+            self._q(f"UPDATE locations SET last_seen = ? WHERE id {fragment}", [now(), *params])
 
     def fingerprinted(self, content_ids: list[str]) -> set[str]:
         return {r["content_id"] for r in self._in("SELECT DISTINCT content_id FROM fingerprints "
@@ -471,12 +471,11 @@ class Ledger:
         direct = self._rows("SELECT * FROM edges WHERE parent_id = ? ORDER BY id", [content_id])
         refs = [r["value"] for r in self._rows("SELECT value FROM identifiers WHERE content_id = ?", [content_id])]
         refs += [os.path.basename(loc.path) for loc in self.locations_of(content_id)]
-        refs = list(dict.fromkeys(refs))
         by_ref = []
         if refs:
-            marks = ",".join("?" * len(refs))
-            by_ref = self._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref IN ({marks}) "
-                                f"OR parent_title IN ({marks})) ORDER BY id", refs + refs)
+            fragment, params = self.backend.in_list(list(dict.fromkeys(refs)))
+            by_ref = self._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref {fragment} "
+                                f"OR parent_title {fragment}) ORDER BY id", params + params)
         return direct + [e for e, ids in zip(by_ref, self._resolve_refs(by_ref)) if content_id in ids]
 
     def ancestors(self, content_id: str, limit: int = 1000) -> list[tuple[str, dict]]:
