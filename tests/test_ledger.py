@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -103,6 +104,29 @@ def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path
         assert len(ledger.open_findings()) == 1
         flagged = [e for e in ledger.history(loc.content_id) if e["kind"] == "flagged"]
         assert len(flagged) == 2  # the first scan's, and this one
+
+
+def test_a_finding_still_open_on_a_rescan_stays_one_finding_seen_again(tmp_path, ledger_target):
+    """QC reads first_raised / last_seen to tell an old problem from one that is still there today."""
+    d = tmp_path / "finals"
+    copy(AI_STILL, d / "sky.jpg")
+    copy(AI_STILL, d / "sky_v2.jpg")
+    os.utime(d / "sky_v2.jpg", ns=(1, 1))  # a second location, same content
+    with Ledger(ledger_target, host="srv-a") as ledger:
+        scan([d], finals(d), ledger)
+        before = {f["path"]: f for f in ledger.open_findings()}
+        assert len(before) == 2
+        time.sleep(0.01)
+        (d / "sky.jpg").touch()  # changed stat: read and judged again
+        scan([d], finals(d), ledger)
+        after = {f["path"]: f for f in ledger.open_findings()}
+        assert set(after) == set(before)
+        for path, f in after.items():
+            assert f["id"] == before[path]["id"] and f["first_raised"] == before[path]["first_raised"]
+        touched = after[str(d / "sky.jpg")]
+        assert touched["last_seen"] > before[str(d / "sky.jpg")]["last_seen"]
+        assert touched["message"] == before[str(d / "sky.jpg")]["message"]
+        assert [e["kind"] for e in ledger.history(touched["content_id"])].count("flagged") == 2
 
 
 def test_export_then_import_into_the_other_backend_and_back_loses_nothing(tmp_path, ledger_target, more_ledgers,

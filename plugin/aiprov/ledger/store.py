@@ -544,8 +544,12 @@ class Ledger:
                 match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
                 if match:
                     still.add(match["id"])
-                    self._update("findings", match["id"], {"last_seen": t, "message": f.message,
-                                                             "severity": f.severity})
+                    if (match["message"], match["severity"]) == (f.message, f.severity):
+                        # Still open and unchanged: the most common case on a rescan, one statement a batch.
+                        self._later("findings", "UPDATE findings SET last_seen = ? WHERE id = ?", [(t, match["id"])])
+                    else:
+                        self._update("findings", match["id"], {"last_seen": t, "message": f.message,
+                                                                 "severity": f.severity})
                 else:
                     # At most one open finding per (location, rule, content): if another process
                     # raised it a moment ago, this one is not raised (nor its hooks run) again.
