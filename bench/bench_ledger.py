@@ -364,6 +364,7 @@ class Result:
     per_call: dict[str, float] = field(default_factory=dict)  # statements per call of a question
     rescan_rate: float = float("nan")
     rescan_statements: float = float("nan")
+    vacuum_seen: list[int] = field(default_factory=list)  # PostgreSQL autovacuum workers busy, at each rescan chunk
     writers: dict[int, tuple[float, int]] = field(default_factory=dict)  # K -> (files/s, conflicts)
     remote: list[Remote] = field(default_factory=list)
     floor_ms: float = float("nan")
@@ -518,12 +519,21 @@ def rescan(ledger: Ledger, fac: Facility, start: int, count: int, counter: Count
     t_all = time.perf_counter()
     for first in range(start, start + count, CHUNK):
         files = [fac.file(i) for i in range(first, min(start + count, first + CHUNK))]
+        res.vacuum_seen.append(autovacuum_workers(ledger))
         ms = rescan_chunk(ledger, files, res.problems)
         chunk_times.append(ms)
         file_times.extend([ms / len(files)] * len(files))
     elapsed = time.perf_counter() - t_all
     res.rescan_rate = count / elapsed
     res.rescan_statements = (counter.snapshot()[0] - s0) / count
+
+
+def autovacuum_workers(ledger: Ledger) -> int:
+    """Autovacuum workers at work now: after a big fill they compete with the rescan for the same disk and cores."""
+    if ledger.kind != "postgresql":
+        return 0
+    return ledger.backend.execute("SELECT count(*) FROM pg_stat_activity "
+                                  "WHERE backend_type = 'autovacuum worker'").fetchone()[0]
 
 
 def rescan_chunk(ledger: Ledger, files: list[Synthetic], problems: list[str]) -> float:
@@ -832,6 +842,10 @@ def print_table(results: list[Result], args, writer_counts: list[int]) -> None:
               f"{len(r.fill.approved):,} AI assets approved afterwards")
         print("  rows: " + ", ".join(f"{t} {c:,}" for t, c in r.rows.items())
               + f"; total time {r.total_s / 60:.1f} min")
+        if k == "postgresql":
+            print("  autovacuum workers at work as each rescan chunk began: "
+                  + " ".join(str(v) for v in r.vacuum_seen)
+                  + " (the server tidying up after the fill; a busy one slows the rescan)")
     if "postgresql" in by:
         r = by["postgresql"]
         per_file = r.fill.calls / n
