@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
 from ..errors import LedgerError
-from ..model import Finding, Inspection
+from ..model import AI_VERDICTS, Finding, Inspection
 from . import schema
 from .backends import Backend, connect, identifier, is_url
 
@@ -36,6 +36,7 @@ def _display(path_raw: bytes) -> str:
 
 
 IN_CHUNK = 500  # values in one "IN (...)": well under both databases' limits on parameters
+AI_VERDICTS_SQL = "(" + ", ".join(f"'{v}'" for v in AI_VERDICTS) + ")"  # the verdicts policy treats as AI
 
 
 def default_host_id() -> str:
@@ -619,17 +620,16 @@ class Ledger:
 
     def fingerprints(self, kind: str, ai: bool) -> list[tuple[int, str, bytes]]:
         """(row id, content id, blob) of AI assets' prints (ai=True) or of the others'."""
-        verdicts = "('ai', 'ai-composite')"
         op = "IN" if ai else "NOT IN"
         return [(r[0], r[1], bytes(r[2])) for r in self._q(
             f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            f"WHERE f.kind = ? AND a.verdict {op} {verdicts} AND length(f.blob) > 0", [kind])]
+            f"WHERE f.kind = ? AND a.verdict {op} {AI_VERDICTS_SQL} AND length(f.blob) > 0", [kind])]
 
     def has_source_prints(self, kind: str | None) -> bool:
         """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
         return bool(kind) and bool(self._q(
             "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            "WHERE f.kind = ? AND a.verdict IN ('ai', 'ai-composite') AND length(f.blob) > 0 LIMIT 1",
+            f"WHERE f.kind = ? AND a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0 LIMIT 1",
             [kind]).fetchone())
 
     def fingerprint_owner(self, row_id: int) -> str | None:
@@ -688,7 +688,7 @@ class Ledger:
         One question for the whole ledger: a finals zone can hold a million frames, of which
         the AI ones are few, and asking per frame is a round trip each on a shared ledger.
         """
-        return self._rows("SELECT * FROM assets WHERE verdict IN ('ai', 'ai-composite') AND content_id IN "
+        return self._rows(f"SELECT * FROM assets WHERE verdict IN {AI_VERDICTS_SQL} AND content_id IN "
                           "(SELECT content_id FROM locations WHERE zone = ?) ORDER BY first_seen, content_id", [zone])
 
     def location_records(self, content_id: str) -> list[dict]:
