@@ -6,14 +6,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # pdqhash (perceptual prints) is built from source: it needs g++ and the Python headers.
 # postgresql: the tests run every ledger test on a real PostgreSQL server too (scripts/with-postgres).
-APT_PACKAGES := libimage-exiftool-perl ffmpeg g++ python3-dev python3-venv postgresql
+# chromium: the tests open the HTML report in a real headless browser.
+APT_PACKAGES := libimage-exiftool-perl ffmpeg chromium g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-deps demo test reliability bench bench-ledger clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
-	  command -v pg_lsclusters >/dev/null || \
+	  command -v pg_lsclusters >/dev/null && command -v chromium >/dev/null || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y $(APT_PACKAGES))
 
 $(BIN)/aiprov: pyproject.toml

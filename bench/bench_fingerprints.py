@@ -48,7 +48,7 @@ from aiprov.fpindex import FingerprintIndex, hamming_many  # noqa: E402
 from aiprov.videoprints import clip_fingerprint  # noqa: E402
 from tests.helpers import photo  # noqa: E402
 
-CORPUS = REPO.parent / "shared" / "corpus" / "plain"
+CORPUS = REPO / "tests" / "corpus" / "plain"
 SAMPLES = REPO / "sample_media" / "stills"
 CACHE = Path(tempfile.gettempdir()) / "aiprov_bench_media"
 

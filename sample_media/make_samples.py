@@ -13,7 +13,7 @@ instance-id UUID and an ECDSA signature with a random nonce.
 
 Needs: Pillow, numpy, c2pa-python (0.38) on the Python side; exiftool, ffmpeg and ffprobe
 on PATH. No network access is used. The C2PA test signing certificate/key are read from
-<repo>/../shared/corpus/keys/; if they are missing the C2PA-signed samples are skipped.
+<repo>/tests/corpus/keys/; if they are missing the C2PA-signed samples are skipped.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - reported at run time
     c2pa = None
 
 HERE = Path(__file__).resolve().parent
-KEYS_DIR = Path(__file__).resolve().parent.parent.parent / "shared/corpus/keys"
+KEYS_DIR = Path(__file__).resolve().parent.parent / "tests/corpus/keys"
 CERT_FILE = KEYS_DIR / "es256_certs.pem"
 KEY_FILE = KEYS_DIR / "es256_private.key"
 

@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_media"
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"  # real files from other tools, with origin and licence
 KEYS = CORPUS / "keys"
 
 
@@ -24,7 +24,7 @@ def corpus_rows() -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     if not (CORPUS / "manifest.tsv").exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}: tests read real files from it")
+        pytest.fail(f"the test corpus is missing at {CORPUS}: tests read real files from it")
     return CORPUS
 
 

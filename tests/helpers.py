@@ -28,6 +28,20 @@ def aiprov(*args, cwd=None, env=None, input=None) -> subprocess.CompletedProcess
                           capture_output=True, text=True, input=input, timeout=300)
 
 
+# Root reads everything; without these two capabilities it is held to file modes like any user.
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def held_to_file_modes() -> list[str]:
+    """The command prefix that makes aiprov obey file modes, as an ordinary user's aiprov does:
+    nothing for an ordinary user, setpriv without the read-anything capabilities for root."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        raise AssertionError("running as root without setpriv (util-linux): cannot test unreadable files")
+    return NO_DAC
+
+
 def png_bytes(seed: int, text: dict[str, str] | None = None, size=(16, 16)) -> bytes:
     """A small, distinct PNG (distinct pixels give distinct content ids)."""
     im = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, (seed // 256) % 256))

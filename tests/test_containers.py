@@ -24,7 +24,7 @@ from aiprov import containers
 from aiprov.reader import ReadSettings, Tools, read_file
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 
 DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 A1111 = ("a lighthouse on a sea cliff at dusk, volumetric fog\n"

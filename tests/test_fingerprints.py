@@ -2,7 +2,7 @@
 pictures never match; the index is exact; a temp AI clip is found inside a re-encoded master.
 
 Everything is real media made here with Pillow and ffmpeg, or read from the samples and
-the shared corpus.
+the test corpus (tests/corpus).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import numpy as np
 import pytest
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-
-pytest.importorskip("pdqhash", reason="the pdqhash package (pip install pdqhash) computes PDQ")
 
 from aiprov.fingerprints import (MATCH_THRESHOLD, Fingerprint, ImageTooLarge, hamming,  # noqa: E402
                                  still_distance, still_fingerprint)

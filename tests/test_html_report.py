@@ -15,8 +15,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_html_report_renders_in_headless_chromium_with_the_flagged_thumbnail(tmp_path):
+    assert CHROMIUM, "Debian's chromium is not installed: run `make system-deps` (apt-get install chromium)"
     d = tmp_path / "DELIVERY"
     copy(AI_STILL, d / "poster.jpg")
     copy(CAMERA_STILL, d / "camera.jpg")

@@ -21,7 +21,7 @@ from aiprov.reader import ReadSettings
 from .helpers import fake_tool
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 
 A1111 = ("a lighthouse at dusk\nNegative prompt: blurry\n"
          "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 32x24, Model: v1-5-pruned-emaonly")

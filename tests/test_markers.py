@@ -23,7 +23,7 @@ from aiprov.markers import (
 )
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 
 TRAINED = IPTC_DST + "trainedAlgorithmicMedia"
 

@@ -25,10 +25,10 @@ from PIL.PngImagePlugin import PngInfo
 from aiprov.markers import IPTC_DST
 from aiprov.reader import ReadSettings, Tools, read_file
 
-c2pa = pytest.importorskip("c2pa")
+import c2pa  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "corpus"
 KEYS = CORPUS / "keys"
 CERT, KEY = KEYS / "es256_certs.pem", KEYS / "es256_private.key"
 

@@ -30,7 +30,7 @@ from aiprov.watch import state_base
 
 from .conftest import CORPUS, SAMPLES
 from .fuzzing import make_corpus, media_sources
-from .helpers import AI_STILL, aiprov, copy, png_bytes
+from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, png_bytes
 
 FULL = os.environ.get("AIPROV_RELIABILITY") == "full"
 FUZZ_FILES = 5000 if FULL else 1000
@@ -230,21 +230,6 @@ def test_concurrent_daemon_scans_lookups_and_approvals_never_report_a_locked_led
         d.stop()
 
 
-# Root reads everything; without these two capabilities it is held to file modes like any user.
-NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
-def _can_drop_dac() -> bool:
-    if os.geteuid() != 0:
-        return False
-    try:
-        probe = subprocess.run([*NO_DAC, sys.executable, "-c", "import aiprov"], capture_output=True)
-    except FileNotFoundError:
-        return False
-    return probe.returncode == 0
-
-
-@pytest.mark.skipif(not _can_drop_dac(), reason="needs root with setpriv to run aiprov without read-anything rights")
 def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
     root = tmp_path / "DELIVERY"
     copy(AI_STILL, root / "ok" / "a.jpg")
@@ -254,7 +239,7 @@ def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
     copy(AI_STILL, locked / "b.jpg")
     locked.chmod(0)
     try:
-        r = subprocess.run([*NO_DAC, sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger",
+        r = subprocess.run([*held_to_file_modes(), sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger",
                             str(tmp_path / "l.db"), "--format", "json"], capture_output=True, text=True, timeout=300)
     finally:
         locked.chmod(0o755)
@@ -267,13 +252,12 @@ def test_unreadable_file_and_folder_are_findings_not_silent_skips(tmp_path):
     assert rules["a.jpg"] == ["ai-in-finals"]
 
 
-@pytest.mark.skipif(not _can_drop_dac(), reason="needs root with setpriv to run aiprov without read-anything rights")
 def test_the_daemon_keeps_running_past_an_unreadable_file(tmp_path, ledger_target, state_dir):
     root = tmp_path / "show"
     root.mkdir()
     ledger = ledger_target
     log = open(tmp_path / "daemon.log", "w+")
-    proc = subprocess.Popen([*NO_DAC, sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", ledger,
+    proc = subprocess.Popen([*held_to_file_modes(), sys.executable, "-m", "aiprov.cli", "watch", str(root), "--ledger", ledger,
                              "--stability", "0.3"], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
