@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_media"
 CORPUS = REPO / "tests" / "corpus"  # real files from other tools, with origin and licence
 KEYS = CORPUS / "keys"
+# `make install` gives ascmhl a venv of its own (it pins an older click than aiprov's); the
+# aiprov processes the tests start find it through AIPROV_ASCMHL, as a user's would.
+os.environ.setdefault("AIPROV_ASCMHL", str(REPO / ".venv-ascmhl" / "bin" / "ascmhl"))
 
 
 def corpus_rows() -> list[dict[str, str]]:

@@ -102,6 +102,7 @@ def test_disclosure_html_is_one_page_a_studio_can_read(production, tmp_path):
 
 
 def test_empty_ledger_gives_an_empty_disclosure(tmp_path, ledger_target):
+    assert aiprov("ledger", "migrate", "--ledger", ledger_target, cwd=tmp_path).returncode == 0  # a new, empty ledger
     r = aiprov("report", "disclosure", "--format", "json", "--ledger", ledger_target, cwd=tmp_path)
     report = json.loads(r.stdout)
     jsonschema.Draft202012Validator(SCHEMA).validate(report)

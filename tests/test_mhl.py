@@ -11,11 +11,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .conftest import REPO, SAMPLES
+from .conftest import SAMPLES
 from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy
 
 # ascmhl pins an older click than aiprov's, so `make install` gives it a venv of its own beside .venv.
-ASCMHL = Path(os.environ.get("AIPROV_ASCMHL") or REPO / ".venv-ascmhl" / "bin" / "ascmhl")
+ASCMHL = Path(os.environ["AIPROV_ASCMHL"])  # conftest: .venv-ascmhl unless set
 
 
 @pytest.fixture(autouse=True)

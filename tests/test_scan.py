@@ -254,3 +254,60 @@ def test_relative_ledger_flag_is_relative_to_where_the_command_runs(tmp_path):
     elsewhere.mkdir()
     assert aiprov("scan", prod, "--ledger", "mine.db", cwd=elsewhere).returncode == 0
     assert (elsewhere / "mine.db").exists() and not (prod / "mine.db").exists()
+
+
+def _report(r) -> dict:
+    assert r.returncode in (0, 1), r.stderr
+    return {os.path.basename(f["path"]): f for f in json.loads(r.stdout)["files"]}
+
+
+def test_a_broken_link_in_finals_is_a_finding_not_a_silent_skip(tmp_path, delivery):
+    os.symlink(tmp_path / "renders" / "poster_v3.jpg", delivery / "stills" / "poster.jpg")
+    r = aiprov("scan", delivery, "--format", "json", *ledger_arg(tmp_path / "l.db"))
+    files = _report(r)
+    assert r.returncode == 1
+    poster = files["poster.jpg"]
+    assert poster["verdict"] == "unreadable" and "broken link to" in poster["error"]
+    assert str(tmp_path / "renders" / "poster_v3.jpg") in poster["error"]
+    assert [f["rule"] for f in poster["findings"]] == ["unreadable-in-finals"]
+    assert json.loads(r.stdout)["summary"]["files"] == 2  # counted, beside the camera still
+
+
+def test_a_link_looping_back_on_itself_in_finals_is_a_finding(tmp_path, delivery):
+    os.symlink("loop.mov", delivery / "loop.mov")
+    r = aiprov("scan", delivery, "--format", "json", *ledger_arg(tmp_path / "l.db"))
+    assert r.returncode == 1 and "loops back on itself" in _report(r)["loop.mov"]["error"]
+
+
+def test_a_delivery_given_as_a_link_to_a_folder_is_checked_where_it_leads(tmp_path):
+    nas = tmp_path / "nas" / "show_DELIVERY"
+    copy(AI_STILL, nas / "stills" / "poster.jpg")
+    copy(CAMERA_STILL, nas / "stills" / "camera.jpg")
+    mount = tmp_path / "DELIVERY"
+    os.symlink(nas, mount)
+    r = aiprov("scan", mount, "--format", "json", *ledger_arg(tmp_path / "l.db"))
+    report = json.loads(r.stdout)
+    assert r.returncode == 1, r.stderr
+    assert report["root_links"] == {str(mount): str(nas)} and report["roots"] == [str(nas)]
+    by_name = {os.path.basename(f["path"]): f for f in report["files"]}
+    assert set(by_name) == {"poster.jpg", "camera.jpg"}
+    assert [f["rule"] for f in by_name["poster.jpg"]["findings"]] == ["ai-in-finals"]
+    text = aiprov("scan", mount, *ledger_arg(tmp_path / "l.db"))
+    assert f"{mount} is a link: checked {nas}" in text.stdout
+
+
+def test_a_link_to_a_folder_inside_the_delivery_is_not_followed_and_says_so(tmp_path, delivery):
+    elsewhere = tmp_path / "elsewhere"
+    copy(AI_STILL, elsewhere / "poster.jpg")
+    os.symlink(elsewhere, delivery / "extras")
+    r = aiprov("scan", delivery, "--format", "json", *ledger_arg(tmp_path / "l.db"))
+    files = _report(r)
+    assert r.returncode == 1 and "poster.jpg" not in files
+    assert "a link to a folder" in files["extras"]["error"] and "not checked" in files["extras"]["error"]
+
+
+def test_a_fifo_in_finals_is_unreadable_and_the_scan_does_not_hang(tmp_path, delivery):
+    os.mkfifo(delivery / "mix.wav")
+    r = aiprov("scan", delivery, "--format", "json", *ledger_arg(tmp_path / "l.db"))
+    mix = _report(r)["mix.wav"]
+    assert r.returncode == 1 and mix["verdict"] == "unreadable" and "named pipe" in mix["error"]

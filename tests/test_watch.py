@@ -248,3 +248,34 @@ def test_an_inotify_queue_overflow_makes_the_daemon_reconcile(tmp_path):
             w.pool.close()
             w.hooks.close()
             logging.getLogger("watchdog.observers").removeHandler(w._overflow_listener)
+
+
+def test_a_fifo_dropped_into_finals_is_unreadable_at_once_not_waited_on(prod, ledger_target):
+    """A named pipe is never a deliverable, and nothing will ever be written to it for the daemon to
+    wait on: it is flagged as soon as it lands, and a SIGTERM right after leaves nothing in the journal."""
+    d = Daemon(prod, ledger_target)
+    try:
+        os.mkfifo(prod / "finals" / "shot_v001.mov")
+        made = time.monotonic()
+        rules = d.wait_until(lambda: finding_on(d.db, "shot_v001.mov"), 10, "the FIFO to be flagged")
+        assert rules == ["unreadable-in-finals"] and time.monotonic() - made < 5
+        message = [f["message"] for f in d.db.open_findings() if f["path"].endswith("/shot_v001.mov")][0]
+        assert "named pipe" in message
+        os.mkfifo(prod / "finals" / "mix.wav")
+        time.sleep(0.3)
+    finally:
+        assert d.stop() == 0
+    with Ledger(ledger_target) as db:
+        assert db.journal() == []
+        assert finding_on(db, "mix.wav") == ["unreadable-in-finals"]
+
+
+def test_a_broken_link_landing_in_finals_is_flagged_by_the_daemon(prod, ledger_target):
+    d = Daemon(prod, ledger_target)
+    try:
+        os.symlink(prod / "working" / "not_rendered_yet.exr", prod / "finals" / "plate.exr")
+        d.wait_until(lambda: finding_on(d.db, "plate.exr"), 10, "the broken link to be flagged")
+        message = [f["message"] for f in d.db.open_findings() if f["path"].endswith("/plate.exr")][0]
+        assert "broken link" in message and "not_rendered_yet.exr" in message
+    finally:
+        assert d.stop() == 0

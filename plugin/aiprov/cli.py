@@ -11,6 +11,8 @@ import json
 import os
 import sqlite3
 import sys
+import tempfile
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
@@ -41,6 +43,10 @@ class AiprovGroup(click.Group):
         except AiprovError as exc:
             click.echo(f"aiprov: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a path that cannot be used: say which, never a traceback
+            where = display_path(os.fsencode(exc.filename)) if isinstance(exc.filename, (str, bytes)) else "a file"
+            click.echo(f"aiprov: {where}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
         except sqlite3.Error as exc:  # anything the ledger did not explain itself
             click.echo(f"aiprov: the ledger could not be used: {exc}", err=True)
             sys.exit(3)
@@ -109,12 +115,34 @@ host_option = click.option(
 
 
 def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, no_config_zone: str = "finals",
-          host: str | None = None):
+          host: str | None = None, readonly: bool = False, create: bool = True):
+    """The config governing `paths` and its ledger. readonly: for commands that only read, which
+    never create, upgrade or write a ledger; create=False: a ledger that must already exist."""
     from . import config as config_mod
     from .ledger import Ledger
 
     cfg = config_mod.for_paths(paths, config_path, no_config_zone)
-    return cfg, Ledger(cfg.ledger_path(ledger_path), host=host)
+    return cfg, Ledger(cfg.ledger_path(ledger_path), host=host, readonly=readonly, create=create)
+
+
+@contextmanager
+def _ledger_if_any(target, without: str):
+    """The ledger, read-only; where there is none, an empty one that is thrown away after (and a
+    note saying what that means), for checks that still say something from the files alone."""
+    from .errors import NoLedger
+    from .ledger import Ledger
+
+    try:
+        ledger = Ledger(target, readonly=True)
+    except NoLedger as exc:
+        click.echo(f"aiprov: {exc}. {without[0].upper()}{without[1:]}", err=True)
+        with tempfile.TemporaryDirectory(prefix="aiprov-no-ledger-") as aside:
+            with Ledger(os.path.join(aside, "empty.db")) as empty:
+                empty.path = f"none (no ledger at {target})"  # what reports say they were checked against
+                yield empty
+        return
+    with ledger:
+        yield ledger
 
 
 @main.command()
@@ -187,7 +215,7 @@ def lookup(path, as_json, config_path, ledger_path):
     from .lookup import lookup as run_lookup
     from .reports.text import print_lookup
 
-    cfg, ledger = _open(_paths((path,)), config_path, ledger_path)
+    cfg, ledger = _open(_paths((path,)), config_path, ledger_path, readonly=True)
     with ledger:
         answer = run_lookup(os.fsencode(path), ledger, ReadSettings(want_content_id=True, network=cfg.network,
                                                                       trust_anchors=cfg.trust_anchors))
@@ -272,7 +300,7 @@ def approve(paths, by, reason, reference, category, copyright_, data_use, enterp
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
 def approvals(as_json, include_revoked, config_path, ledger_path):
     """List the approvals for final use on record."""
-    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path, readonly=True)
     with ledger:
         rows = ledger.all_approvals(include_revoked=include_revoked)
     if as_json:
@@ -294,7 +322,7 @@ def approvals(as_json, include_revoked, config_path, ledger_path):
 @click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False), help=LEDGER_HELP)
 def revoke(approval_id, by, reason, config_path, ledger_path):
     """Revoke an approval. It stays on record, marked revoked."""
-    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path, create=False)
     with ledger:
         ledger.revoke(approval_id, by, reason)
     click.echo(f"approval #{approval_id} revoked")
@@ -359,7 +387,12 @@ def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_fo
     def reload():
         return config_mod.load(source) if source else cfg
 
-    options = WatchOptions(roots=[os.path.abspath(p) for p in fspaths], polling=polling, stability_s=stability,
+    from .scanning import followed_roots
+
+    roots, links = followed_roots(fspaths)
+    for given, real in links.items():
+        logging.getLogger("aiprov.watch").info("%s is a link: watching %s, where it leads", given, real)
+    options = WatchOptions(roots=roots, polling=polling, stability_s=stability,
                            reconcile_s=reconcile_s, poll_interval_s=poll_interval, workers=workers)
     sys.exit(run_daemon(cfg, cfg.ledger_path(ledger_path), options, reload, host=host_id))
 
@@ -491,8 +524,11 @@ def timeline(edit, as_json, verbose, strict, rate, workers, config_path, ledger_
     """
     from .timeline import CANNOT_CHECK, check_timeline
 
-    cfg, ledger = _open(_paths((edit,)), config_path, ledger_path)
-    with ledger:
+    from . import config as config_mod
+
+    cfg = config_mod.for_paths(_paths((edit,)), config_path)
+    with _ledger_if_any(cfg.ledger_path(ledger_path), "checking the edit from its files alone: no approval or "
+                        "lineage is known, so every AI cut counts as unapproved") as ledger:
         report = check_timeline(edit, ledger, ReadSettings(want_content_id=True, network=cfg.network,
                                                            trust_anchors=cfg.trust_anchors),
                                 rate=rate, workers=workers)
@@ -584,12 +620,16 @@ def seal(root, author, role, location, comment, workers, config_path, ledger_pat
     written to ROOT) when the scan has error findings, or when an existing MHL
     history no longer matches the files.
     """
+    from . import config as config_mod
+    from .ledger import Ledger
     from .mhl import seal as run_seal
+    from .mhl import ledger_kept_only_if_sealed
 
-    cfg, ledger = _open(_paths((root,)), config_path, ledger_path)
-    with ledger:
-        result = run_seal(root, cfg, ledger, author=author, role=role, location=location, comment=comment,
-                          workers=workers)
+    cfg = config_mod.for_paths(_paths((root,)), config_path)
+    with ledger_kept_only_if_sealed(cfg.ledger_path(ledger_path)) as target:
+        with Ledger(target) as ledger:
+            result = run_seal(root, cfg, ledger, author=author, role=role, location=location, comment=comment,
+                              workers=workers)
     s = result.scan.summary()
     click.echo(f"scan: {s['files']} file(s), 0 error findings")
     click.echo(f"sealed {result.root}: generation {result.generation} ({result.mhl_file}), "
@@ -621,7 +661,7 @@ def report_disclosure(fmt, output, config_path, ledger_path):
     """
     from .disclosure import RENDERERS, build
 
-    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path)
+    cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path, readonly=True)
     with ledger:
         data = build(ledger, cfg.production)
     text = RENDERERS[fmt](data)
@@ -658,12 +698,13 @@ def ledger_info(as_json, config_path, ledger_path):
     """Which database, which schema, how much it holds, and which hosts write to it."""
     from .ledger import Ledger
 
-    with Ledger(_ledger_target(config_path, ledger_path)) as ledger:
+    with Ledger(_ledger_target(config_path, ledger_path), readonly=True) as ledger:
         info = ledger.describe()
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    click.echo(f"{info['backend']} ledger {info['ledger']} (id {info['ledger_id']}), schema {info['schema']}")
+    click.echo(f"{info['backend']} ledger {info['ledger']} (id {info['ledger_id'] or 'not given yet'}), "
+               f"schema {info['schema']}")
     click.echo("  " + ", ".join(f"{n:,} {t}" for t, n in info["rows"].items() if n))
     for h in info["hosts"]:
         click.echo(f"  host {h['host']}: {h['live']:,} live location(s), last seen {h['last_seen']}")
@@ -697,7 +738,7 @@ def ledger_export(file, config_path, ledger_path):
     from .ledger import Ledger
     from .ledger.transfer import export
 
-    with Ledger(_ledger_target(config_path, ledger_path)) as ledger:
+    with Ledger(_ledger_target(config_path, ledger_path), readonly=True) as ledger:
         report = export(ledger, file)
     click.echo(f"exported {report.total:,} rows (schema {report.schema}) from {ledger.path} to {file}")
 

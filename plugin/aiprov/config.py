@@ -202,8 +202,9 @@ def load(path: Path) -> Config:
 
 def find(start: Path) -> Path | None:
     """The nearest aiprov.toml at or above `start`."""
-    here = start.resolve()
-    if here.is_file():
+    # realpath, not Path.resolve: a link that loops back on itself must not raise here.
+    here = Path(os.path.realpath(start))
+    if not here.is_dir():
         here = here.parent
     for folder in (here, *here.parents):
         candidate = folder / CONFIG_NAME
@@ -223,11 +224,11 @@ def for_paths(paths: list[bytes], explicit: str | None = None, no_config_zone: s
         if not p.is_file():
             raise ConfigError(f"config file {explicit} does not exist")
         return load(p)
-    first = Path(os.fsdecode(paths[0])) if paths else Path.cwd()
+    first = Path(os.path.realpath(os.fsdecode(paths[0]))) if paths else Path.cwd()
     found = find(first if first.exists() else Path.cwd())
     if found:
         return load(found)
-    root = first.resolve() if first.is_dir() else first.resolve().parent
+    root = first if first.is_dir() else first.parent
     return Config(root=root, default_zone=no_config_zone)
 
 

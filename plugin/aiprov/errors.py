@@ -32,6 +32,16 @@ class LedgerError(AiprovError):
     exit_code = 3
 
 
+class NoLedger(AiprovError):
+    """A command that only reads found no ledger where it looked, and must not make one."""
+
+    exit_code = 2
+
+    def __init__(self, where: str):
+        super().__init__(f"no ledger at {where}: scan first, or pass --ledger "
+                         "(aiprov inspect reads a file's own provenance without a ledger)")
+
+
 class LedgerLocked(LedgerError):
     """Another process held the ledger longer than we were willing to wait."""
 

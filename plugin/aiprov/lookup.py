@@ -7,9 +7,10 @@ never writes) so the answer still says what the file itself declares.
 
 from __future__ import annotations
 
+import errno
 import os
 
-from .errors import NotInLedger
+from .errors import AiprovError, NotInLedger
 from .isolation import ReaderPool
 from .ledger import Ledger
 from .names import display_path
@@ -28,8 +29,15 @@ def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = No
     loc = ledger.location(fspath)
     try:
         st = os.stat(fspath)
-    except OSError:
+    except FileNotFoundError:
         st = None
+        if os.path.islink(fspath):
+            raise NotInLedger(f"{display_path(fspath)}: a broken link (to {display_path(os.readlink(fspath))}): "
+                              "there is no file to look up") from None
+    except OSError as exc:
+        what = ("a link that loops back on itself, so it leads to no file" if exc.errno == errno.ELOOP
+                else exc.strerror)
+        raise AiprovError(f"{display_path(fspath)}: {what}") from None
     insp = None
     if loc and loc.content_id and (st is None or (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)):
         insp = ledger.inspection(loc.content_id, display_path(fspath))

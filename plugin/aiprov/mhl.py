@@ -34,13 +34,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from .errors import AiprovError
 from .identify import content_id
-from .ledger import Ledger
+from .ledger import Ledger, is_url
 from .model import AI_VERDICTS
 from .names import display_path
 
@@ -437,6 +439,26 @@ def seal_comment(scan_result, ledger_id: str | None) -> str:
             f"provenance ({verdicts}); 0 error findings, so no unapproved AI material in finals"
             + (f" ({ai} AI file(s) approved in writing for final use)" if ai else "")
             + (f". Ledger {ledger_id}." if ledger_id else "."))
+
+
+@contextmanager
+def ledger_kept_only_if_sealed(target):
+    """Where `seal` should record: the ledger itself when it exists, else a new one made aside and
+    put in place only once the delivery is sealed. A seal that refuses writes nothing anywhere,
+    and without a config the new ledger's place is inside the delivery (DIR/.aiprov)."""
+    if is_url(target) or os.path.exists(target):
+        yield target
+        return
+    aside = tempfile.mkdtemp(prefix="aiprov-seal-")
+    try:
+        work = os.path.join(aside, "ledger.db")
+        yield work
+        os.makedirs(os.path.dirname(os.fspath(target)), exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(work + suffix):
+                shutil.move(work + suffix, os.fspath(target) + suffix)
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def seal(root: str | os.PathLike, config, ledger: Ledger, *, author: str | None = None, role: str | None = None,

@@ -97,6 +97,21 @@ class Tools:
             self._alias_dir = None
 
 
+def not_a_file(mode: int) -> str:
+    """What a path that is not a regular file is, in words."""
+    for test, words in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                        (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def special(mode: int) -> bool:
+    """A FIFO, socket or device: never media, and never "still being written" (opening a FIFO blocks)."""
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+
+
 def _unreadable(insp: Inspection, reason: str) -> Inspection:
     insp.verdict = UNREADABLE
     insp.error = reason
@@ -136,7 +151,8 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
     except OSError as exc:
         return _unreadable(insp, f"cannot stat the file: {exc.strerror}")
     if not stat.S_ISREG(st.st_mode):
-        return _unreadable(insp, "not a regular file")
+        return _unreadable(insp, f"{not_a_file(st.st_mode)}, not a file: it holds no media to check and cannot "
+                                 "be delivered")
     insp.size = st.st_size
     if st.st_size == 0:
         if settings.want_content_id:

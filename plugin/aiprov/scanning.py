@@ -57,6 +57,7 @@ class ScanResult:
     ledger: str
     started: float
     finished: float = 0.0
+    root_links: dict[str, str] = field(default_factory=dict)  # a root given as a link -> where it led
     files: list[FileResult] = field(default_factory=list)
     read: int = 0  # files opened and read this run
     reused: int = 0
@@ -96,7 +97,7 @@ class ScanResult:
 
     def to_dict(self) -> dict:
         return {"aiprov": __import__("aiprov").__version__, "production": self.production, "roots": self.roots,
-                "ledger": self.ledger,
+                "root_links": dict(self.root_links), "ledger": self.ledger,
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
                 "summary": self.summary(), "files": [f.to_dict() for f in self.files]}
 
@@ -303,15 +304,15 @@ class Scanner:
         # holds for the batch is asked once (a round trip a file adds up on a networked ledger)
         known = ledger.locations_at([e.fspath for e in entries if not e.error])
         unchanged: list[tuple[bytes, os.stat_result, str, Location]] = []
+        cannot_check: list[tuple[Inspection, str]] = []
         for entry in entries:
             zone = config.zone_of(entry.fspath)
             if zone == IGNORED or (not entry.error and not config.considers(entry.fspath)):
                 continue
-            if entry.error:
-                insp = _unreadable(entry.fspath, entry.error)
-                done.append(FileResult(insp, zone, findings_for(insp, zone, False, None)))
-                continue
             seen.add(entry.fspath)
+            if entry.error:  # a folder that cannot be listed, a broken link: recorded, so findings persist
+                cannot_check.append((_unreadable(entry.fspath, entry.error), zone))
+                continue
             try:
                 st = os.stat(entry.fspath)
             except FileNotFoundError:
@@ -351,6 +352,10 @@ class Scanner:
                 step()
             else:
                 still_to_read.append((fspath, st, zone))
+        for insp, zone in cannot_check:
+            loc, _ = record(ledger, insp.fspath, insp, None, zone, missing)
+            pending.append((FileResult(insp, zone), loc))
+            step()
         # 3. read what is new or changed, in isolated workers
         if still_to_read:
             wanted = {fspath: (st, zone) for fspath, st, zone in still_to_read}
@@ -416,9 +421,9 @@ class Scanner:
 def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,
          settings: ReadSettings | None = None, progress: Callable[[int, int], None] | None = None) -> ScanResult:
     """Walk the paths and check every file: the pre-delivery gate."""
-    roots = [os.fsencode(os.path.abspath(p)) for p in paths]
+    roots, links = followed_roots(paths)
     result = ScanResult(roots=[display_path(r) for r in roots], production=config.production, ledger=ledger.path,
-                        started=time.time())
+                        started=time.time(), root_links=links)
     settings = settings or reader_settings(config)
     entries = list(iter_files(roots, DEFAULT_IGNORE))
     with ReaderPool(settings, workers=workers or config.workers, timeout_s=config.timeout) as pool:
@@ -430,6 +435,22 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
     result.files.sort(key=lambda r: r.inspection.path)
     result.finished = time.time()
     return result
+
+
+def followed_roots(paths: Iterable[bytes | str]) -> tuple[list[bytes], dict[str, str]]:
+    """The folders to walk: a root given as a link to a folder (a NAS mount point often is) is
+    followed, and walked where it leads, so that zones and recorded paths are the real ones.
+    Returns the roots and, for the report, each link given -> where it led."""
+    roots, links = [], {}
+    for p in paths:
+        given = os.path.abspath(os.fsencode(p))
+        if os.path.islink(given) and os.path.isdir(given):
+            real = os.path.realpath(given)
+            links[display_path(given)] = display_path(real)
+            roots.append(real)
+        else:
+            roots.append(given)
+    return roots, links
 
 
 def reader_settings(config: Config) -> ReadSettings:

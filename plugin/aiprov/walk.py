@@ -1,19 +1,26 @@
 """Finding the files under the paths a user gives, the way post storage needs.
 
 Paths are bytes end to end (names from other systems are not always UTF-8).
-Directory symlinks are not followed (no loops, no escaping the tree); a
-symlink to a file is read like the file. A folder that cannot be listed is
-reported, never skipped in silence: in a finals zone that is a finding.
+A folder given on the command line is walked even when it is a link to a
+folder (NAS mounts often are). Inside the tree, links to folders are not
+followed (no loops, no escaping the tree) and a link to a file is read like
+the file. Whatever cannot be checked is reported, never skipped in silence: a
+folder that cannot be listed, a link to a folder, a broken or looping link.
+In a finals zone each of those is a finding.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass
 from typing import Iterable, Iterator
+
+from .names import display_path
 
 # Files that editing tools and OSes leave beside media; never assets.
 DEFAULT_IGNORE = (".~lock.*", "._*", "*.tmp", ".DS_Store", "Thumbs.db", "desktop.ini", "*.xmp", "*.XMP",
@@ -40,10 +47,41 @@ def iter_files(paths: Iterable[str | bytes], ignore: Iterable[str] = DEFAULT_IGN
     ignore = tuple(ignore)
     for top in paths:
         top = os.fsencode(top)
-        if os.path.isdir(top) and not os.path.islink(top):
+        if os.path.isdir(top):  # followed even when it is a link: the user named it
             yield from _walk_dir(top, ignore)
         else:
-            yield WalkEntry(top)
+            yield entry_for(top)
+
+
+def entry_for(fspath: bytes) -> WalkEntry:
+    """One path as the walk reports it: a link is checked for where it leads (lstat first, so a
+    plain file costs one call)."""
+    try:
+        if not stat.S_ISLNK(os.lstat(fspath).st_mode):
+            return WalkEntry(fspath)
+    except OSError:
+        return WalkEntry(fspath)  # gone or unreadable: the reader says which
+    return _link_entry(fspath)
+
+
+def _link_entry(fspath: bytes) -> WalkEntry:
+    try:
+        shown = display_path(os.readlink(os.fsencode(fspath)))
+    except OSError:
+        shown = "?"
+    try:
+        st = os.stat(fspath)
+    except FileNotFoundError:
+        return WalkEntry(fspath, f"broken link to {shown}: the file it points to is not there, so nothing was "
+                                 "checked. Replace the link with the file, or remove it")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return WalkEntry(fspath, f"a link that loops back on itself (to {shown}): it leads to no file")
+        return WalkEntry(fspath, f"a link to {shown} that cannot be followed: {exc.strerror}")
+    if stat.S_ISDIR(st.st_mode):
+        return WalkEntry(fspath, f"a link to a folder ({shown}), not followed inside the tree: its files were "
+                                 "not checked. Scan that folder itself, or copy its files in")
+    return WalkEntry(fspath)
 
 
 def _walk_dir(top: bytes, ignore: tuple[str, ...]) -> Iterator[WalkEntry]:
@@ -66,6 +104,9 @@ def _walk_dir(top: bytes, ignore: tuple[str, ...]) -> Iterator[WalkEntry]:
             try:
                 if e.is_dir(follow_symlinks=False):
                     subdirs.append(e.path)
+                    continue
+                if e.is_symlink():  # from the folder listing: no extra call for plain files
+                    yield _link_entry(e.path)
                     continue
             except OSError:
                 pass

@@ -38,7 +38,8 @@ from .ledger import Ledger, is_url, redact
 from .names import display_path
 from .polling import FolderMtimePollingObserver
 from .scanning import ScanResult, Scanner, reader_settings
-from .walk import DEFAULT_IGNORE, WalkEntry, ignored, iter_files
+from .reader import special
+from .walk import DEFAULT_IGNORE, entry_for, ignored, iter_files
 
 log = logging.getLogger("aiprov.watch")
 
@@ -72,6 +73,7 @@ class Pending:
     last_change: float
     signature: tuple[int, int] | None = None  # (size, mtime_ns) when last looked at
     writing: bool = False  # inotify saw a write and no close yet
+    special: bool = False  # a FIFO, socket or device: nothing will ever be written to settle; read at once
 
 
 @dataclass
@@ -240,9 +242,10 @@ class Watcher:
         parts = path.split(b"/")
         if b".aiprov" in parts:
             return False
-        real = os.path.realpath(path)
-        # Symlinks that lead outside the watched roots are not followed.
-        return any(real == r or real.startswith(r.rstrip(b"/") + b"/") for r in self._real_roots)
+        # Where the file itself lives, not where a link leads: a link in the tree is checked as
+        # `scan` checks it (a link to a file is read like the file; a broken one is a finding).
+        real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        return any(real.startswith(r.rstrip(b"/") + b"/") for r in self._real_roots)
 
     def _drain(self, timeout: float) -> None:
         new: list[bytes] = []
@@ -305,9 +308,12 @@ class Watcher:
         try:  # what the file looked like at this event: the stability check compares against it
             st = os.stat(path)
             p.signature = (st.st_size, st.st_mtime_ns)
+            p.special = special(st.st_mode)
         except OSError:
             p.signature = None
-        if closed:
+        if p.special:
+            p.writing = False
+        elif closed:
             p.writing = False
         elif writing or (created and p.signature is not None and p.signature[0] == 0):
             p.writing = True
@@ -321,11 +327,17 @@ class Watcher:
             try:
                 st = os.stat(path)
             except FileNotFoundError:
+                if os.path.islink(path):  # a broken link is there, and is a finding in finals
+                    ready.append(path)
+                    continue
                 del self.pending[path]
                 self.deleted[path] = now
                 continue
             except OSError:
                 ready.append(path)  # unreadable: the reader will say why
+                continue
+            if special(st.st_mode):
+                ready.append(path)  # the reader says what it is, at once
                 continue
             sig = (st.st_size, st.st_mtime_ns)
             if p.signature != sig and p.first != 0.0 and not draining:
@@ -360,7 +372,7 @@ class Watcher:
             self.pending.pop(p, None)
         result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
         try:
-            done = self.scanner.process([WalkEntry(p) for p in paths], result, missing_paths=deleted)
+            done = self.scanner.process([entry_for(p) for p in paths], result, missing_paths=deleted)
         except LedgerUnavailable as exc:
             # Nothing of this batch was written: put it back, to be read again once the ledger is back.
             for p in paths:
@@ -587,11 +599,14 @@ class InstanceLock:
         self.fh = fh
 
     def held_by_other(self) -> bool:
+        """Asked by `aiprov status`, which only reads: no lock file means no daemon, and none is made."""
         try:
-            with open(self.path, "a+") as fh:
+            with open(self.path, "rb") as fh:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 fcntl.flock(fh, fcntl.LOCK_UN)
                 return False
+        except FileNotFoundError:
+            return False
         except OSError:
             return True
 

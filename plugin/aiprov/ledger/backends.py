@@ -16,7 +16,7 @@ import time
 from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import LedgerConflict, LedgerError, LedgerLocked, LedgerUnavailable
+from ..errors import LedgerConflict, LedgerError, LedgerLocked, LedgerUnavailable, NoLedger
 
 BUSY_TIMEOUT_MS = 5000
 LOCK_RETRIES = 12
@@ -92,11 +92,21 @@ class SqliteBackend(Backend):
     kind = "sqlite"
     errors = (sqlite3.Error,)
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, readonly: bool = False, create: bool = True):
         import os
+        from urllib.parse import quote
 
         self.label = path
+        if (readonly or not create) and not os.path.isfile(path):
+            raise NoLedger(path)
         try:
+            if readonly:
+                # mode=ro: a command that only reads can never create or change a ledger.
+                self.conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
+                                            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                            check_same_thread=False)
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                return
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
             self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                         check_same_thread=False)
@@ -210,7 +220,7 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, url: str, host: str = ""):
+    def __init__(self, url: str, host: str = "", readonly: bool = False, create: bool = True):
         try:
             import psycopg
         except ImportError as exc:
@@ -220,7 +230,11 @@ class PostgresBackend(Backend):
         self.url, self.label = url, redact(url)
         # pg_stat_activity then says which host holds a connection
         self.application_name = f"aiprov {host}".strip()[:63]
+        self.readonly = readonly
         self.conn = self._connect()
+        if (readonly or not create) and self.conn.execute("SELECT to_regclass('aiprov_schema')").fetchone()[0] is None:
+            self.conn.close()
+            raise NoLedger(self.label)
 
     def _connect(self):
         try:
@@ -228,6 +242,8 @@ class PostgresBackend(Backend):
                                         application_name=self.application_name)
             # A writer stuck behind another's lock for this long is reported, not waited on forever.
             conn.execute("SET lock_timeout = '60s'")
+            if self.readonly:
+                conn.execute("SET default_transaction_read_only = on")
             return conn
         except self.psycopg.Error as exc:
             raise LedgerUnavailable(f"cannot connect to the ledger at {self.label}: {_first_line(exc)} "
@@ -293,7 +309,8 @@ class PostgresBackend(Backend):
             pass
 
     def schema_version(self):
-        self.conn.execute("CREATE TABLE IF NOT EXISTS aiprov_schema (version INTEGER NOT NULL)")
+        if self.conn.execute("SELECT to_regclass('aiprov_schema')").fetchone()[0] is None:
+            return 0
         row = self.conn.execute("SELECT max(version) FROM aiprov_schema").fetchone()
         return row[0] or 0
 
@@ -342,8 +359,12 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def connect(target: str, host: str = "") -> Backend:
-    return PostgresBackend(target, host) if is_url(target) else SqliteBackend(target)
+def connect(target: str, host: str = "", readonly: bool = False, create: bool = True) -> Backend:
+    """readonly: never write, never create (a missing ledger is NoLedger); create=False: write to a
+    ledger that must exist already."""
+    if is_url(target):
+        return PostgresBackend(target, host, readonly=readonly, create=create)
+    return SqliteBackend(target, readonly=readonly, create=create)
 
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
-from ..errors import LedgerError
+from ..errors import LedgerError, NoLedger
 from ..model import AI_VERDICTS, Finding, Inspection
 from . import schema
 from .backends import Backend, connect, identifier, is_url
@@ -75,10 +75,11 @@ class Ledger:
     """
 
     def __init__(self, target: str | os.PathLike, host: str | None = None, migrate: bool | None = None,
-                 check: bool = True):
+                 check: bool = True, readonly: bool = False, create: bool = True):
         target = target if is_url(target) else os.fspath(target)
         self.host = host or default_host_id()
-        self.backend: Backend = connect(target, self.host)
+        self.readonly = readonly
+        self.backend: Backend = connect(target, self.host, readonly=readonly, create=create)
         self.kind = self.backend.kind
         self.path = self.backend.label  # where it is, for reports and messages (never a password)
         self._write_depth = 0
@@ -88,9 +89,11 @@ class Ledger:
         # names such a table sends what waits for it first (all SQL is in this module).
         self._deferred: dict[str, list[list]] = {}
         try:
-            if check:
+            if readonly:
+                self._check_readable()
+            elif check:
                 self._migrate(self.kind == "sqlite" if migrate is None else migrate)
-        except LedgerError:
+        except (LedgerError, NoLedger):
             self.backend.close()
             raise
 
@@ -118,6 +121,22 @@ class Ledger:
     @property
     def latest_schema(self) -> int:
         return len(schema.MIGRATIONS[self.kind])
+
+    def _check_readable(self) -> None:
+        """A command that only reads neither creates nor upgrades: it says what to run instead."""
+        try:
+            version = self.schema_version
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
+        if version == 0:
+            raise NoLedger(self.path)
+        if version > self.latest_schema:
+            raise LedgerError(f"the ledger at {self.path} was written by a newer aiprov "
+                              f"(schema {version}, this one knows {self.latest_schema}): upgrade aiprov")
+        if version < self.latest_schema:
+            raise LedgerError(f"the ledger at {self.path} has schema {version}, older than this aiprov's "
+                              f"{self.latest_schema}; a command that only reads does not upgrade it: run "
+                              f"`aiprov ledger migrate --ledger {self.path}` (or any scan) first")
 
     def _migrate(self, upgrade: bool) -> int:
         """Bring the schema up to date; returns how many migrations ran."""
@@ -583,11 +602,13 @@ class Ledger:
     def registrations_for(self, content_id: str) -> list[dict]:
         return self._rows("SELECT * FROM registrations WHERE content_id = ? ORDER BY id", [content_id])
 
-    def ledger_id(self) -> str:
+    def ledger_id(self) -> str | None:
         """A stable id for this ledger, written into tags so a file can say which ledger knows it."""
         rows = self._rows("SELECT value FROM meta WHERE key = 'ledger_id'")
         if rows:
             return rows[0]["value"]
+        if self.readonly:
+            return None  # given on the first write that needs it
         import uuid
 
         value = f"urn:uuid:{uuid.uuid4()}"

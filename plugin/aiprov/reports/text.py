@@ -47,6 +47,9 @@ def print_scan(console: Console, result, verbose: bool = False) -> None:
     from ..sequences import group
 
     s = result.summary()
+    for given, real in result.root_links.items():
+        console.print(f"[dim]{escape(given)} is a link: checked {escape(real)}, where it leads[/]",
+                      highlight=False, soft_wrap=True)
     flagged = [fr for fr in result.files if fr.findings or verbose]
     outcome = lambda fr: (fr.zone, fr.inspection.verdict, tuple((f.rule, f.severity) for f in fr.findings))  # noqa: E731
     for run in group(flagged, lambda fr: fr.inspection.path, outcome):
