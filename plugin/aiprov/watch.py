@@ -38,7 +38,7 @@ from .ledger import Ledger, is_url, redact
 from .names import display_path
 from .polling import FolderMtimePollingObserver
 from .scanning import ScanResult, Scanner, reader_settings
-from .reader import special
+from .settling import Settler
 from .walk import DEFAULT_IGNORE, entry_for, ignored, iter_files
 
 log = logging.getLogger("aiprov.watch")
@@ -46,9 +46,6 @@ log = logging.getLogger("aiprov.watch")
 # Filesystems where inotify cannot see other machines' changes.
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
               "fuse.glusterfs", "lustre", "gpfs", "beegfs", "fuse.rclone", "davfs", "fuse.s3fs"}
-# How long a file may stay open for writing with no change before it is read anyway
-# (a writer that died, or one that holds files open).
-MAX_OPEN_IDLE_S = 60.0
 HEARTBEAT_S = 30.0  # how often a daemon tells a shared ledger it is alive
 
 
@@ -65,15 +62,6 @@ class WatchOptions:
     poll_interval_s: float = 1.0
     workers: int | None = None
     batch: int = 500
-
-
-@dataclass
-class Pending:
-    first: float
-    last_change: float
-    signature: tuple[int, int] | None = None  # (size, mtime_ns) when last looked at
-    writing: bool = False  # inotify saw a write and no close yet
-    special: bool = False  # a FIFO, socket or device: nothing will ever be written to settle; read at once
 
 
 @dataclass
@@ -148,8 +136,7 @@ class Watcher:
         self.status_path = status_path
         self.reload_config = reload_config
         self.events: queue.Queue = queue.Queue()
-        self.pending: dict[bytes, Pending] = {}
-        self.deleted: dict[bytes, float] = {}  # path -> when the event said it went away
+        self.settle = Settler(options.stability_s)
         self.status = Status()
         self.observers: list[tuple[bytes, object, str, int]] = []  # (root, observer, kind, device)
         self.stopping = False
@@ -206,10 +193,9 @@ class Watcher:
         logging.getLogger("watchdog.observers").addHandler(self._overflow_listener)
         for root in self.options.roots:
             self._start_observer(root)
-        for p in self.ledger.journal():  # unfinished work from before a crash
-            self.pending[p] = Pending(first=0.0, last_change=0.0)
-        if self.pending:
-            log.info("resuming %d journaled path(s) from before the last stop", len(self.pending))
+        self.settle.resume(self.ledger.journal())  # unfinished work from before a crash
+        if self.settle:
+            log.info("resuming %d journaled path(s) from before the last stop", len(self.settle))
 
     def _supervise(self) -> None:
         """Restart dead observers and re-watch remounted roots; both followed by a reconcile."""
@@ -255,32 +241,28 @@ class Watcher:
                 kind, is_dir, src, dest = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 break
-            now = time.monotonic()
             if is_dir:
                 if kind in ("moved", "deleted"):
                     self.reconcile_requested = True
                 arrived = src if kind == "created" else dest if kind == "moved" else None
                 if arrived:  # files copied or moved in with the folder may predate its watch
                     for e in iter_files([arrived]):
-                        if not e.error and self._in_scope(e.fspath):
+                        # an unlistable folder inside it is left to the reconcile; a broken link is not
+                        if (not e.error or os.path.islink(e.fspath)) and self._in_scope(e.fspath):
                             new.append(e.fspath)
-                            self._touch(e.fspath, now, writing=False)
+                            self.settle.note(e.fspath)
                 continue
             if kind == "deleted":
-                self.pending.pop(src, None)
-                self.deleted[src] = now
+                self.settle.gone(src)
                 continue
             if kind == "moved":
-                self.pending.pop(src, None)
-                self.deleted[src] = now
+                self.settle.gone(src)
                 src = dest
             if not src or not self._in_scope(src):
                 continue
-            self.deleted.pop(src, None)
-            if src not in self.pending:
+            if self.settle.note(src, writing=kind == "modified" and self._inotify(src),
+                                created=kind == "created" and self._inotify(src), closed=kind == "closed"):
                 new.append(src)
-            self._touch(src, now, writing=kind == "modified" and self._inotify(src),
-                        created=kind == "created" and self._inotify(src), closed=kind == "closed")
             if self.events.qsize() == 0 and time.monotonic() >= deadline:
                 break
         if new and self._ledger_lost_at is not None:
@@ -296,89 +278,18 @@ class Watcher:
         return any(kind == "inotify" and (path == r or path.startswith(r.rstrip(b"/") + b"/"))
                    for r, _, kind, _ in self.observers)
 
-    def _touch(self, path: bytes, now: float, writing: bool, created: bool = False, closed: bool = False) -> None:
-        """Note an event on a path. A write seen means a writer holds it until its close; so does a
-        "created" on a still-empty file. A created file that already has content was written before
-        we saw it: watchdog replays a new folder's files as "created" and a file moved in from
-        outside arrives as one, and neither is followed by a close (it waited MAX_OPEN_IDLE_S)."""
-        p = self.pending.get(path)
-        if p is None:
-            p = self.pending[path] = Pending(first=now, last_change=now)
-        p.last_change = now
-        try:  # what the file looked like at this event: the stability check compares against it
-            st = os.stat(path)
-            p.signature = (st.st_size, st.st_mtime_ns)
-            p.special = special(st.st_mode)
-        except OSError:
-            p.signature = None
-        if p.special:
-            p.writing = False
-        elif closed:
-            p.writing = False
-        elif writing or (created and p.signature is not None and p.signature[0] == 0):
-            p.writing = True
-
-    def _ready(self, draining: bool) -> list[bytes]:
-        now = time.monotonic()
-        ready = []
-        for path, p in list(self.pending.items()):
-            if not draining and now - p.last_change < self.options.stability_s:
-                continue
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                if os.path.islink(path):  # a broken link is there, and is a finding in finals
-                    ready.append(path)
-                    continue
-                del self.pending[path]
-                self.deleted[path] = now
-                continue
-            except OSError:
-                ready.append(path)  # unreadable: the reader will say why
-                continue
-            if special(st.st_mode):
-                ready.append(path)  # the reader says what it is, at once
-                continue
-            sig = (st.st_size, st.st_mtime_ns)
-            if p.signature != sig and p.first != 0.0 and not draining:
-                p.signature, p.last_change = sig, now  # still changing: wait one more window
-                continue
-            if p.writing and not draining and now - p.last_change < MAX_OPEN_IDLE_S:
-                continue
-            if draining and p.writing:
-                continue  # left in the journal for the next start
-            ready.append(path)
-            if len(ready) >= self.options.batch:
-                break
-        return ready
-
     # -- processing ----------------------------------------------------------
 
-    def _due_deletions(self, with_batch: bool) -> list[bytes]:
-        """Deletions to apply now. They wait one stability window, so that a rename's two
-        halves (gone here, appeared there) are processed together and recorded as a move."""
-        if with_batch:
-            return list(self.deleted)
-        if self.pending:
-            return []  # a new path waiting to settle may be the other half of a rename
-        now = time.monotonic()
-        return [p for p, t in self.deleted.items() if now - t >= self.options.stability_s]
-
     def _process(self, paths: list[bytes]) -> None:
-        deleted = self._due_deletions(with_batch=bool(paths))
-        for p in deleted:
-            del self.deleted[p]
-        for p in paths:
-            self.pending.pop(p, None)
+        deleted = self.settle.due_deletions(with_batch=bool(paths))
+        self.settle.take(paths)
         result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
         try:
             done = self.scanner.process([entry_for(p) for p in paths], result, missing_paths=deleted)
         except LedgerUnavailable as exc:
             # Nothing of this batch was written: put it back, to be read again once the ledger is back.
-            for p in paths:
-                self.pending[p] = Pending(first=0.0, last_change=0.0)
-            for p in deleted:
-                self.deleted[p] = 0.0
+            self.settle.resume(paths)
+            self.settle.resume_deletions(deleted)
             self._ledger_lost(exc)
             return
         self._account(result, done)
@@ -392,7 +303,7 @@ class Watcher:
         if self._ledger_lost_at is None:
             self._ledger_lost_at = now
             self._ledger_retry_at = now + 1.0
-            log.error("%s; keeping %d queued file(s) and retrying", exc, len(self.pending),
+            log.error("%s; keeping %d queued file(s) and retrying", exc, len(self.settle),
                       extra={"fields": {"event": "ledger-lost"}})
             self._error(str(exc))
 
@@ -415,7 +326,7 @@ class Watcher:
         self._ledger_lost_at = None
         self.reconcile_requested = True  # a deletion or move may have been missed meanwhile
         log.info("the ledger is reachable again after %.0f s; processing %d queued file(s)", away,
-                 len(self.pending), extra={"fields": {"event": "ledger-back"}})
+                 len(self.settle), extra={"fields": {"event": "ledger-back"}})
         return True
 
     def _account(self, result: ScanResult, done) -> None:
@@ -468,7 +379,7 @@ class Watcher:
             return
         self._last_status = now
         s = self.status
-        s.queue_depth = len(self.pending) + self.events.qsize()
+        s.queue_depth = len(self.settle) + self.events.qsize()
         s.roots = [{"path": display_path(r), "observer": kind} for r, _, kind, _ in self.observers]
         s.hooks_run, s.hooks_failed, s.updated = self.hooks.runs, self.hooks.failures, now
         tmp = self.status_path.with_suffix(".tmp")
@@ -501,8 +412,8 @@ class Watcher:
                 if not self._ledger_back():
                     self._write_status()
                     continue
-                ready = self._ready(draining=False)
-                if ready or self._due_deletions(with_batch=False):
+                ready = self.settle.ready(draining=False, limit=self.options.batch)
+                if ready or self.settle.any_deletions_due():
                     self._process(ready)
                 if self._ledger_lost_at is None and (self.reconcile_requested
                                                      or now - last_reconcile >= self.options.reconcile_s):
@@ -513,14 +424,14 @@ class Watcher:
                         self.status.reconciling = False
                         self._ledger_lost(exc)
                 self._write_status()
-            log.info("stopping: finishing %d queued file(s)", len(self.pending))
+            log.info("stopping: finishing %d queued file(s)", len(self.settle))
             self._drain(0.2)
             if self._ledger_lost_at is not None:
                 log.warning("stopping while the ledger is away: the next start's reconcile finds the %d file(s) "
-                            "still queued", len(self.pending))
+                            "still queued", len(self.settle))
             while self._ledger_lost_at is None:
-                ready = self._ready(draining=True)
-                if not ready and not self.deleted:
+                ready = self.settle.ready(draining=True, limit=self.options.batch)
+                if not ready and not self.settle.deleted:
                     break
                 self._process(ready)
                 if not ready:
