@@ -254,135 +254,14 @@ class ReaderPool:
     # -- reading ---------------------------------------------------------------------------
 
     def read_many(self, paths: Iterable[bytes | str]) -> Iterator[Inspection]:
-        source = iter(paths)
-        exhausted = False
-        fresh: deque[bytes] = deque()  # taken from `paths`, not sent yet
-        solo: deque[bytes] = deque()  # left unanswered by a worker that died: re-read one at a time
         # A worker still holding files of an earlier read_many that was abandoned would answer for them here.
         for w in [w for w in self._workers if w.jobs]:
             self._drop(w)
         while len(self._workers) < self.size:
             self._workers.append(self._start())
-        selector = self._selector
-
-        def new_id() -> int:
-            self._next_id += 1
-            return self._next_id
-
-        def feed() -> None:
-            nonlocal exhausted
-            want = PREFETCH_PER_WORKER * len(self._workers)
-            while not exhausted and len(fresh) < want:
-                try:
-                    fresh.append(os.fsencode(next(source)))
-                except StopIteration:
-                    exhausted = True
-            for w in list(self._workers):
-                if w.solo:
-                    continue
-                if not w.jobs and w.done >= MAX_FILES_PER_WORKER and (fresh or solo):
-                    w = self._replace(w)
-                if not w.jobs and solo:
-                    w = self._give(w, [(new_id(), solo.popleft())])
-                    w.solo = True
-                    continue
-                while fresh and w.done + len(w.jobs) < MAX_FILES_PER_WORKER:
-                    # Each worker gets about two batches' worth; batches shrink as the work runs out.
-                    size = min(MAX_BATCH, MAX_FILES_PER_WORKER - w.done - len(w.jobs),
-                               max(1, len(fresh) // (2 * len(self._workers))))
-                    if len(w.jobs) > size:
-                        break
-                    w = self._give(w, [(new_id(), fresh.popleft()) for _ in range(min(size, len(fresh)))])
-
-        def answered(w: _Worker, job_id: int) -> bool:
-            if w.jobs and w.jobs[0][0] == job_id:
-                w.jobs.popleft()
-            else:  # answers come in order; anything else is not one we wait for
-                for job in w.jobs:
-                    if job[0] == job_id:
-                        w.jobs.remove(job)
-                        break
-                else:
-                    return False
-            w.done += 1
-            w.solo = False
-            w.deadline = time.monotonic() + self.timeout_s  # the next file's time starts now
-            return True
-
-        def fail(w: _Worker, reason: str) -> Inspection | None:
-            """The worker is dead or killed: blame the file it was on, re-read the rest one by one."""
-            jobs = list(w.jobs)
-            w.jobs.clear()
-            w.solo = False
-            solo.extend(fspath for _, fspath in jobs[1:])
-            self._replace(w)
-            return _failure(jobs[0][1], reason) if jobs else None
-
-        def crashed(w: _Worker) -> Inspection | None:
-            try:
-                code = w.process.wait(2)
-            except subprocess.TimeoutExpired:
-                code = None
-            if code == CODE_CHANGED:
-                raise CodeChanged("aiprov's files changed on disk while this process was running (an upgrade?): "
-                                  "restart it. What was read so far is recorded; the rest is read on the next run.")
-            how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
-            return fail(w, f"a metadata reader crashed on this file ({how}); the file is probably corrupt or hostile")
-
-        last_wake = 0.0
+        reading = _Reading(self, iter(paths))
         try:
-            while True:
-                feed()
-                busy = [w for w in self._workers if w.jobs]
-                if not busy:
-                    if exhausted and not fresh and not solo:
-                        return
-                    # Every worker free and files left: only after a worker died while idle.
-                    continue
-                now = time.monotonic()
-                if not solo and all(len(w.jobs) > PAUSE_MIN_QUEUED and not w.solo for w in busy):
-                    # Every worker has plenty queued: waking for each answer would only take CPU
-                    # from them (they share it with us). Let answers gather; the pipe holds plenty.
-                    pause = last_wake + POLL_INTERVAL_S - now
-                    if pause > 0:
-                        time.sleep(pause)
-                        now = time.monotonic()
-                timeout = max(0.0, min(w.deadline for w in busy) - now)
-                events = selector.select(timeout)
-                last_wake = time.monotonic()
-                for key, mask in events:
-                    w = key.data
-                    if w.rfd < 0:  # replaced earlier in this round
-                        continue
-                    if mask & selectors.EVENT_WRITE:
-                        self._flush(w)
-                    if not mask & selectors.EVENT_READ:
-                        continue
-                    results, gone = self._receive(w)
-                    for job_id, result in results:
-                        if answered(w, job_id):
-                            yield result
-                    if gone:
-                        failure = crashed(w)
-                        if failure is not None:
-                            yield failure
-                now = time.monotonic()
-                for w in list(self._workers):
-                    if not w.jobs or now < w.deadline:
-                        continue
-                    results, gone = self._receive(w)  # a last look: an answer may have come since the select
-                    for job_id, result in results:
-                        if answered(w, job_id):
-                            yield result
-                    if gone:
-                        failure = crashed(w)
-                    elif results:
-                        continue
-                    else:
-                        failure = fail(w, f"reading took longer than {self.timeout_s:g} s and was stopped "
-                                          "(a reader hung on this file)")
-                    if failure is not None:
-                        yield failure
+            yield from reading.run()
         finally:
             # Left before the end (the caller stopped iterating): files still queued in a worker
             # must not answer the next read_many.
@@ -428,3 +307,143 @@ class ReaderPool:
         if self._selector is not None:
             self._selector.close()
             self._selector = None
+
+
+class _Reading:
+    """One read_many: the paths not sent yet, the ones a dead worker left to re-read alone, and
+    the loop that hands out batches, collects answers and enforces each file's time limit."""
+
+    def __init__(self, pool: ReaderPool, source: Iterator):
+        self.pool = pool
+        self.source = source
+        self.exhausted = False
+        self.fresh: deque[bytes] = deque()  # taken from the caller's paths, not sent yet
+        self.solo: deque[bytes] = deque()  # left unanswered by a worker that died: re-read one at a time
+        self.last_wake = 0.0
+
+    def _new_id(self) -> int:
+        self.pool._next_id += 1
+        return self.pool._next_id
+
+    def feed(self) -> None:
+        pool = self.pool
+        want = PREFETCH_PER_WORKER * len(pool._workers)
+        while not self.exhausted and len(self.fresh) < want:
+            try:
+                self.fresh.append(os.fsencode(next(self.source)))
+            except StopIteration:
+                self.exhausted = True
+        for w in list(pool._workers):
+            if w.solo:
+                continue
+            if not w.jobs and w.done >= MAX_FILES_PER_WORKER and (self.fresh or self.solo):
+                w = pool._replace(w)
+            if not w.jobs and self.solo:
+                w = pool._give(w, [(self._new_id(), self.solo.popleft())])
+                w.solo = True
+                continue
+            while self.fresh and w.done + len(w.jobs) < MAX_FILES_PER_WORKER:
+                # Each worker gets about two batches' worth; batches shrink as the work runs out.
+                size = min(MAX_BATCH, MAX_FILES_PER_WORKER - w.done - len(w.jobs),
+                           max(1, len(self.fresh) // (2 * len(pool._workers))))
+                if len(w.jobs) > size:
+                    break
+                w = pool._give(w, [(self._new_id(), self.fresh.popleft())
+                                   for _ in range(min(size, len(self.fresh)))])
+
+    def answered(self, w: _Worker, job_id: int) -> bool:
+        if w.jobs and w.jobs[0][0] == job_id:
+            w.jobs.popleft()
+        else:  # answers come in order; anything else is not one we wait for
+            for job in w.jobs:
+                if job[0] == job_id:
+                    w.jobs.remove(job)
+                    break
+            else:
+                return False
+        w.done += 1
+        w.solo = False
+        w.deadline = time.monotonic() + self.pool.timeout_s  # the next file's time starts now
+        return True
+
+    def fail(self, w: _Worker, reason: str) -> Inspection | None:
+        """The worker is dead or killed: blame the file it was on, re-read the rest one by one."""
+        jobs = list(w.jobs)
+        w.jobs.clear()
+        w.solo = False
+        self.solo.extend(fspath for _, fspath in jobs[1:])
+        self.pool._replace(w)
+        return _failure(jobs[0][1], reason) if jobs else None
+
+    def crashed(self, w: _Worker) -> Inspection | None:
+        try:
+            code = w.process.wait(2)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code == CODE_CHANGED:
+            raise CodeChanged("aiprov's files changed on disk while this process was running (an upgrade?): "
+                              "restart it. What was read so far is recorded; the rest is read on the next run.")
+        how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
+        return self.fail(w, f"a metadata reader crashed on this file ({how}); the file is probably corrupt or hostile")
+
+    def collect(self, w: _Worker) -> Iterator[Inspection]:
+        """The answers a worker has sent; a crash if its pipe ended."""
+        results, gone = self.pool._receive(w)
+        for job_id, result in results:
+            if self.answered(w, job_id):
+                yield result
+        if gone:
+            failure = self.crashed(w)
+            if failure is not None:
+                yield failure
+
+    def wait(self, busy: list[_Worker]) -> list:
+        now = time.monotonic()
+        if not self.solo and all(len(w.jobs) > PAUSE_MIN_QUEUED and not w.solo for w in busy):
+            # Every worker has plenty queued: waking for each answer would only take CPU
+            # from them (they share it with us). Let answers gather; the pipe holds plenty.
+            pause = self.last_wake + POLL_INTERVAL_S - now
+            if pause > 0:
+                time.sleep(pause)
+                now = time.monotonic()
+        events = self.pool._selector.select(max(0.0, min(w.deadline for w in busy) - now))
+        self.last_wake = time.monotonic()
+        return events
+
+    def overdue(self) -> Iterator[Inspection]:
+        """Workers past their file's deadline: a last look for an answer, else the file is blamed."""
+        now = time.monotonic()
+        for w in list(self.pool._workers):
+            if not w.jobs or now < w.deadline:
+                continue
+            results, gone = self.pool._receive(w)  # an answer may have come since the select
+            for job_id, result in results:
+                if self.answered(w, job_id):
+                    yield result
+            if gone:
+                failure = self.crashed(w)
+            elif results:
+                continue
+            else:
+                failure = self.fail(w, f"reading took longer than {self.pool.timeout_s:g} s and was stopped "
+                                       "(a reader hung on this file)")
+            if failure is not None:
+                yield failure
+
+    def run(self) -> Iterator[Inspection]:
+        while True:
+            self.feed()
+            busy = [w for w in self.pool._workers if w.jobs]
+            if not busy:
+                if self.exhausted and not self.fresh and not self.solo:
+                    return
+                continue  # every worker free and files left: only after a worker died while idle
+            for key, mask in self.wait(busy):
+                w = key.data
+                if w.rfd < 0:  # replaced earlier in this round
+                    continue
+                if mask & selectors.EVENT_WRITE:
+                    self.pool._flush(w)
+                if mask & selectors.EVENT_READ:
+                    yield from self.collect(w)
+            yield from self.overdue()
