@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import click
 from rich.console import Console
 
-from . import __version__
+from .version import __version__
 from .errors import AiprovError
 from .names import display_path
 from .pipeline import inspect_paths

@@ -17,6 +17,7 @@ import io
 import json
 from datetime import datetime, timezone
 
+from .version import __version__
 from .ledger import Ledger
 from .policy import FINALS
 
@@ -92,7 +93,7 @@ def build(ledger: Ledger, production: str | None = None) -> dict:
     approved.sort(key=key)
     unapproved.sort(key=key)
     return {
-        "aiprov": __import__("aiprov").__version__,
+        "aiprov": __version__,
         "report": "generative-ai-disclosure",
         "production": production,
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -40,6 +40,7 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from .version import __version__
 from .errors import AiprovError
 from .identify import content_id
 from .ledger import Ledger, is_url
@@ -305,7 +306,7 @@ class MhlVerification:
                 "exit_code": self.exit_code}
 
     def to_dict(self) -> dict:
-        return {"aiprov": __import__("aiprov").__version__, "root": self.root, "ledger": self.ledger,
+        return {"aiprov": __version__, "root": self.root, "ledger": self.ledger,
                 "summary": self.summary(), "generations": self.generations,
                 "files": [f.to_dict() for f in self.files]}
 
@@ -430,8 +431,6 @@ class SealResult:
 
 
 def seal_comment(scan_result, ledger_id: str | None) -> str:
-    from . import __version__
-
     s = scan_result.summary()
     verdicts = ", ".join(f"{n} {v}" for v, n in s["verdicts"].items()) or "no files"
     ai = sum(n for v, n in s["verdicts"].items() if v in AI_VERDICTS)

@@ -35,8 +35,3 @@ def inspect_paths(paths: Iterable[str | bytes], settings: ReadSettings | None = 
             while errors:
                 yield errors.pop()
     yield from errors
-
-
-def inspect_file(path: str | bytes, settings: ReadSettings | None = None) -> Inspection:
-    """One file, read in an isolated worker: the Python API for pipelines."""
-    return next(inspect_paths([path], settings, workers=1))

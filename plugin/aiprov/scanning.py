@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .version import __version__
 from .config import Config
 from .errors import LedgerConflict
 from .isolation import ReaderPool
@@ -96,7 +97,7 @@ class ScanResult:
         }
 
     def to_dict(self) -> dict:
-        return {"aiprov": __import__("aiprov").__version__, "production": self.production, "roots": self.roots,
+        return {"aiprov": __version__, "production": self.production, "roots": self.roots,
                 "root_links": dict(self.root_links), "ledger": self.ledger,
                 "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
                 "summary": self.summary(), "files": [f.to_dict() for f in self.files]}

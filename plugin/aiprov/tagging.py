@@ -251,7 +251,7 @@ def c2pa_writer(plan: TagPlan, cert: str, key: str, parents: list[tuple[str, byt
 
         import c2pa
 
-        from . import __version__
+        from .version import __version__
 
         mime = _mime(target)
         agent = {"name": plan.creator_tool or "unknown generator"}

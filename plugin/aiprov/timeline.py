@@ -19,6 +19,7 @@ import os
 import urllib.parse
 from dataclasses import asdict, dataclass, field
 
+from .version import __version__
 from .ledger import Ledger
 from .model import AI_VERDICTS, UNREADABLE, Inspection
 from .names import display_path
@@ -105,7 +106,7 @@ class TimelineReport:
         return 1 if self.problems or (strict and self.unchecked) else 0
 
     def to_dict(self) -> dict:
-        return {"aiprov": __import__("aiprov").__version__, "edit": self.edit, "name": self.name, "rate": self.rate,
+        return {"aiprov": __version__, "edit": self.edit, "name": self.name, "rate": self.rate,
                 "start_timecode": self.start_timecode, "ledger": self.ledger,
                 "summary": {"cuts": len(self.cuts), "ai": len(self.ai_cuts), "unapproved": len(self.problems),
                             "cannot_check": len(self.unchecked), "exit_code": self.exit_code()},

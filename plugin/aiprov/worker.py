@@ -18,6 +18,7 @@ import struct
 from .model import UNREADABLE, Inspection
 from .names import display_path
 from .reader import ReadSettings, Tools, read_file
+from .version import __version__
 
 HEADER = struct.Struct("!i")
 # Exit status of a worker whose code on disk is not the code its parent runs (an upgrade
@@ -29,8 +30,6 @@ def code_stamp() -> str:
     """What this process's aiprov code is: version plus the size and mtime of every module file."""
     import hashlib
     from pathlib import Path
-
-    from . import __version__
 
     h = hashlib.sha256(__version__.encode())
     for p in sorted(Path(__file__).resolve().parent.rglob("*.py")):
