@@ -16,13 +16,13 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   chunk exactly what Scanner.process does for new files, with the same calls
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
-      ledger.locations_at(paths)                  # the stat pass, once a chunk: known?
+      ledger.locations.get_many(paths)                  # the stat pass, once a chunk: known?
       scanning.record(ledger, path, insp, st, zone, {})
           # record_asset (asset upsert, 2-3 evidence rows, identifiers, C2PA
           # ingredient edges, "recorded" event), place(path, cid): this path's
           # record and the content's other locations, upsert_location, "seen"
           # event (events go in one statement at commit)
-      ledger.fingerprinted(cids), has_source_prints(kind)    # likeness pass
+      ledger.prints.printed_among(cids), has_source_prints(kind)    # likeness pass
       scanning.evaluate_all(ledger, pending, tick)
           # approved_among, with_parents, open_findings_at once a chunk;
           # ancestors (parents/_resolve_refs) of files with lineage; record_findings
@@ -279,7 +279,7 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
             raised = 0
             with ledger.batch() as tick:
                 # 1. the stat pass: are the paths on record? (new files: no)
-                known = ledger.locations_at([f.fspath for f in files])
+                known = ledger.locations.get_many([f.fspath for f in files])
                 if known:
                     raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
                 # 3. each file as its reader returns it
@@ -304,11 +304,11 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
 
 def likeness_questions(ledger: Ledger, files: list[Synthetic]) -> None:
     """The ledger questions of Scanner.fingerprint (the prints themselves are not made here)."""
-    printed = ledger.fingerprinted([f.cid for f in files if kind_of(f.insp.media_type)])
+    printed = ledger.prints.printed_among([f.cid for f in files if kind_of(f.insp.media_type)])
     unprinted = [f for f in files if kind_of(f.insp.media_type) and f.cid not in printed]
     kinds = {kind_of(f.insp.media_type) for f in unprinted if f.insp.verdict not in AI_VERDICTS and f.zone == FINALS}
     for kind in kinds:
-        ledger.has_source_prints(kind)
+        ledger.prints.has_sources(kind)
 
 
 # --- measuring ------------------------------------------------------------------------------------
@@ -447,7 +447,7 @@ def approve(ledger: Ledger, fac: Facility, indices: list[int]) -> None:
     """Approvals for final use of a share of the AI assets (set-up, not timed)."""
     with ledger.batch() as tick:
         for i in indices:
-            ledger.approve(fac.cid(i), "bench supervisor", "approved for final use", f"STUDIO-{i}",
+            ledger.approvals.add(fac.cid(i), "bench supervisor", "approved for final use", f"STUDIO-{i}",
                            ["final-use"], {}, fac.fspath(i).decode())
             tick()
 
@@ -462,14 +462,14 @@ def lookups(ledger: Ledger, fac: Facility, sample: list[int], counter: Counter, 
             known_refs: list[int], unknown_refs: list[int]) -> None:
     """Each question `aiprov lookup` asks, over random known files; checks every answer."""
     questions: list[tuple[str, Callable[[Synthetic], object]]] = [
-        ("location(path)", lambda f: ledger.location(f.fspath)),
-        ("asset(cid)", lambda f: ledger.asset(f.cid)),
-        ("inspection(cid, path)", lambda f: ledger.inspection(f.cid, f.path)),
-        ("approvals_for(cid)", lambda f: ledger.approvals_for(f.cid, include_revoked=True)),
-        ("locations_of(cid)", lambda f: ledger.locations_of(f.cid)),
-        ("history(cid)", lambda f: ledger.history(f.cid)),
-        ("parents(cid)", lambda f: ledger.parents(f.cid)),
-        ("children(cid)", lambda f: ledger.children(f.cid)),
+        ("location(path)", lambda f: ledger.locations.get(f.fspath)),
+        ("asset(cid)", lambda f: ledger.assets.get(f.cid)),
+        ("inspection(cid, path)", lambda f: ledger.assets.inspection(f.cid, f.path)),
+        ("approvals_for(cid)", lambda f: ledger.approvals.of(f.cid, include_revoked=True)),
+        ("locations_of(cid)", lambda f: ledger.locations.of(f.cid)),
+        ("history(cid)", lambda f: ledger.assets.history(f.cid)),
+        ("parents(cid)", lambda f: ledger.lineage.parents(f.cid)),
+        ("children(cid)", lambda f: ledger.lineage.children(f.cid)),
         ("aiprov lookup, whole", lambda f: lookup(f.fspath, ledger)),
     ]
     groups = [("", sample),
@@ -540,7 +540,7 @@ def rescan_chunk(ledger: Ledger, files: list[Synthetic], problems: list[str]) ->
     """One chunk of unchanged files as Scanner.process sees it; returns the milliseconds it took."""
     t0 = time.perf_counter_ns()
     with ledger.batch() as tick:
-        known = ledger.locations_at([f.fspath for f in files])
+        known = ledger.locations.get_many([f.fspath for f in files])
         unchanged = []
         for f in files:
             loc = known.get(f.fspath)

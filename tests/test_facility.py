@@ -86,9 +86,9 @@ def test_two_hosts_daemons_share_one_history_one_finding_and_approvals_from_anyw
             assert sorted((r["host"], os.path.basename(r["path"])) for r in rows) == [
                 ("srv-a", "sky_v3.jpg"), ("srv-b", "sky_final.jpg")]
             cid = rows[0]["content_id"]
-            findings = ledger.open_findings()
+            findings = ledger.findings.open()
             assert [(f["rule"], os.path.basename(f["path"])) for f in findings] == [("ai-in-finals", "sky_final.jpg")]
-            history = ledger.history(cid)
+            history = ledger.assets.history(cid)
             assert [e["kind"] for e in history].count("recorded") == 1
             assert [(e["kind"], e["host"]) for e in history if e["kind"] == "flagged"] == [("flagged", "srv-b")]
         hook_events = (tmp_path / "hooks-b.jsonl").read_text().splitlines()
@@ -110,12 +110,12 @@ def test_two_hosts_daemons_share_one_history_one_finding_and_approvals_from_anyw
         copy(AI_STILL, delivered_from / "finals" / "reel2" / "sky_final_v2.jpg")
         b.wait_until(lambda: _recorded(ledger_target, "sky_final_v2.jpg"), 10, "the approved copy to be recorded")
         with Ledger(ledger_target) as ledger:
-            assert ledger.open_findings() == []
+            assert ledger.findings.open() == []
         camera.unlink()
         b.wait_until(lambda: _gone(ledger_target, "srv-b", "camera.jpg"), 10, "B to record the deletion")
         with Ledger(ledger_target, host="srv-a") as ledger:
-            assert all(not loc.gone for loc in ledger.live_locations_under(os.fsencode(made_on)).values())
-            info = ledger.describe()
+            assert all(not loc.gone for loc in ledger.locations.live_under(os.fsencode(made_on)).values())
+            info = ledger.hosts.describe()
             assert {d["host"] for d in info["daemons"]} == {"srv-a", "srv-b"}
     finally:
         assert a.stop() == 0
@@ -160,7 +160,7 @@ def test_the_daemon_rides_out_losing_the_shared_ledger_and_loses_nothing(tmp_pat
                      "the files that landed during the outage")
         d.wait_until(lambda: (tmp_path / "hooks.jsonl").exists(), 10, "the hook for the AI still")
         with Ledger(direct) as ledger:
-            assert [os.path.basename(f["path"]) for f in ledger.open_findings()] == ["during_ai.jpg"]
+            assert [os.path.basename(f["path"]) for f in ledger.findings.open()] == ["during_ai.jpg"]
             assert ledger.count("locations") == 3
         d.log.seek(0)
         log = d.log.read()

@@ -41,10 +41,10 @@ def test_the_same_file_on_two_hosts_is_one_asset_with_two_locations(tmp_path, le
         r = scan([b], finals(b), on_b)
         cid = r.files[0].inspection.content_id
         assert on_a.count("assets") == 1
-        places = {(loc.host, loc.path) for loc in on_b.locations_of(cid)}
+        places = {(loc.host, loc.path) for loc in on_b.locations.of(cid)}
         assert places == {("srv-a", str(a / "plates" / "sky.jpg")), ("srv-b", str(b / "deliver" / "sky_final.jpg"))}
         # the second host's sighting is a copy of the first host's file, in one history
-        kinds = [(e["kind"], e["host"]) for e in on_a.history(cid)]
+        kinds = [(e["kind"], e["host"]) for e in on_a.assets.history(cid)]
         assert ("recorded", "srv-a") in kinds and ("copied", "srv-b") in kinds
         assert [k for k, _ in kinds].count("recorded") == 1
 
@@ -59,7 +59,7 @@ def test_one_hosts_sweep_never_marks_another_hosts_files_gone(tmp_path, ledger_t
         copy(AI_STILL, shared_layout / "finals" / "b.jpg")
         r = scan([shared_layout], finals(shared_layout), on_b)
         assert r.gone == 0, "host B's scan must not decide what is gone on host A"
-        assert [loc.gone for loc in on_a.live_locations_under(os.fsencode(shared_layout)).values()] == [False]
+        assert [loc.gone for loc in on_a.locations.live_under(os.fsencode(shared_layout)).values()] == [False]
 
 
 def test_an_approval_made_on_one_host_clears_the_finding_on_another(tmp_path, ledger_target):
@@ -69,9 +69,9 @@ def test_an_approval_made_on_one_host_clears_the_finding_on_another(tmp_path, le
     with Ledger(ledger_target, host="cutting-room") as room, Ledger(ledger_target, host="delivery") as qc:
         assert scan([b], finals(b), qc).exit_code == 1
         cid = scan([a], finals(a, "working"), room).files[0].inspection.content_id
-        room.approve(cid, "Dana Supervisor", "sky approved for final use", "NH-7", [], {}, str(a / "sky.jpg"))
+        room.approvals.add(cid, "Dana Supervisor", "sky approved for final use", "NH-7", [], {}, str(a / "sky.jpg"))
         assert scan([b], finals(b), qc).exit_code == 0
-        assert qc.open_findings() == []
+        assert qc.findings.open() == []
 
 
 def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path, ledger_target):
@@ -79,8 +79,8 @@ def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path
     copy(AI_STILL, d / "sky.jpg")
     with Ledger(ledger_target, host="srv-a") as first:
         scan([d], finals(d), first)  # records the location and raises the finding
-        loc = first.location(os.fsencode(d / "sky.jpg"))
-        first.record_findings(loc, [])  # resolved: the next record raises it anew
+        loc = first.locations.get(os.fsencode(d / "sky.jpg"))
+        first.findings.record(loc, [])  # resolved: the next record raises it anew
     finding = Finding(rule="ai-in-finals", severity="error", message="AI in finals", path=loc.path,
                       content_id=loc.content_id, zone="finals")
     barrier, raised, errors = threading.Barrier(4), [], []
@@ -89,7 +89,7 @@ def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path
         try:
             with Ledger(ledger_target, host="srv-a") as ledger:
                 barrier.wait()
-                raised.extend(ledger.record_findings(loc, [finding]))
+                raised.extend(ledger.findings.record(loc, [finding]))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -101,8 +101,8 @@ def test_a_finding_is_raised_once_when_two_processes_record_it_together(tmp_path
     assert errors == []
     assert len(raised) == 1, "exactly one process raises it (and runs its hooks)"
     with Ledger(ledger_target, host="srv-a") as ledger:
-        assert len(ledger.open_findings()) == 1
-        flagged = [e for e in ledger.history(loc.content_id) if e["kind"] == "flagged"]
+        assert len(ledger.findings.open()) == 1
+        flagged = [e for e in ledger.assets.history(loc.content_id) if e["kind"] == "flagged"]
         assert len(flagged) == 2  # the first scan's, and this one
 
 
@@ -114,19 +114,19 @@ def test_a_finding_still_open_on_a_rescan_stays_one_finding_seen_again(tmp_path,
     os.utime(d / "sky_v2.jpg", ns=(1, 1))  # a second location, same content
     with Ledger(ledger_target, host="srv-a") as ledger:
         scan([d], finals(d), ledger)
-        before = {f["path"]: f for f in ledger.open_findings()}
+        before = {f["path"]: f for f in ledger.findings.open()}
         assert len(before) == 2
         time.sleep(0.01)
         (d / "sky.jpg").touch()  # changed stat: read and judged again
         scan([d], finals(d), ledger)
-        after = {f["path"]: f for f in ledger.open_findings()}
+        after = {f["path"]: f for f in ledger.findings.open()}
         assert set(after) == set(before)
         for path, f in after.items():
             assert f["id"] == before[path]["id"] and f["first_raised"] == before[path]["first_raised"]
         touched = after[str(d / "sky.jpg")]
         assert touched["last_seen"] > before[str(d / "sky.jpg")]["last_seen"]
         assert touched["message"] == before[str(d / "sky.jpg")]["message"]
-        assert [e["kind"] for e in ledger.history(touched["content_id"])].count("flagged") == 2
+        assert [e["kind"] for e in ledger.assets.history(touched["content_id"])].count("flagged") == 2
 
 
 def test_export_then_import_into_the_other_backend_and_back_loses_nothing(tmp_path, ledger_target, more_ledgers,
@@ -141,8 +141,8 @@ def test_export_then_import_into_the_other_backend_and_back_loses_nothing(tmp_pa
     with Ledger(ledger_target, host="srv-a") as ledger:
         r = scan([d], finals(d), ledger)
         ai = next(f for f in r.files if f.inspection.verdict == "ai").inspection.content_id
-        ledger.approve(ai, "Dana", "approved", "NH-1", ["final-use"], {"talent": "no"}, "sky.jpg")
-        ledger.put_fingerprint(ai, "pdq", bytes(range(40)), 90)
+        ledger.approvals.add(ai, "Dana", "approved", "NH-1", ["final-use"], {"talent": "no"}, "sky.jpg")
+        ledger.prints.put(ai, "pdq", bytes(range(40)), 90)
         ledger.ledger_id()
         before = dump(ledger)
         export(ledger, tmp_path / "one.jsonl.gz")
@@ -155,7 +155,7 @@ def test_export_then_import_into_the_other_backend_and_back_loses_nothing(tmp_pa
         assert dump(back) == before
         assert back.ledger_id() == json.loads((tmp_path / "two.jsonl").read_text().splitlines()[0])["ledger_id"]
         # ids go on after the imported ones
-        assert back.approve(ai, "Lee", "again", None, [], {}, None) == 2
+        assert back.approvals.add(ai, "Lee", "again", None, [], {}, None) == 2
 
 
 def dump(ledger: Ledger) -> dict:
@@ -224,11 +224,11 @@ def test_an_old_sqlite_ledger_is_upgraded_in_place_and_keeps_its_history(tmp_pat
     db.close()
     with Ledger(old, host="srv-a") as ledger:
         assert ledger.schema_version == 5
-        assert ledger.location(b"/show/a.exr").content_id == "c1"
-        assert ledger.journal() == [b"/show/b.exr"]
-        assert ledger.parents("c2")[0]["parent_ids"] == ["c1"], "lineage by file name survives the upgrade"
+        assert ledger.locations.get(b"/show/a.exr").content_id == "c1"
+        assert ledger.journal.paths() == [b"/show/b.exr"]
+        assert ledger.lineage.parents("c2")[0]["parent_ids"] == ["c1"], "lineage by file name survives the upgrade"
     with Ledger(old, host="srv-b") as other:
-        assert other.location(b"/show/a.exr") is None, "the paths were this machine's, not every host's"
+        assert other.locations.get(b"/show/a.exr") is None, "the paths were this machine's, not every host's"
 
 
 def test_an_export_cut_short_imports_nothing(tmp_path, ledger_target, more_ledgers):
@@ -255,19 +255,19 @@ def test_a_batch_that_fails_leaves_no_trace_and_one_that_commits_keeps_its_histo
     with Ledger(ledger_target) as ledger:
         r = scan([d], finals(d), ledger)
         cid = r.files[0].inspection.content_id
-        before = [e["kind"] for e in ledger.history(cid)]
+        before = [e["kind"] for e in ledger.assets.history(cid)]
         assert before[:2] == ["recorded", "seen"]
         with pytest.raises(RuntimeError):
             with ledger.transaction():
                 ledger.event("moved", cid, "x", {"to": "y"})
                 ledger.event("gone", cid, "y")
-                assert [e["kind"] for e in ledger.history(cid)][-2:] == ["moved", "gone"]  # read inside: seen
+                assert [e["kind"] for e in ledger.assets.history(cid)][-2:] == ["moved", "gone"]  # read inside: seen
                 raise RuntimeError("the batch is cut short")
-        assert [e["kind"] for e in ledger.history(cid)] == before
+        assert [e["kind"] for e in ledger.assets.history(cid)] == before
         with ledger.batch() as tick:
             for kind in ("moved", "gone", "seen"):
                 ledger.event(kind, cid, str(d / "a.jpg"))
                 tick()
-        assert [e["kind"] for e in ledger.history(cid)] == before + ["moved", "gone", "seen"]
+        assert [e["kind"] for e in ledger.assets.history(cid)] == before + ["moved", "gone", "seen"]
         facts = lambda insp: [(e.source, e.field, e.value, e.implies) for e in insp.evidence]  # noqa: E731
-        assert facts(ledger.inspection(cid, "a.jpg")) == facts(r.files[0].inspection)
+        assert facts(ledger.assets.inspection(cid, "a.jpg")) == facts(r.files[0].inspection)

@@ -117,7 +117,7 @@ def test_hostile_names_are_scanned_recorded_looked_up_and_tagged(tmp_path, ledge
     assert r.returncode == 1 and report["summary"]["files"] == len(paths)
     assert all(f["verdict"] == "ai" for f in report["files"])
     with Ledger(ledger) as db:  # every name kept byte for byte
-        assert set(db.live_locations_under(rootb)) == set(paths)
+        assert set(db.locations.live_under(rootb)) == set(paths)
         assert db.count("locations") == len(paths)
     for p in paths:
         found = aiprov("lookup", p, "--ledger", ledger, "--json", cwd=tmp_path)

@@ -195,7 +195,7 @@ def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path, ledge
         r = scan([d], cfg, ledger)
         assert r.gone == 1 and [f.inspection.verdict for f in r.files] == ["ai"]
         cid = r.files[0].inspection.content_id
-        assert "changed" in [e["kind"] for e in ledger.history(cid)]
+        assert "changed" in [e["kind"] for e in ledger.assets.history(cid)]
 
 
 def test_report_formats_are_valid(tmp_path, delivery, ledger_target):

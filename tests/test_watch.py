@@ -71,12 +71,12 @@ def scalar(db: Ledger, sql: str, *params):
 
 def live_under(db: Ledger, root: Path) -> int:
     """How many of this host's recorded locations below root are not gone."""
-    return len(db.live_locations_under(os.fsencode(root)))
+    return len(db.locations.live_under(os.fsencode(root)))
 
 
 def finding_on(db: Ledger, name: str) -> list[str]:
     """The rules of the open findings on files called `name`."""
-    return [f["rule"] for f in db.open_findings() if f["path"].endswith("/" + name)]
+    return [f["rule"] for f in db.findings.open() if f["path"].endswith("/" + name)]
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_kill_9_mid_burst_then_restart_records_every_file_once(prod, ledger_targ
             {"n": 2000, "paths": 2000}]
         if backend == "sqlite":  # a PostgreSQL server's own integrity is the server's job
             assert d.db._rows("PRAGMA integrity_check") == [{"integrity_check": "ok"}]
-        d.wait_until(lambda: d.db.journal() == [] and d.db.count("journal") == 0, 30, "an empty journal")
+        d.wait_until(lambda: d.db.journal.paths() == [] and d.db.count("journal") == 0, 30, "an empty journal")
     finally:
         d.stop()
 
@@ -183,9 +183,9 @@ def test_moves_renames_and_deletions_are_recorded(prod, ledger_target):
     try:
         copy(CAMERA_STILL, prod / "working" / "a.jpg")
         d.wait_until(lambda: d.db.count("locations") == 1, 10, "a.jpg")
-        cid = d.db.location(os.fsencode(prod / "working" / "a.jpg")).content_id
+        cid = d.db.locations.get(os.fsencode(prod / "working" / "a.jpg")).content_id
         os.rename(prod / "working" / "a.jpg", prod / "working" / "b.jpg")
-        d.wait_until(lambda: [e["kind"] for e in d.db.history(cid)].count("moved") == 1, 10, "the move")
+        d.wait_until(lambda: [e["kind"] for e in d.db.assets.history(cid)].count("moved") == 1, 10, "the move")
         os.unlink(prod / "working" / "b.jpg")
         d.wait_until(lambda: live_under(d.db, prod) == 0, 10, "the delete")
         assert d.db.count("assets") == 1
@@ -259,14 +259,14 @@ def test_a_fifo_dropped_into_finals_is_unreadable_at_once_not_waited_on(prod, le
         made = time.monotonic()
         rules = d.wait_until(lambda: finding_on(d.db, "shot_v001.mov"), 10, "the FIFO to be flagged")
         assert rules == ["unreadable-in-finals"] and time.monotonic() - made < 5
-        message = [f["message"] for f in d.db.open_findings() if f["path"].endswith("/shot_v001.mov")][0]
+        message = [f["message"] for f in d.db.findings.open() if f["path"].endswith("/shot_v001.mov")][0]
         assert "named pipe" in message
         os.mkfifo(prod / "finals" / "mix.wav")
         time.sleep(0.3)
     finally:
         assert d.stop() == 0
     with Ledger(ledger_target) as db:
-        assert db.journal() == []
+        assert db.journal.paths() == []
         assert finding_on(db, "mix.wav") == ["unreadable-in-finals"]
 
 
@@ -275,7 +275,7 @@ def test_a_broken_link_landing_in_finals_is_flagged_by_the_daemon(prod, ledger_t
     try:
         os.symlink(prod / "working" / "not_rendered_yet.exr", prod / "finals" / "plate.exr")
         d.wait_until(lambda: finding_on(d.db, "plate.exr"), 10, "the broken link to be flagged")
-        message = [f["message"] for f in d.db.open_findings() if f["path"].endswith("/plate.exr")][0]
+        message = [f["message"] for f in d.db.findings.open() if f["path"].endswith("/plate.exr")][0]
         assert "broken link" in message and "not_rendered_yet.exr" in message
     finally:
         assert d.stop() == 0

@@ -134,16 +134,16 @@ class ValidateNoTempAI(pyblish.api.InstancePlugin):
                 checked += 1
                 cid = insp.content_id
                 apply_registrations(ledger, insp)
-                recorded = ledger.asset(cid) if cid else None
+                recorded = ledger.assets.get(cid) if cid else None
                 if recorded and recorded["verdict"] in AI_VERDICTS and insp.verdict not in AI_VERDICTS:
                     # the ledger knows this content as AI (its markers may since have been stripped)
-                    insp = ledger.inspection(cid, insp.path)
+                    insp = ledger.assets.inspection(cid, insp.path)
                 name = os.path.basename(insp.path)
                 if insp.verdict == UNREADABLE:
                     problems.append(f"{name} cannot be checked, so it cannot go to finals: {insp.error}\n"
                                     f"    file: {insp.path}\n    Re-export or re-copy it.")
                     continue
-                approved = bool(cid and ledger.approvals_for(cid))
+                approved = bool(cid and ledger.approvals.of(cid))
                 if insp.verdict in AI_VERDICTS and not approved:
                     what = "AI-generated" if insp.verdict == "ai" else "partly AI-generated (composite)"
                     by = f" ({insp.generator})" if insp.generator else ""

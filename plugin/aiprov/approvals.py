@@ -23,7 +23,7 @@ def approve_files(fspaths: Iterable[bytes], ledger: Ledger, *, by: str, reason: 
 
                 raise UnreadableMedia(f"{insp.path}: cannot approve a file that cannot be read ({insp.error})")
             with ledger.transaction():
-                if ledger.asset(insp.content_id) is None:
-                    ledger.record_asset(insp)
-                approval_id = ledger.approve(insp.content_id, by, reason, reference, categories, answers, insp.path)
+                if ledger.assets.get(insp.content_id) is None:
+                    ledger.assets.record(insp)
+                approval_id = ledger.approvals.add(insp.content_id, by, reason, reference, categories, answers, insp.path)
             yield insp.path, approval_id, insp.content_id, insp.verdict

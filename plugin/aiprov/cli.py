@@ -302,7 +302,7 @@ def approvals(as_json, include_revoked, config_path, ledger_path):
     """List the approvals for final use on record."""
     cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path, readonly=True)
     with ledger:
-        rows = ledger.all_approvals(include_revoked=include_revoked)
+        rows = ledger.approvals.all(include_revoked=include_revoked)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -324,7 +324,7 @@ def revoke(approval_id, by, reason, config_path, ledger_path):
     """Revoke an approval. It stays on record, marked revoked."""
     cfg, ledger = _open([os.fsencode(os.getcwd())], config_path, ledger_path, create=False)
     with ledger:
-        ledger.revoke(approval_id, by, reason)
+        ledger.approvals.revoke(approval_id, by, reason)
     click.echo(f"approval #{approval_id} revoked")
 
 
@@ -699,7 +699,7 @@ def ledger_info(as_json, config_path, ledger_path):
     from .ledger import Ledger
 
     with Ledger(_ledger_target(config_path, ledger_path), readonly=True) as ledger:
-        info = ledger.describe()
+        info = ledger.hosts.describe()
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

@@ -63,13 +63,13 @@ def _ledger_id(ledger: Ledger) -> str | None:
 def build(ledger: Ledger, production: str | None = None) -> dict:
     """The disclosure as plain data (schemas/disclosure.schema.json)."""
     approved, unapproved = [], []
-    for asset in ledger.ai_assets_ever_in(FINALS):
+    for asset in ledger.assets.ai_ever_in(FINALS):
         cid = asset["content_id"]
-        approvals = [_approval_entry(a) for a in ledger.approvals_for(cid, include_revoked=True)]
+        approvals = [_approval_entry(a) for a in ledger.approvals.of(cid, include_revoked=True)]
         active = [a for a in approvals if not a["revoked"]]
         locations = [{"path": r["path"], "host": r["host"], "zone": r["zone"], "gone": bool(r["gone"]),
                       "first_seen": r["first_seen"], "last_seen": r["last_seen"], "gone_at": r["gone_at"]}
-                     for r in ledger.location_records(cid)]
+                     for r in ledger.locations.records(cid)]
         finals = [l for l in locations if l["zone"] == FINALS]
         entry = {
             "content_id": cid,
@@ -85,7 +85,7 @@ def build(ledger: Ledger, production: str | None = None) -> dict:
             "finals_paths": [l["path"] for l in finals],
             "locations": locations,
             "registrations": [{"tool": r["tool"], "tool_version": r["tool_version"], "status": r["status"],
-                               "registered_at": r["created"]} for r in ledger.registrations_for(cid)],
+                               "registered_at": r["created"]} for r in ledger.registrations.of(cid)],
             "approvals": approvals,
         }
         (approved if active else unapproved).append(entry)

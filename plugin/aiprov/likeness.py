@@ -97,14 +97,14 @@ class Likeness:
 
         if self._sources is None:
             self._sources = FingerprintIndex.from_rows(
-                (row_id, blob) for row_id, _, blob in self.ledger.fingerprints(STILL, ai=True))
+                (row_id, blob) for row_id, _, blob in self.ledger.prints.of_kind(STILL, ai=True))
         return self._sources
 
     def record(self, insp: Inspection, zone: str, p: Print) -> None:
         """Store the print and link the file to what it looks like."""
         from .fingerprints import MATCH_THRESHOLD
 
-        row_id = self.ledger.put_fingerprint(insp.content_id, p.kind, p.stored, p.quality)
+        row_id = self.ledger.prints.put(insp.content_id, p.kind, p.stored, p.quality)
         is_source = insp.verdict in AI_VERDICTS
         if p.kind == STILL:
             if is_source:
@@ -119,7 +119,7 @@ class Likeness:
                 for key, dist in self._source_index().query_many(hashes, MATCH_THRESHOLD):
                     best[key] = min(dist, best.get(key, 999))
                 for key, dist in best.items():
-                    self._link(insp.content_id, self.ledger.fingerprint_owner(key), dist, STILL)
+                    self._link(insp.content_id, self.ledger.prints.owner(key), dist, STILL)
         else:
             self._match_clip(insp, p, is_source)
 
@@ -127,7 +127,7 @@ class Likeness:
         """A new AI source: finals stills already on record may be copies of it."""
         from .fpindex import FingerprintIndex
 
-        rows = self.ledger.fingerprints(STILL, ai=False)
+        rows = self.ledger.prints.of_kind(STILL, ai=False)
         if not rows:
             return
         index = FingerprintIndex.from_rows((row_id, blob) for row_id, _, blob in rows)
@@ -136,13 +136,13 @@ class Likeness:
         for key, dist in index.query_many(hashes, threshold):
             best[key] = min(dist, best.get(key, 999))
         for key, dist in best.items():
-            self._link(self.ledger.fingerprint_owner(key), insp.content_id, dist, STILL)
+            self._link(self.ledger.prints.owner(key), insp.content_id, dist, STILL)
 
     def _match_clip(self, insp: Inspection, p: Print, is_source: bool) -> None:
         from .videoprints import ClipPrint, match_clip
 
         mine = ClipPrint.from_blob(p.stored)
-        others = self.ledger.fingerprints(CLIP, ai=not is_source)
+        others = self.ledger.prints.of_kind(CLIP, ai=not is_source)
         for _, cid, blob in others:
             if cid == insp.content_id:
                 continue
@@ -162,5 +162,5 @@ class Likeness:
             reason = f"looks like it (perceptual hash: {distance} of 256 bits differ)"
         else:
             reason = f"frames {where} of this file match it (sampled-frame perceptual hashes)"
-        self.ledger.add_edge(child, parent, "near-duplicate", reason)
+        self.ledger.lineage.add(child, parent, "near-duplicate", reason)
         self.ledger.event("near-duplicate", child, None, {"of": parent, "reason": reason})

@@ -18,15 +18,15 @@ from .reader import ReadSettings
 
 
 def _asset_brief(ledger: Ledger, cid: str) -> dict:
-    a = ledger.asset(cid) or {}
-    locs = ledger.locations_of(cid, include_gone=False)
+    a = ledger.assets.get(cid) or {}
+    locs = ledger.locations.of(cid, include_gone=False)
     return {"content_id": cid, "verdict": a.get("verdict"), "generator": a.get("generator"),
-            "approved": bool(ledger.approvals_for(cid)), "paths": [ledger.where(l) for l in locs]}
+            "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
 
 
 def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = None) -> dict:
     fspath = os.path.abspath(os.fsencode(path))
-    loc = ledger.location(fspath)
+    loc = ledger.locations.get(fspath)
     try:
         st = os.stat(fspath)
     except FileNotFoundError:
@@ -40,38 +40,38 @@ def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = No
         raise AiprovError(f"{display_path(fspath)}: {what}") from None
     insp = None
     if loc and loc.content_id and (st is None or (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)):
-        insp = ledger.inspection(loc.content_id, display_path(fspath))
+        insp = ledger.assets.inspection(loc.content_id, display_path(fspath))
     if insp is None:
         if st is None:
             raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of that path")
         with ReaderPool(settings or ReadSettings(want_content_id=True), workers=1) as pool:
             insp = pool.read_one(fspath)
-        recorded = ledger.inspection(insp.content_id, insp.path) if insp.content_id else None
+        recorded = ledger.assets.inspection(insp.content_id, insp.path) if insp.content_id else None
         if recorded is not None:
             insp = recorded
     cid = insp.content_id
-    known = bool(cid and ledger.asset(cid))
-    locations = ledger.locations_of(cid) if cid else []
-    parents = ledger.parents(cid) if known else []
-    children = ledger.children(cid) if known else []
+    known = bool(cid and ledger.assets.get(cid))
+    locations = ledger.locations.of(cid) if cid else []
+    parents = ledger.lineage.parents(cid) if known else []
+    children = ledger.lineage.children(cid) if known else []
     return {
         "path": display_path(fspath),
         "content_id": cid,
         "known": known,
         "inspection": insp.to_dict(),
-        "approvals": ledger.approvals_for(cid, include_revoked=True) if cid else [],
+        "approvals": ledger.approvals.of(cid, include_revoked=True) if cid else [],
         "host": ledger.host,
         # `where` is the path as people read it: prefixed with its host when another host saw it there.
-        "locations": [{"path": l.path, "host": l.host, "where": ledger.where(l), "zone": l.zone, "gone": l.gone,
+        "locations": [{"path": l.path, "host": l.host, "where": ledger.locations.where(l), "zone": l.zone, "gone": l.gone,
                        "size": l.size} for l in locations],
         "events": [{**e, "where": e["path"] if e.get("host") in (None, ledger.host) else f"{e['host']}:{e['path']}"}
-                   for e in (ledger.history(cid) if cid else [])],
+                   for e in (ledger.assets.history(cid) if cid else [])],
         "lineage": {
             "parents": [{"kind": e["kind"], "reason": e["reason"], "ref": e["parent_ref"],
                          "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents],
             "children": [{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])}
                          for e in children],
-            "copies": [ledger.where(l) for l in locations
+            "copies": [ledger.locations.where(l) for l in locations
                        if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
         },
     }

@@ -368,7 +368,7 @@ def verify(root: str | os.PathLike, ledger: Ledger, *, record: bool = True) -> M
 def _check_file(path: str, rel: str, recorded: Recorded | None, ledger: Ledger) -> MhlFile:
     cid = content_id(path)
     f = MhlFile(path=rel, status=OK, message="", content_id=cid)
-    loc = ledger.location(os.fsencode(path))
+    loc = ledger.locations.get(os.fsencode(path))
     if loc and not loc.gone:
         f.ledger_content_id = loc.content_id
     if recorded is None:
@@ -393,10 +393,10 @@ def _check_file(path: str, rel: str, recorded: Recorded | None, ledger: Ledger) 
         else:
             f.message = "matches the MHL" + (" and the ledger" if f.ledger_content_id else
                                              " (this path is not in the ledger)")
-    known = ledger.asset(cid)
+    known = ledger.assets.get(cid)
     if known:
         f.verdict = known["verdict"]
-        f.approved = bool(ledger.approvals_for(cid))
+        f.approved = bool(ledger.approvals.of(cid))
     return f
 
 

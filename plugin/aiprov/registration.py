@@ -32,7 +32,7 @@ class Registered:
 def apply_registrations(ledger: Ledger, insp: Inspection, regs: list[dict] | None = None) -> Inspection:
     """Add what the ledger was told at birth (`regs`, else asked of it) to what the file says about itself."""
     if regs is None:
-        regs = ledger.registrations_for(insp.content_id) if insp.content_id else []
+        regs = ledger.registrations.of(insp.content_id) if insp.content_id else []
     if not regs:
         return insp
     for r in regs:
@@ -70,12 +70,12 @@ def register_files(paths: Iterable[bytes | str], ledger: Ledger, *, tool: str, t
             if not insp.content_id:
                 raise UnreadableMedia(f"{insp.path} cannot be registered: it cannot be read ({insp.error})")
             with ledger.transaction():
-                reg_id = ledger.register(insp.content_id, tool, tool_version, prompt, note, status, composite, insp.path)
+                reg_id = ledger.registrations.add(insp.content_id, tool, tool_version, prompt, note, status, composite, insp.path)
                 apply_registrations(ledger, insp)
                 _record(ledger, insp, zone_of)
                 for pid in parent_ids:
                     if pid != insp.content_id:
-                        ledger.add_edge(insp.content_id, pid, "registered-derivation",
+                        ledger.lineage.add(insp.content_id, pid, "registered-derivation",
                                         f"registered as made from this by {tool}")
             out.append(Registered(insp.path, insp.content_id, reg_id, parent_ids))
             sources.append((insp, "working"))
@@ -88,7 +88,7 @@ def _print_sources(ledger: Ledger, files: list[tuple[Inspection, str]]) -> None:
     """A registered AI output is a source: print it now, so laundered copies are recognised later."""
     from .likeness import Likeness, kind_of
 
-    todo = {i.fspath: i for i, _ in files if kind_of(i.media_type) and not ledger.has_fingerprint(i.content_id)}
+    todo = {i.fspath: i for i, _ in files if kind_of(i.media_type) and not ledger.prints.has(i.content_id)}
     if not todo:
         return
     likeness = Likeness(ledger)
@@ -100,9 +100,9 @@ def _print_sources(ledger: Ledger, files: list[tuple[Inspection, str]]) -> None:
 
 def _record(ledger: Ledger, insp: Inspection, zone_of) -> None:
     with ledger.transaction():
-        ledger.record_asset(insp)
+        ledger.assets.record(insp)
         try:
             st = os.stat(insp.fspath)
         except OSError:
             st = None
-        ledger.upsert_location(insp.fspath, insp.content_id, st, zone_of(insp.fspath) if zone_of else None)
+        ledger.locations.upsert(insp.fspath, insp.content_id, st, zone_of(insp.fspath) if zone_of else None)

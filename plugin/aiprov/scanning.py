@@ -115,10 +115,10 @@ def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str 
     """A description of the nearest unapproved AI ancestor in the lineage, or None."""
     if not content_id:
         return None
-    for pid, edge in ledger.ancestors(content_id):
-        asset = ledger.asset(pid)
-        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals_for(pid):
-            locs = ledger.locations_of(pid)
+    for pid, edge in ledger.lineage.ancestors(content_id):
+        asset = ledger.assets.get(pid)
+        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
+            locs = ledger.locations.of(pid)
             where = locs[-1].path if locs else pid
             by = f" by {asset['generator']}" if asset["generator"] else ""
             return f"{where}, {asset['verdict']}{by}; {edge['kind']}: {edge['reason']}"
@@ -132,14 +132,14 @@ def evaluate_all(ledger: Ledger, pending: list[tuple[FileResult, Location | None
     once for the batch; only files with lineage get their ancestors walked.
     """
     cids = [fr.inspection.content_id for fr, _ in pending if fr.inspection.content_id]
-    approved = ledger.approved_among(cids)
-    has_parents = ledger.with_parents(cids)
-    open_rows = ledger.open_findings_at([loc.id for _, loc in pending if loc is not None])
+    approved = ledger.approvals.approved_among(cids)
+    has_parents = ledger.lineage.with_parents(cids)
+    open_rows = ledger.findings.open_at([loc.id for _, loc in pending if loc is not None])
     for fr, loc in pending:
         cid = fr.inspection.content_id
         ancestor = ai_ancestor_without_approval(ledger, cid) if cid in has_parents else None
         fr.findings = findings_for(fr.inspection, fr.zone, cid in approved, ancestor)
-        fr.new_findings = (ledger.record_findings(loc, fr.findings, open_rows.get(loc.id, [])) if loc is not None
+        fr.new_findings = (ledger.findings.record(loc, fr.findings, open_rows.get(loc.id, [])) if loc is not None
                            else fr.findings)
         tick()
 
@@ -152,7 +152,7 @@ def reuse_recorded(ledger: Ledger, unchanged: list[tuple[bytes, os.stat_result, 
     statement: on a networked ledger a question per file is a round trip per file. A file
     whose asset record is missing is appended to `to_read` instead.
     """
-    recorded = ledger.inspections([loc.content_id for _, _, _, loc in unchanged])
+    recorded = ledger.assets.inspections([loc.content_id for _, _, _, loc in unchanged])
     out, touched = [], []
     for fspath, st, zone, loc in unchanged:
         template = recorded.get(loc.content_id)
@@ -161,11 +161,11 @@ def reuse_recorded(ledger: Ledger, unchanged: list[tuple[bytes, os.stat_result, 
             continue
         insp = dataclasses.replace(template, path=loc.path, fspath=fspath)
         if loc.zone != zone:
-            loc = ledger.upsert_location(fspath, loc.content_id, st, zone)
+            loc = ledger.locations.upsert(fspath, loc.content_id, st, zone)
         else:
             touched.append(loc.id)
         out.append((FileResult(insp, zone, reused=True), loc))
-    ledger.touch_locations(touched)
+    ledger.locations.touch(touched)
     return out
 
 
@@ -180,25 +180,25 @@ def record(ledger: Ledger, fspath: bytes, insp: Inspection, st: os.stat_result |
     cid = insp.content_id
     moved = False
     with ledger.transaction():
-        if cid and not ledger.record_asset(insp):
-            regs = ledger.registrations_for(cid)
+        if cid and not ledger.assets.record(insp):
+            regs = ledger.registrations.of(cid)
             if regs:
                 apply_registrations(ledger, insp, regs)
-                ledger.record_asset(insp)
-        old, others = ledger.place(fspath, cid)
+                ledger.assets.record(insp)
+        old, others = ledger.locations.place(fspath, cid)
         if old and not old.gone and old.content_id and old.content_id != cid:
             ledger.event("changed", cid, insp.path, {"previous": old.content_id})
-            loc = ledger.upsert_location(fspath, cid, st, zone)
+            loc = ledger.locations.upsert(fspath, cid, st, zone)
         elif old and not old.gone:
-            loc = ledger.upsert_location(fspath, cid, st, zone)
+            loc = ledger.locations.upsert(fspath, cid, st, zone)
         else:
             twin = next((m for m in missing.values() if cid and m.content_id == cid), None)
             if twin is not None and st is not None:
                 del missing[twin.path_raw]
-                loc = ledger.move_location(twin, fspath, st, zone)
+                loc = ledger.locations.move(twin, fspath, st, zone)
                 moved = True
             else:
-                loc = ledger.upsert_location(fspath, cid, st, zone)
+                loc = ledger.locations.upsert(fspath, cid, st, zone)
                 if others:
                     ledger.event("copied", cid, insp.path, {"from": others[0].path})
                 else:
@@ -238,11 +238,11 @@ class Scanner:
             return
         candidates = [(i, z) for i, z in files if i.content_id and i.fspath and kind_of(i.media_type)
                       and i.verdict != "unreadable"]
-        printed = self.ledger.fingerprinted([i.content_id for i, _ in candidates])
+        printed = self.ledger.prints.printed_among([i.content_id for i, _ in candidates])
         unprinted = [(i, z) for i, z in candidates if i.content_id not in printed]
         self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
         finals = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"]
-        sources = {kind: self.ledger.has_source_prints(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
+        sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
         queries = [(i, z) for i, z in finals if sources[kind_of(i.media_type)]]
         self._print(queries)
 
@@ -255,7 +255,7 @@ class Scanner:
             if got.likeness is not None:
                 self.likeness.record(insp, zone, got.likeness)
             else:  # flat, featureless or undecodable: remember that, so it is not tried on every scan
-                self.ledger.put_fingerprint(insp.content_id, kind_of(insp.media_type), b"", 0)
+                self.ledger.prints.put(insp.content_id, kind_of(insp.media_type), b"", 0)
 
     def close(self) -> None:
         if self._print_pool is not None:
@@ -303,7 +303,7 @@ class Scanner:
 
         # 1. stat everything first (cheap), so moves can be told from new files; what the ledger
         # holds for the batch is asked once (a round trip a file adds up on a networked ledger)
-        known = ledger.locations_at([e.fspath for e in entries if not e.error])
+        known = ledger.locations.get_many([e.fspath for e in entries if not e.error])
         unchanged: list[tuple[bytes, os.stat_result, str, Location]] = []
         cannot_check: list[tuple[Inspection, str]] = []
         for entry in entries:
@@ -332,9 +332,9 @@ class Scanner:
         missing: dict[bytes, Location] = {}
         for root in missing_roots:
             if os.path.isdir(root):
-                missing.update({p: l for p, l in ledger.live_locations_under(root).items() if p not in seen})
+                missing.update({p: l for p, l in ledger.locations.live_under(root).items() if p not in seen})
         for p in missing_paths:
-            loc = ledger.location(p)
+            loc = ledger.locations.get(p)
             if loc and not loc.gone and p not in seen and not os.path.lexists(p):
                 missing[p] = loc
         # 2. a path that vanished and one that appeared with the same inode and stat: a rename
@@ -342,10 +342,10 @@ class Scanner:
         still_to_read = []
         for fspath, st, zone in to_read:
             twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
-            if twin is not None and twin.path_raw in missing and ledger.asset(twin.content_id):
+            if twin is not None and twin.path_raw in missing and ledger.assets.get(twin.content_id):
                 del missing[twin.path_raw]
-                loc = ledger.move_location(twin, fspath, st, zone)
-                insp = ledger.inspection(twin.content_id, loc.path)
+                loc = ledger.locations.move(twin, fspath, st, zone)
+                insp = ledger.assets.inspection(twin.content_id, loc.path)
                 insp.fspath = fspath
                 pending.append((FileResult(insp, zone, reused=True), loc))
                 result.moved += 1
@@ -371,7 +371,7 @@ class Scanner:
         self.fingerprint([(fr.inspection, fr.zone) for fr, _ in pending])
         # 5. what was recorded and is no longer there
         for loc in missing.values():
-            ledger.mark_gone(loc)
+            ledger.locations.mark_gone(loc)
             result.gone += 1
         # 6. the policy, now that every asset and edge is on record
         evaluate_all(ledger, pending, tick)
@@ -389,7 +389,7 @@ class Scanner:
         """
         totals = ScanResult(roots=[display_path(r) for r in roots], production=self.config.production,
                             ledger=self.ledger.path, started=time.time())
-        with self.ledger.seen_paths() as seen:
+        with self.ledger.locations.seen() as seen:
             batch: list[WalkEntry] = []
             for entry in iter_files(roots, DEFAULT_IGNORE):
                 batch.append(entry)
@@ -402,7 +402,7 @@ class Scanner:
             for root in roots:
                 if os.path.isdir(root):
                     for loc in seen.unseen_under(root):
-                        self.ledger.mark_gone(loc)
+                        self.ledger.locations.mark_gone(loc)
                         totals.gone += 1
         totals.finished = time.time()
         return totals

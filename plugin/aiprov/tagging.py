@@ -311,11 +311,11 @@ class Tagged:
 def plan_for(ledger, insp) -> TagPlan:
     from .model import AI_VERDICTS
 
-    regs = ledger.registrations_for(insp.content_id)
+    regs = ledger.registrations.of(insp.content_id)
     if not regs and insp.verdict not in AI_VERDICTS:
         raise TagRefused(f"{insp.path}: nothing to tag: the ledger has no registration for it and the file does not "
                          "say it is AI. Register it first: aiprov register FILE --tool NAME")
-    approvals = ledger.approvals_for(insp.content_id)
+    approvals = ledger.approvals.of(insp.content_id)
     reg = regs[0] if regs else None
     composite = bool(reg["composite"]) if reg else insp.verdict == "ai-composite"
     return TagPlan(digital_source_type=dst_uri(composite),
@@ -358,9 +358,9 @@ def tag_files(paths, ledger, config, *, mode: str = "sidecar", cert: str | None 
                 if not (cert and key):
                     raise TagRefused("--c2pa needs --cert and --key (PEM files)")
                 parents = []
-                for edge in ledger.parents(insp.content_id):
+                for edge in ledger.lineage.parents(insp.content_id):
                     for pid in edge["parent_ids"]:
-                        live = [l for l in ledger.locations_of(pid, include_gone=False) if os.path.exists(l.path_raw)]
+                        live = [l for l in ledger.locations.of(pid, include_gone=False) if os.path.exists(l.path_raw)]
                         if live:
                             parents.append((os.path.basename(live[0].path), live[0].path_raw))
                 writer = c2pa_writer(plan, cert, key, parents, alg, plan.tool_version)
@@ -370,7 +370,7 @@ def tag_files(paths, ledger, config, *, mode: str = "sidecar", cert: str | None 
             new = pool.read_one(fspath)
             with ledger.transaction():
                 _carry_over(ledger, insp, new, mode)
-                ledger.upsert_location(fspath, new.content_id, os.stat(fspath), zone)
+                ledger.locations.upsert(fspath, new.content_id, os.stat(fspath), zone)
             out.append(Tagged(insp.path, mode, insp.path, insp.content_id, new.content_id))
     return out
 
@@ -379,15 +379,15 @@ def _carry_over(ledger, old, new, mode: str) -> None:
     """The tagged file is new bytes with the same pixels: it keeps the old content's registrations and approvals."""
     from .registration import apply_registrations
 
-    for r in ledger.registrations_for(old.content_id):
-        if not ledger.registrations_for(new.content_id):
-            ledger.register(new.content_id, r["tool"], r["tool_version"], r["prompt"],
+    for r in ledger.registrations.of(old.content_id):
+        if not ledger.registrations.of(new.content_id):
+            ledger.registrations.add(new.content_id, r["tool"], r["tool_version"], r["prompt"],
                             f"tagged copy ({mode}) of {old.content_id}", r["status"], bool(r["composite"]), new.path)
-    for a in ledger.approvals_for(old.content_id):
-        ledger.approve(new.content_id, a["approved_by"], f"carried over from approval #{a['id']} (metadata-only "
+    for a in ledger.approvals.of(old.content_id):
+        ledger.approvals.add(new.content_id, a["approved_by"], f"carried over from approval #{a['id']} (metadata-only "
                        f"change, decoded content verified identical): {a['reason']}", a["reference"],
                        a["categories"], a["answers"], new.path)
     apply_registrations(ledger, new)
-    ledger.record_asset(new)
-    ledger.add_edge(new.content_id, old.content_id, "tagged-version", f"metadata written ({mode}); pixels/samples identical")
+    ledger.assets.record(new)
+    ledger.lineage.add(new.content_id, old.content_id, "tagged-version", f"metadata written ({mode}); pixels/samples identical")
     ledger.event("tagged", new.content_id, new.path, {"mode": mode, "previous": old.content_id})

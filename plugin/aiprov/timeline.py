@@ -216,10 +216,10 @@ def look_up_files(fspaths: list[bytes], ledger: Ledger, settings: ReadSettings |
             st = os.stat(p)
         except OSError:
             continue
-        loc = ledger.location(p)
+        loc = ledger.locations.get(p)
         if loc and not loc.gone and loc.content_id and \
                 (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
-            insp = ledger.inspection(loc.content_id, display_path(p))
+            insp = ledger.assets.inspection(loc.content_id, display_path(p))
             if insp is not None:
                 insp.fspath = p
                 out[p] = insp
@@ -228,7 +228,7 @@ def look_up_files(fspaths: list[bytes], ledger: Ledger, settings: ReadSettings |
     if to_read:
         with ReaderPool(settings or ReadSettings(want_content_id=True), workers=workers) as pool:
             for insp in pool.read_many(to_read):
-                recorded = ledger.inspection(insp.content_id, insp.path) if insp.content_id else None
+                recorded = ledger.assets.inspection(insp.content_id, insp.path) if insp.content_id else None
                 if recorded is not None:
                     recorded.fspath = insp.fspath
                     insp = recorded
@@ -245,7 +245,7 @@ def _approval_of(ledger: Ledger, insp: Inspection) -> tuple[str, list[dict], str
     if insp.verdict == UNREADABLE or not insp.content_id:
         return CANNOT_CHECK, [], insp.error
     approvals = [{"id": a["id"], "by": a["approved_by"], "reference": a["reference"], "created": a["created"]}
-                 for a in ledger.approvals_for(insp.content_id)]
+                 for a in ledger.approvals.of(insp.content_id)]
     if insp.verdict in AI_VERDICTS:
         return (APPROVED if approvals else UNAPPROVED), approvals, None
     if not approvals:

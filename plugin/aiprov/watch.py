@@ -193,7 +193,7 @@ class Watcher:
         logging.getLogger("watchdog.observers").addHandler(self._overflow_listener)
         for root in self.options.roots:
             self._start_observer(root)
-        self.settle.resume(self.ledger.journal())  # unfinished work from before a crash
+        self.settle.resume(self.ledger.journal.paths())  # unfinished work from before a crash
         if self.settle:
             log.info("resuming %d journaled path(s) from before the last stop", len(self.settle))
 
@@ -269,7 +269,7 @@ class Watcher:
             self._unjournaled.extend(new)
         elif new:
             try:
-                self.ledger.journal_add(new)  # recorded before it is processed: kill -9 loses nothing
+                self.ledger.journal.add(new)  # recorded before it is processed: kill -9 loses nothing
             except LedgerUnavailable as exc:
                 self._unjournaled.extend(new)
                 self._ledger_lost(exc)
@@ -294,7 +294,7 @@ class Watcher:
             return
         self._account(result, done)
         try:
-            self.ledger.journal_remove(paths)
+            self.ledger.journal.remove(paths)
         except LedgerUnavailable as exc:  # recorded already; a later run finds them unchanged
             self._ledger_lost(exc)
 
@@ -318,7 +318,7 @@ class Watcher:
         try:
             self.ledger.reconnect()
             if self._unjournaled:
-                self.ledger.journal_add(self._unjournaled)
+                self.ledger.journal.add(self._unjournaled)
         except LedgerUnavailable:
             self._ledger_retry_at = now + min(30.0, max(1.0, away / 4))
             return False
@@ -388,7 +388,7 @@ class Watcher:
         if force or now - self._last_heartbeat >= HEARTBEAT_S:
             self._last_heartbeat = now
             try:
-                self.ledger.report_daemon(os.getpid(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.started)),
+                self.ledger.hosts.heartbeat(os.getpid(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s.started)),
                                           {"roots": s.roots, "queue_depth": s.queue_depth, "processed": s.processed,
                                            "findings": s.findings})
             except LedgerError as exc:  # a heartbeat is not worth stopping for; the next one retries

@@ -1,0 +1,85 @@
+"""What each content is: its verdict and evidence as recorded, and its history of events."""
+
+from __future__ import annotations
+
+import json
+
+from ..model import C2paReport, Evidence, Ingredient, Inspection
+from .sql import AI_VERDICTS_SQL, now
+
+
+class Assets:
+    def __init__(self, db):
+        self.db = db  # the Ledger: connection, transactions, deferred writes
+
+    def get(self, content_id: str) -> dict | None:
+        rows = self.db._rows("SELECT * FROM assets WHERE content_id = ?", [content_id])
+        return rows[0] if rows else None
+
+    def inspection(self, content_id: str, path: str) -> Inspection | None:
+        """The recorded verdict of an asset, as an Inspection (used when a file is unchanged)."""
+        a = self.get(content_id)
+        if a is None:
+            return None
+        return _inspection(a, self.db._rows("SELECT * FROM evidence WHERE content_id = ? ORDER BY id", [content_id]), path)
+
+    def inspections(self, content_ids: list[str]) -> dict[str, Inspection]:
+        """Recorded verdicts of many assets (paths left empty: the caller knows them)."""
+        assets = {r["content_id"]: r for r in self.db._in("SELECT * FROM assets WHERE content_id IN ({})", content_ids)}
+        evidence: dict[str, list[dict]] = {}
+        for r in self.db._in("SELECT * FROM evidence WHERE content_id IN ({}) ORDER BY id", list(assets)):
+            evidence.setdefault(r["content_id"], []).append(r)
+        return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
+
+    def record(self, insp: Inspection) -> bool:
+        """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
+        cid = insp.content_id
+        t = now()
+        row = {"content_id": cid, "size": insp.size, "media_type": insp.media_type, "verdict": insp.verdict,
+               "generator": insp.generator, "digital_source_type": insp.digital_source_type,
+               "reason": insp.reason, "error": insp.error, "c2pa": json.dumps(insp.c2pa.to_dict()),
+               "warnings": json.dumps(insp.warnings), "last_seen": t, "first_seen": t}
+        with self.db.transaction():
+            # The upsert comes first: on a shared ledger its row lock makes a second host that read
+            # the same content wait here, then replace the evidence after the first one's.
+            new = self.db._db("upsert", "assets", row, "content_id", ("first_seen",))
+            if not new:
+                self.db._later("evidence", "DELETE FROM evidence WHERE content_id = ?", [(cid,)])
+            self.db._later("evidence", "INSERT INTO evidence (content_id, source, field, value, weight, implies, "
+                        "generator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(cid, e.source, e.field, e.value, e.weight, e.implies, e.generator) for e in insp.evidence])
+            ids = {(cid, e.field, e.value) for e in insp.evidence if e.field.endswith(("InstanceID", "DocumentID"))}
+            self.db._later("identifiers", "INSERT INTO identifiers (content_id, kind, value) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING", sorted(ids))
+            for ingr in insp.c2pa.ingredients:
+                ref = ingr.instance_id or ingr.document_id or ingr.title
+                if ref:
+                    self.db.lineage.add(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
+                                  f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
+            if new:
+                self.db.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
+        return new
+
+    def history(self, content_id: str) -> list[dict]:
+        return self.db._rows("SELECT * FROM events WHERE content_id = ? ORDER BY id", [content_id])
+
+    def ai_ever_in(self, zone: str) -> list[dict]:
+        """The AI assets that have had a location in this zone, gone ones too (where content has been).
+
+        One question for the whole ledger: a finals zone can hold a million frames, of which
+        the AI ones are few, and asking per frame is a round trip each on a shared ledger.
+        """
+        return self.db._rows(f"SELECT * FROM assets WHERE verdict IN {AI_VERDICTS_SQL} AND content_id IN "
+                          "(SELECT content_id FROM locations WHERE zone = ?) ORDER BY first_seen, content_id", [zone])
+
+
+def _inspection(a: dict, evidence: list[dict], path: str) -> Inspection:
+    c2pa = json.loads(a["c2pa"]) if a["c2pa"] else {}
+    report = C2paReport(**{k: v for k, v in c2pa.items() if k != "ingredients"})
+    report.ingredients = [Ingredient(**i) for i in c2pa.get("ingredients", [])]
+    return Inspection(path=path, verdict=a["verdict"], generator=a["generator"],
+                      digital_source_type=a["digital_source_type"], c2pa=report,
+                      evidence=[Evidence(r["source"], r["field"], r["value"], r["weight"], r["implies"], r["generator"])
+                                for r in evidence],
+                      error=a["error"], media_type=a["media_type"], size=a["size"], content_id=a["content_id"],
+                      warnings=json.loads(a["warnings"] or "[]"), reason=a["reason"])

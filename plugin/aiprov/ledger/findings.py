@@ -1,0 +1,59 @@
+"""Policy findings per location: raised once, touched while still true, resolved when not."""
+
+from __future__ import annotations
+
+from ..model import Finding
+from .locations import Location
+from .sql import now
+
+
+class Findings:
+    def __init__(self, db):
+        self.db = db  # the Ledger: connection, transactions, deferred writes
+
+    def record(self, loc: Location, findings: list[Finding],
+                        open_rows: list[dict] | None = None) -> list[Finding]:
+        """Make the open findings of a location exactly `findings`; returns the newly raised ones.
+
+        `open_rows`: the location's open findings when the caller asked for a whole batch at once.
+        """
+        t = now()
+        if open_rows is None:
+            open_rows = self.db._rows("SELECT * FROM findings WHERE location_id = ? AND resolved_at IS NULL", [loc.id])
+        if not findings and not open_rows:
+            return []
+        with self.db.transaction():
+            still, new = set(), []
+            for f in findings:
+                match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
+                if match:
+                    still.add(match["id"])
+                    if (match["message"], match["severity"]) == (f.message, f.severity):
+                        # Still open and unchanged: the most common case on a rescan, one statement a batch.
+                        self.db._later("findings", "UPDATE findings SET last_seen = ? WHERE id = ?", [(t, match["id"])])
+                    else:
+                        self.db._update("findings", match["id"], {"last_seen": t, "message": f.message,
+                                                                 "severity": f.severity})
+                else:
+                    # At most one open finding per (location, rule, content): if another process
+                    # raised it a moment ago, this one is not raised (nor its hooks run) again.
+                    raised = self.db._q("INSERT INTO findings (location_id, content_id, rule, severity, message, zone, "
+                                     "first_raised, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                     [loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, t, t]).rowcount
+                    if raised:
+                        self.db.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
+                        new.append(f)
+            for r in open_rows:
+                if r["id"] not in still:
+                    self.db._update("findings", r["id"], {"resolved_at": t})
+        return new
+
+    def open(self) -> list[dict]:
+        return self.db._rows("SELECT f.*, l.path FROM findings f JOIN locations l ON l.id = f.location_id "
+                          "WHERE f.resolved_at IS NULL ORDER BY f.id")
+
+    def open_at(self, location_ids: list[int]) -> dict[int, list[dict]]:
+        out: dict[int, list[dict]] = {}
+        for r in self.db._in("SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN ({})", location_ids):
+            out.setdefault(r["location_id"], []).append(r)
+        return out

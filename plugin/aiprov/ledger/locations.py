@@ -1,0 +1,143 @@
+"""Where content is: this host's paths (and other hosts'), moves, what a sweep has seen.
+
+A path means something only on its host: locations are keyed by (host, path bytes), so
+one server's reconcile never marks another's files gone. Paths are stored twice,
+`path_raw` (the exact bytes) and `path` (for display, undecodable bytes as \\xNN).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from .sql import IN_CHUNK, now
+
+
+def _display(path_raw: bytes) -> str:
+    return path_raw.decode("utf-8", "backslashreplace")
+
+
+@dataclass
+class Location:
+    id: int
+    path_raw: bytes
+    path: str
+    content_id: str | None
+    size: int | None
+    mtime_ns: int | None
+    inode: int | None
+    device: int | None
+    zone: str | None
+    gone: bool
+    host: str = ""
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Location":
+        return cls(row["id"], bytes(row["path_raw"]), row["path"], row["content_id"], row["size"],
+                   row["mtime_ns"], row["inode"], row["device"], row["zone"], bool(row["gone"]), row["host"])
+
+
+class Locations:
+    def __init__(self, db):
+        self.db = db  # the Ledger: connection, transactions, deferred writes
+
+    def get(self, path_raw: bytes) -> Location | None:
+        rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND path_raw = ?", [self.db.host, path_raw])
+        return Location.from_row(rows[0]) if rows else None
+
+    def live_under(self, root_raw: bytes, unseen_only: bool = False) -> dict[bytes, Location]:
+        """This host's recorded, not-gone locations below a folder (unseen_only: not in the sweep's seen table)."""
+        prefix = root_raw.rstrip(b"/") + b"/"
+        upper = prefix[:-1] + b"0"  # "/" + 1: every name starting with the prefix sorts in between
+        unseen = " AND path_raw NOT IN (SELECT path_raw FROM seen)" if unseen_only else ""
+        rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND gone = 0 AND path_raw >= ? AND path_raw < ?"
+                          + unseen, [self.db.host, prefix, upper])
+        return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
+
+    def place(self, path_raw: bytes, content_id: str | None) -> tuple[Location | None, list[Location]]:
+        """This host's record of a path, and the live locations of a content elsewhere, in one question:
+        what recording a freshly read file needs to tell a new file from a copy, a move or a change."""
+        rows = self.db._rows("SELECT * FROM locations WHERE (host = ? AND path_raw = ?) OR (content_id = ? AND gone = 0) "
+                          "ORDER BY first_seen, id", [self.db.host, path_raw, content_id])
+        here, others = None, []
+        for loc in map(Location.from_row, rows):
+            if loc.host == self.db.host and loc.path_raw == path_raw:
+                here = loc
+            elif loc.content_id == content_id and not loc.gone:
+                others.append(loc)
+        return here, others
+
+    def of(self, content_id: str, include_gone: bool = True) -> list[Location]:
+        """Every place this content has been, on any host."""
+        sql = "SELECT * FROM locations WHERE content_id = ?" + ("" if include_gone else " AND gone = 0")
+        return [Location.from_row(r) for r in self.db._rows(sql + " ORDER BY first_seen, id", [content_id])]
+
+    def where(self, loc: Location) -> str:
+        """A location as people read it: the path, prefixed with its host when that is not this one."""
+        return loc.path if loc.host == self.db.host else f"{loc.host}:{loc.path}"
+
+    def get_many(self, paths: list[bytes]) -> dict[bytes, Location]:
+        """This host's records of these paths."""
+        rows = self.db._in("SELECT * FROM locations WHERE host = ? AND path_raw IN ({})", paths, [self.db.host])
+        return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
+
+    def touch(self, ids: list[int]) -> None:
+        for i in range(0, len(ids), IN_CHUNK):
+            fragment, params = self.db.backend.in_list(ids[i:i + IN_CHUNK])
+            self.db._q(f"UPDATE locations SET last_seen = ? WHERE id {fragment}", [now(), *params])
+
+    def upsert(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None,
+                        zone: str | None) -> Location:
+        t = now()
+        path = _display(path_raw)
+        row = {"host": self.db.host, "path_raw": path_raw, "path": path, "name": path.rsplit("/", 1)[-1],
+               "content_id": content_id,
+               "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
+               "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
+               "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
+        with self.db.transaction():
+            return Location.from_row(self.db._db("upsert_returning", "locations", row, ("host", "path_raw"),
+                                              ("first_seen",)))
+
+    def move(self, old: Location, new_raw: bytes, st: os.stat_result, zone: str | None) -> Location:
+        with self.db.transaction():
+            self.mark_gone(old, moved=True)
+            loc = self.upsert(new_raw, old.content_id, st, zone)
+            self.db.event("moved", old.content_id, loc.path, {"from": old.path, "to": loc.path})
+            return loc
+
+    def mark_gone(self, loc: Location, moved: bool = False) -> None:
+        with self.db.transaction():
+            self.db._q("UPDATE locations SET gone = 1, gone_at = ? WHERE id = ?", [now(), loc.id])
+            self.db._q("UPDATE findings SET resolved_at = ? WHERE location_id = ? AND resolved_at IS NULL",
+                            [now(), loc.id])
+            if not moved:
+                self.db.event("gone", loc.content_id, loc.path)
+
+    def records(self, content_id: str) -> list[dict]:
+        """Every path a content has had, with its zone and when it was seen there (first_seen, last_seen, gone_at)."""
+        return self.db._rows("SELECT host, path, zone, gone, first_seen, last_seen, gone_at FROM locations "
+                          "WHERE content_id = ? ORDER BY first_seen, id", [content_id])
+
+    @contextmanager
+    def seen(self) -> Iterator[SeenPaths]:
+        self.db.backend.create_seen()
+        try:
+            yield SeenPaths(self)
+        finally:
+            self.db._q("DROP TABLE IF EXISTS seen")
+
+
+class SeenPaths:
+    """The paths a sweep has walked, in a temporary table: memory stays flat on huge trees."""
+
+    def __init__(self, locations: Locations):
+        self.locations = locations
+
+    def add(self, paths: list[bytes]) -> None:
+        self.locations.db._many("INSERT INTO seen (path_raw) VALUES (?) ON CONFLICT DO NOTHING", [(p,) for p in paths])
+
+    def unseen_under(self, root_raw: bytes) -> list[Location]:
+        return list(self.locations.live_under(root_raw, unseen_only=True).values())

@@ -1,0 +1,43 @@
+"""Perceptual prints of AI sources and finals material (likeness.py matches them)."""
+
+from __future__ import annotations
+
+from .sql import AI_VERDICTS_SQL
+
+
+class Prints:
+    def __init__(self, db):
+        self.db = db  # the Ledger: connection, transactions, deferred writes
+
+    def put(self, content_id: str, kind: str, blob: bytes, quality: int | None) -> int:
+        with self.db.transaction():
+            self.db._q("INSERT INTO fingerprints (content_id, kind, blob, quality) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (content_id, kind) DO UPDATE SET blob = excluded.blob, quality = excluded.quality",
+                    [content_id, kind, blob, quality])
+            return self.db._q("SELECT id FROM fingerprints WHERE content_id = ? AND kind = ?",
+                           [content_id, kind]).fetchone()[0]
+
+    def has(self, content_id: str) -> bool:
+        return bool(self.db._q("SELECT 1 FROM fingerprints WHERE content_id = ?", [content_id]).fetchone())
+
+    def of_kind(self, kind: str, ai: bool) -> list[tuple[int, str, bytes]]:
+        """(row id, content id, blob) of AI assets' prints (ai=True) or of the others'."""
+        op = "IN" if ai else "NOT IN"
+        return [(r[0], r[1], bytes(r[2])) for r in self.db._q(
+            f"SELECT f.id, f.content_id, f.blob FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+            f"WHERE f.kind = ? AND a.verdict {op} {AI_VERDICTS_SQL} AND length(f.blob) > 0", [kind])]
+
+    def has_sources(self, kind: str | None) -> bool:
+        """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
+        return bool(kind) and bool(self.db._q(
+            "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+            f"WHERE f.kind = ? AND a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0 LIMIT 1",
+            [kind]).fetchone())
+
+    def owner(self, row_id: int) -> str | None:
+        row = self.db._q("SELECT content_id FROM fingerprints WHERE id = ?", [row_id]).fetchone()
+        return row[0] if row else None
+
+    def printed_among(self, content_ids: list[str]) -> set[str]:
+        return {r["content_id"] for r in self.db._in("SELECT DISTINCT content_id FROM fingerprints "
+                                                  "WHERE content_id IN ({})", content_ids)}

@@ -1,0 +1,22 @@
+"""What the ledger was told at birth (`aiprov register`): the content is AI output of a tool."""
+
+from __future__ import annotations
+
+from .sql import now
+
+
+class Registrations:
+    def __init__(self, db):
+        self.db = db  # the Ledger: connection, transactions, deferred writes
+
+    def add(self, content_id: str, tool: str, tool_version: str | None, prompt: str | None, note: str | None,
+                 status: str, composite: bool, path: str | None) -> int:
+        with self.db.transaction():
+            reg_id = self.db._insert("registrations", {
+                "content_id": content_id, "tool": tool, "tool_version": tool_version, "prompt": prompt, "note": note,
+                "status": status, "composite": int(composite), "path": path, "created": now()})
+            self.db.event("registered", content_id, path, {"tool": tool, "version": tool_version, "status": status})
+            return reg_id
+
+    def of(self, content_id: str) -> list[dict]:
+        return self.db._rows("SELECT * FROM registrations WHERE content_id = ? ORDER BY id", [content_id])
