@@ -108,19 +108,15 @@ class ValidateNoTempAI(pyblish.api.InstancePlugin):
             return
 
         from aiprov import config as config_mod
-        from aiprov.ledger import Ledger
-        from aiprov.model import AI_VERDICTS, UNREADABLE
-        from aiprov.pipeline import inspect_paths
-        from aiprov.reader import ReadSettings
-        from aiprov.registration import apply_registrations
-        from aiprov.scanning import ai_ancestor_without_approval
+        from aiprov.checking import Checker
+        from aiprov.ledger import read_only_or_empty
+        from aiprov.policy import FINALS
 
         explicit = instance.data.get("aiprov_ledger") or instance.context.data.get("aiprov_ledger")
         cfg = config_mod.for_paths([os.fsencode(paths[0])], instance.context.data.get("aiprov_config"))
         ledger_path = str(cfg.ledger_path(explicit))
         # the command must name the ledger when the command line would not find it by itself
         hint_ledger = ledger_path if explicit or os.environ.get("AIPROV_LEDGER") else None
-        settings = ReadSettings(want_content_id=True, network=cfg.network, trust_anchors=cfg.trust_anchors)
 
         problems = []
         for path in paths:
@@ -128,44 +124,47 @@ class ValidateNoTempAI(pyblish.api.InstancePlugin):
                 problems.append(f"{os.path.basename(path)} cannot be checked: it is not there.\n"
                                 f"    file: {path}")
         present = [p for p in paths if os.path.lexists(p)]
-        checked = 0
-        with Ledger(ledger_path) as ledger:
-            for insp in inspect_paths(present, settings, timeout_s=cfg.timeout):
-                checked += 1
-                cid = insp.content_id
-                apply_registrations(ledger, insp)
-                recorded = ledger.assets.get(cid) if cid else None
-                if recorded and recorded["verdict"] in AI_VERDICTS and insp.verdict not in AI_VERDICTS:
-                    # the ledger knows this content as AI (its markers may since have been stripped)
-                    insp = ledger.assets.inspection(cid, insp.path)
-                name = os.path.basename(insp.path)
-                if insp.verdict == UNREADABLE:
-                    problems.append(f"{name} cannot be checked, so it cannot go to finals: {insp.error}\n"
-                                    f"    file: {insp.path}\n    Re-export or re-copy it.")
-                    continue
-                approved = bool(cid and ledger.approvals.of(cid))
-                if insp.verdict in AI_VERDICTS and not approved:
-                    what = "AI-generated" if insp.verdict == "ai" else "partly AI-generated (composite)"
-                    by = f" ({insp.generator})" if insp.generator else ""
-                    problems.append(
-                        f"{name} is {what}{by} and has no written approval for final use.\n"
-                        f"    file: {insp.path}\n"
-                        f"    why aiprov says so: {insp.reason}\n"
-                        "    AI material is temp by default. Replace it with non-AI material, or have the "
-                        "written approval recorded (supervisor / production):\n"
-                        f"      {approve_command(insp.path, hint_ledger)}")
-                elif not approved and insp.verdict not in AI_VERDICTS:
-                    ancestor = ai_ancestor_without_approval(ledger, cid)
-                    if ancestor:
-                        problems.append(
-                            f"{name} was made from AI material that has no written approval for final use "
-                            f"({ancestor}).\n    file: {insp.path}\n"
-                            "    Replace it, or have the source (or this file) approved:\n"
-                            f"      {approve_command(insp.path, hint_ledger)}")
-                else:
-                    self.log.debug("%s: %s%s", insp.path, insp.verdict, " (approved)" if approved else "")
+        with read_only_or_empty(ledger_path) as (ledger, there):
+            if not there:
+                self.log.warning("no aiprov ledger at %s: no approval is known, so any AI material fails", ledger_path)
+            with Checker(cfg, ledger) as checker:
+                # the same judgement as `aiprov scan` in a finals zone: one rule book for both
+                checked = checker.look(present, zone=FINALS)
+        for c in checked:
+            errors = [f for f in c.findings if f.severity == "error"]
+            if not errors:
+                self.log.debug("%s: %s%s", c.inspection.path, c.inspection.verdict, " (approved)" if c.approved else "")
+                continue
+            problems.append(problem_text(c, errors, hint_ledger))
         if problems:
             raise pyblish.api.ValidationError(
                 f"Publishing {instance.data.get('name') or instance.name!r} to finals is blocked: "
                 f"{len(problems)} file(s) need attention.\n\n" + "\n\n".join(problems))
-        self.log.info("%d file(s) checked: no unapproved generative-AI material", checked)
+        self.log.info("%d file(s) checked: no unapproved generative-AI material", len(checked))
+
+
+def problem_text(checked, errors, hint_ledger: str | None) -> str:
+    """What an artist reads, rule by rule of the gate's findings: which file, why, and what to do."""
+    insp = checked.inspection
+    name = os.path.basename(insp.path)
+    out = []
+    for f in errors:
+        if f.rule == "ai-in-finals":
+            what = "AI-generated" if insp.verdict == "ai" else "partly AI-generated (composite)"
+            by = f" ({insp.generator})" if insp.generator else ""
+            out.append(f"{name} is {what}{by} and has no written approval for final use.\n"
+                       f"    file: {insp.path}\n    why aiprov says so: {insp.reason}\n"
+                       "    AI material is temp by default. Replace it with non-AI material, or have the "
+                       "written approval recorded (supervisor / production):\n"
+                       f"      {approve_command(insp.path, hint_ledger)}")
+        elif f.rule == "derived-from-ai":
+            out.append(f"{name} was made from AI material that has no written approval for final use "
+                       f"({checked.ai_ancestor}).\n    file: {insp.path}\n"
+                       "    Replace it, or have the source (or this file) approved:\n"
+                       f"      {approve_command(insp.path, hint_ledger)}")
+        elif f.rule == "unreadable-in-finals":
+            out.append(f"{name} cannot be checked, so it cannot go to finals: {insp.error}\n"
+                       f"    file: {insp.path}\n    Re-export or re-copy it.")
+        else:
+            out.append(f"{name}: {f.message}\n    file: {insp.path}")
+    return "\n".join(out)

@@ -32,6 +32,6 @@ def register(path, *, tool, tool_version=None, prompt=None, parents=(), note=Non
     paths = [os.fsencode(p) for p in ([path] if isinstance(path, (str, bytes, os.PathLike)) else path)]
     cfg = config_mod.for_paths(paths, config, no_config_zone="working")
     with Ledger(cfg.ledger_path(os.fspath(ledger) if ledger else None)) as db:
-        return register_files(paths, db, tool=tool, tool_version=tool_version, prompt=prompt, parents=parents,
+        return register_files(paths, db, cfg, tool=tool, tool_version=tool_version, prompt=prompt, parents=parents,
                               note=note, status=FINAL_CANDIDATE if final_candidate else TEMPORARY,
-                              composite=composite, zone_of=cfg.zone_of, likeness=cfg.likeness)
+                              composite=composite)

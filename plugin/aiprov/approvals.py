@@ -6,24 +6,32 @@ stays approved, and a re-export (new bytes) needs its own approval.
 
 from __future__ import annotations
 
+import os
 from typing import Iterable, Iterator
 
-from .isolation import ReaderPool
+from .checking import Checker
+from .config import Config
+from .errors import UnreadableMedia
 from .ledger import Ledger
-from .reader import ReadSettings
+from .walk import entry_for
 
 
-def approve_files(fspaths: Iterable[bytes], ledger: Ledger, *, by: str, reason: str, reference: str | None,
-                  categories: list[str], answers: dict[str, str]) -> Iterator[tuple[str, int, str, str]]:
-    """Approve each file; yields (path, approval id, content id, verdict)."""
-    with ReaderPool(ReadSettings(want_content_id=True), workers=1) as pool:
-        for insp in pool.read_many(fspaths):
+def approve_files(fspaths: Iterable[bytes], ledger: Ledger, config: Config, *, by: str, reason: str,
+                  reference: str | None, categories: list[str],
+                  answers: dict[str, str]) -> Iterator[tuple[str, int, str, str]]:
+    """Approve each file's content, then judge and record it as `scan` does: a finding it had in
+    finals is resolved at once. Yields (path, approval id, content id, verdict)."""
+    fspaths = [os.path.abspath(os.fsencode(p)) for p in fspaths]
+    with Checker(config, ledger, workers=1) as checker:
+        read = checker.read(fspaths)
+        ids = {}
+        for p in fspaths:
+            insp = read[p]
             if not insp.content_id:
-                from .errors import UnreadableMedia
-
                 raise UnreadableMedia(f"{insp.path}: cannot approve a file that cannot be read ({insp.error})")
-            with ledger.transaction():
-                if ledger.assets.get(insp.content_id) is None:
-                    ledger.assets.record(insp)
-                approval_id = ledger.approvals.add(insp.content_id, by, reason, reference, categories, answers, insp.path)
-            yield insp.path, approval_id, insp.content_id, insp.verdict
+            ids[p] = ledger.approvals.add(insp.content_id, by, reason, reference, categories, answers, insp.path)
+        checked = {c.inspection.fspath: c.inspection for c in checker.check([entry_for(p) for p in fspaths],
+                                                                            already_read=read)}
+        for p in fspaths:  # a file in an ignored zone is approved all the same, and not recorded
+            insp = checked.get(p, read[p])
+            yield insp.path, ids[p], insp.content_id, insp.verdict

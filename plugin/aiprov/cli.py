@@ -11,14 +11,13 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
-from contextlib import contextmanager
 
 import click
 from rich.console import Console
 
 from .version import __version__
 from .errors import AiprovError
+from .model import AI_VERDICTS, UNREADABLE
 from .names import display_path
 from .pipeline import inspect_paths
 from .reader import ReadSettings
@@ -99,7 +98,7 @@ def inspect(paths, as_json, verbose, workers, timeout_s, network, trust_anchors,
     if as_json:
         results.sort(key=lambda r: r.path)
         click.echo(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False))
-    bad = {"never": (), "ai": ("ai", "ai-composite"), "ai-or-unreadable": ("ai", "ai-composite", "unreadable")}[fail_on]
+    bad = {"never": (), "ai": AI_VERDICTS, "ai-or-unreadable": (*AI_VERDICTS, UNREADABLE)}[fail_on]
     if any(r.verdict in bad for r in results) or missing:
         sys.exit(1)
 
@@ -123,26 +122,6 @@ def _open(paths: list[bytes], config_path: str | None, ledger_path: str | None, 
 
     cfg = config_mod.for_paths(paths, config_path, no_config_zone)
     return cfg, Ledger(cfg.ledger_path(ledger_path), host=host, readonly=readonly, create=create)
-
-
-@contextmanager
-def _ledger_if_any(target, without: str):
-    """The ledger, read-only; where there is none, an empty one that is thrown away after (and a
-    note saying what that means), for checks that still say something from the files alone."""
-    from .errors import NoLedger
-    from .ledger import Ledger
-
-    try:
-        ledger = Ledger(target, readonly=True)
-    except NoLedger as exc:
-        click.echo(f"aiprov: {exc}. {without[0].upper()}{without[1:]}", err=True)
-        with tempfile.TemporaryDirectory(prefix="aiprov-no-ledger-") as aside:
-            with Ledger(os.path.join(aside, "empty.db")) as empty:
-                empty.path = f"none (no ledger at {target})"  # what reports say they were checked against
-                yield empty
-        return
-    with ledger:
-        yield ledger
 
 
 @main.command()
@@ -217,8 +196,7 @@ def lookup(path, as_json, config_path, ledger_path):
 
     cfg, ledger = _open(_paths((path,)), config_path, ledger_path, readonly=True)
     with ledger:
-        answer = run_lookup(os.fsencode(path), ledger, ReadSettings(want_content_id=True, network=cfg.network,
-                                                                      trust_anchors=cfg.trust_anchors))
+        answer = run_lookup(os.fsencode(path), ledger, cfg)
     if as_json:
         click.echo(json.dumps(answer, indent=2, ensure_ascii=False, default=str))
     else:
@@ -288,8 +266,8 @@ def approve(paths, by, reason, reference, category, copyright_, data_use, enterp
     fspaths = _paths(paths)
     cfg, ledger = _open(fspaths, config_path, ledger_path)
     with ledger:
-        for path, approval_id, cid, verdict in approve_files(fspaths, ledger, **a):
-            note = "" if verdict in ("ai", "ai-composite") else f" (note: its verdict is {verdict})"
+        for path, approval_id, cid, verdict in approve_files(fspaths, ledger, cfg, **a):
+            note = "" if verdict in AI_VERDICTS else f" (note: its verdict is {verdict})"
             click.echo(f"approval #{approval_id} recorded for {path} (content {cid}){note}")
 
 
@@ -454,9 +432,9 @@ def register(paths, tool, tool_version, prompt, parents, note, temporary, compos
     fspaths = _paths(paths)
     cfg, ledger = _open(fspaths, config_path, ledger_path, no_config_zone="working")
     with ledger:
-        done = register_files(fspaths, ledger, tool=tool, tool_version=tool_version, prompt=prompt,
+        done = register_files(fspaths, ledger, cfg, tool=tool, tool_version=tool_version, prompt=prompt,
                               parents=_paths(parents), note=note, status=TEMPORARY if temporary else FINAL_CANDIDATE,
-                              composite=composite, zone_of=cfg.zone_of, likeness=cfg.likeness)
+                              composite=composite)
     for r in done:
         click.echo(f"registered {r.path} as {'AI-composite' if composite else 'AI'} output of {tool} "
                    f"(content {r.content_id}, registration #{r.registration_id}"
@@ -527,26 +505,30 @@ def timeline(edit, as_json, verbose, strict, rate, workers, config_path, ledger_
     from . import config as config_mod
 
     cfg = config_mod.for_paths(_paths((edit,)), config_path)
-    with _ledger_if_any(cfg.ledger_path(ledger_path), "checking the edit from its files alone: no approval or "
-                        "lineage is known, so every AI cut counts as unapproved") as ledger:
-        report = check_timeline(edit, ledger, ReadSettings(want_content_id=True, network=cfg.network,
-                                                           trust_anchors=cfg.trust_anchors),
-                                rate=rate, workers=workers)
+    from .errors import NoLedger
+    from .ledger import read_only_or_empty
+
+    target = cfg.ledger_path(ledger_path)
+    with read_only_or_empty(target) as (ledger, there):
+        if not there:
+            click.echo(f"aiprov: {NoLedger(str(target))}. Checking the edit from its files alone: no approval or "
+                       "lineage is known, so every AI cut counts as unapproved", err=True)
+        report = check_timeline(edit, ledger, cfg, rate=rate, workers=workers)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         sys.exit(report.exit_code(strict))
     click.echo(f"{report.name or os.path.basename(edit)}: {len(report.cuts)} cut(s) at {report.rate:g} fps, "
                f"starting {report.start_timecode}")
     labels = {"unapproved": "UNAPPROVED AI", "derived-from-unapproved-ai": "FROM UNAPPROVED AI",
-              "approved": "approved AI", CANNOT_CHECK: "CANNOT CHECK", "not needed": "not AI"}
+              "approved": "approved AI", CANNOT_CHECK: "CANNOT CHECK", "not needed": "not AI", "flagged": "FLAGGED"}
     for c in report.cuts:
-        if not (verbose or c.uses_ai or c.unchecked):
+        if not (verbose or c.uses_ai or c.unchecked or c.problem):
             continue
         where = f"{c.record_in}-{c.record_out} ({c.start_seconds:.3f}-{c.end_seconds:.3f} s)"
         muted = "" if c.enabled else " [disabled clip]"
         click.echo(f"{labels.get(c.approval, c.approval):<18} {c.track or '?':<6} {where}  {c.clip!r}{muted}")
         click.echo(f"    file: {c.file or c.media or '(none)'}")
-        if c.approval == CANNOT_CHECK:
+        if c.approval in (CANNOT_CHECK, "flagged"):
             click.echo(f"    {c.verdict}: {c.reason}")
         elif c.uses_ai or verbose:
             click.echo(f"    {c.verdict}{' by ' + c.generator if c.generator else ''}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import errno
 import os
 
+from .checking import Checker
+from .config import Config
 from .errors import AiprovError, NotInLedger
-from .isolation import ReaderPool
 from .ledger import Ledger
 from .names import display_path
-from .reader import ReadSettings
 
 
 def _asset_brief(ledger: Ledger, cid: str) -> dict:
@@ -24,13 +24,16 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
             "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
 
 
-def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = None) -> dict:
+def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
+    """What the ledger knows of a file, and what aiprov makes of it now: the same judgement `scan`
+    makes (checking.py), in the zone the config gives its path, without recording anything."""
     fspath = os.path.abspath(os.fsencode(path))
     loc = ledger.locations.get(fspath)
     try:
-        st = os.stat(fspath)
+        os.stat(fspath)
+        exists = True
     except FileNotFoundError:
-        st = None
+        exists = False
         if os.path.islink(fspath):
             raise NotInLedger(f"{display_path(fspath)}: a broken link (to {display_path(os.readlink(fspath))}): "
                               "there is no file to look up") from None
@@ -38,17 +41,20 @@ def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = No
         what = ("a link that loops back on itself, so it leads to no file" if exc.errno == errno.ELOOP
                 else exc.strerror)
         raise AiprovError(f"{display_path(fspath)}: {what}") from None
-    insp = None
-    if loc and loc.content_id and (st is None or (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)):
+    checked = None
+    if exists and os.path.isdir(fspath):
+        raise AiprovError(f"{display_path(fspath)} is a folder: lookup takes a file (aiprov inspect FOLDER reads "
+                          "every file in it)")
+    if exists:
+        with Checker(config, ledger, workers=1) as checker:
+            checked = checker.look([fspath])[0]
+        insp = checked.inspection
+    elif loc and loc.content_id:  # gone from here: what was recorded of it
         insp = ledger.assets.inspection(loc.content_id, display_path(fspath))
-    if insp is None:
-        if st is None:
-            raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of that path")
-        with ReaderPool(settings or ReadSettings(want_content_id=True), workers=1) as pool:
-            insp = pool.read_one(fspath)
-        recorded = ledger.assets.inspection(insp.content_id, insp.path) if insp.content_id else None
-        if recorded is not None:
-            insp = recorded
+        if insp is None:
+            raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of its content")
+    else:
+        raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of that path")
     cid = insp.content_id
     known = bool(cid and ledger.assets.get(cid))
     locations = ledger.locations.of(cid) if cid else []
@@ -61,6 +67,9 @@ def lookup(path: bytes | str, ledger: Ledger, settings: ReadSettings | None = No
         "inspection": insp.to_dict(),
         "approvals": ledger.approvals.of(cid, include_revoked=True) if cid else [],
         "host": ledger.host,
+        "zone": checked.zone if checked else (loc.zone if loc else None),
+        "exists": exists,
+        "findings": [f.to_dict() for f in checked.findings] if checked else [],
         # `where` is the path as people read it: prefixed with its host when another host saw it there.
         "locations": [{"path": l.path, "host": l.host, "where": ledger.locations.where(l), "zone": l.zone, "gone": l.gone,
                        "size": l.size} for l in locations],

@@ -45,3 +45,8 @@ def findings_for(insp: Inspection, zone: str, approved: bool, unapproved_ai_ance
             f"its C2PA manifest no longer matches the file ({codes}): the file or its manifest was altered "
             "after signing, so the manifest proves nothing")
     return out
+
+
+def findings(checked) -> list[Finding]:
+    """The findings on one checked file (checking.Checked): its verdict, zone, approvals and lineage."""
+    return findings_for(checked.inspection, checked.zone, checked.approved, checked.ai_ancestor)

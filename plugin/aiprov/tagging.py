@@ -331,16 +331,18 @@ def plan_for(ledger, insp) -> TagPlan:
 def tag_files(paths, ledger, config, *, mode: str = "sidecar", cert: str | None = None, key: str | None = None,
               alg: str = "es256", allow_finals: bool = False,
               after_temp_written: Callable[[bytes], None] | None = None) -> list[Tagged]:
-    """Write what the ledger knows about each file into it (or beside it)."""
-    from .isolation import ReaderPool
-    from .reader import ReadSettings
-    from .registration import apply_registrations
+    """Write what the ledger knows about each file into it (or beside it).
+
+    Each file is judged first as `lookup` judges it (its registrations and recorded knowledge
+    applied); a file written in place is new bytes, recorded and judged as `scan` would."""
+    from .checking import Checker
+    from .walk import entry_for
 
     out = []
-    with ReaderPool(ReadSettings(want_content_id=True), workers=1) as pool:
+    with Checker(config, ledger, workers=1) as checker:
         for p in paths:
             fspath = os.path.abspath(os.fsencode(p))
-            insp = apply_registrations(ledger, pool.read_one(fspath))
+            insp = checker.look([fspath])[0].inspection
             if not insp.content_id:
                 raise TagRefused(f"{insp.path}: cannot be read, so it cannot be tagged ({insp.error})")
             plan = plan_for(ledger, insp)
@@ -367,27 +369,27 @@ def tag_files(paths, ledger, config, *, mode: str = "sidecar", cert: str | None 
             else:
                 writer = exiftool_writer(plan)
             in_place(fspath, writer, after_temp_written=after_temp_written)
-            new = pool.read_one(fspath)
+            read = checker.read([fspath])
+            new = read[fspath]
             with ledger.transaction():
                 _carry_over(ledger, insp, new, mode)
-                ledger.locations.upsert(fspath, new.content_id, os.stat(fspath), zone)
+            checker.check([entry_for(fspath)], already_read=read)
             out.append(Tagged(insp.path, mode, insp.path, insp.content_id, new.content_id))
     return out
 
 
 def _carry_over(ledger, old, new, mode: str) -> None:
-    """The tagged file is new bytes with the same pixels: it keeps the old content's registrations and approvals."""
-    from .registration import apply_registrations
-
+    """The tagged file is new bytes with the same pixels: it keeps the old content's registrations and
+    approvals (recorded before the new content is, so it is judged with them)."""
     for r in ledger.registrations.of(old.content_id):
         if not ledger.registrations.of(new.content_id):
             ledger.registrations.add(new.content_id, r["tool"], r["tool_version"], r["prompt"],
-                            f"tagged copy ({mode}) of {old.content_id}", r["status"], bool(r["composite"]), new.path)
+                                     f"tagged copy ({mode}) of {old.content_id}", r["status"], bool(r["composite"]),
+                                     new.path)
     for a in ledger.approvals.of(old.content_id):
         ledger.approvals.add(new.content_id, a["approved_by"], f"carried over from approval #{a['id']} (metadata-only "
-                       f"change, decoded content verified identical): {a['reason']}", a["reference"],
-                       a["categories"], a["answers"], new.path)
-    apply_registrations(ledger, new)
-    ledger.assets.record(new)
-    ledger.lineage.add(new.content_id, old.content_id, "tagged-version", f"metadata written ({mode}); pixels/samples identical")
+                             f"change, decoded content verified identical): {a['reason']}", a["reference"],
+                             a["categories"], a["answers"], new.path)
+    ledger.lineage.add(new.content_id, old.content_id, "tagged-version",
+                       f"metadata written ({mode}); pixels/samples identical")
     ledger.event("tagged", new.content_id, new.path, {"mode": mode, "previous": old.content_id})

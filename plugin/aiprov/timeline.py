@@ -20,10 +20,11 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 
 from .version import __version__
+from .checking import Checker
+from .config import Config
 from .ledger import Ledger
-from .model import AI_VERDICTS, UNREADABLE, Inspection
-from .names import display_path
-from .reader import ReadSettings
+from .model import AI_VERDICTS, UNREADABLE
+from .policy import FINALS
 
 # What a cut's approval status can be.
 APPROVED = "approved"
@@ -31,6 +32,7 @@ UNAPPROVED = "unapproved"
 DERIVED = "derived-from-unapproved-ai"
 NOT_NEEDED = "not needed"
 CANNOT_CHECK = "cannot check"
+FLAGGED = "flagged"  # another error finding of the gate (a C2PA manifest that no longer matches, ...)
 
 # Verdicts for media that was not read.
 MISSING = "missing"  # the reference names a file that is not there
@@ -63,6 +65,7 @@ class Cut:
     reason: str | None = None
     frames: int | None = None  # image sequences: how many frame files the cut uses
     enabled: bool = True
+    findings: list[dict] = field(default_factory=list)  # the gate's findings on the file that speaks for the cut
 
     @property
     def uses_ai(self) -> bool:
@@ -70,8 +73,9 @@ class Cut:
 
     @property
     def problem(self) -> bool:
-        """It uses AI (or AI-derived) material with no approval for final use."""
-        return self.enabled and self.approval in (UNAPPROVED, DERIVED)
+        """It uses AI (or AI-derived) material with no approval for final use, or the gate has
+        another error finding on its media."""
+        return self.enabled and self.approval in (UNAPPROVED, DERIVED, FLAGGED)
 
     @property
     def unchecked(self) -> bool:
@@ -203,59 +207,25 @@ def _timeline_rate(tl) -> float:
     return 24.0
 
 
-def look_up_files(fspaths: list[bytes], ledger: Ledger, settings: ReadSettings | None = None,
-                  workers: int | None = None) -> dict[bytes, Inspection]:
-    """Each file's inspection: from the ledger when it recorded this path unchanged, else read (not recorded)."""
-    from .isolation import ReaderPool
-    from .registration import apply_registrations
-
-    out: dict[bytes, Inspection] = {}
-    to_read = []
-    for p in dict.fromkeys(fspaths):
-        try:
-            st = os.stat(p)
-        except OSError:
-            continue
-        loc = ledger.locations.get(p)
-        if loc and not loc.gone and loc.content_id and \
-                (loc.size, loc.mtime_ns, loc.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
-            insp = ledger.assets.inspection(loc.content_id, display_path(p))
-            if insp is not None:
-                insp.fspath = p
-                out[p] = insp
-                continue
-        to_read.append(p)
-    if to_read:
-        with ReaderPool(settings or ReadSettings(want_content_id=True), workers=workers) as pool:
-            for insp in pool.read_many(to_read):
-                recorded = ledger.assets.inspection(insp.content_id, insp.path) if insp.content_id else None
-                if recorded is not None:
-                    recorded.fspath = insp.fspath
-                    insp = recorded
-                else:
-                    apply_registrations(ledger, insp)
-                out[insp.fspath] = insp
-    return out
+# What a cut's status is, from the findings the policy draws for its media in a finals zone:
+# the gate's rules, unchanged, so an edit and a scan of the same files cannot disagree.
+STATUS_OF_RULE = {"ai-in-finals": UNAPPROVED, "derived-from-ai": DERIVED, "unreadable-in-finals": CANNOT_CHECK}
+STATUS_RANK = {UNAPPROVED: 0, DERIVED: 1, FLAGGED: 2, CANNOT_CHECK: 3, APPROVED: 4, NOT_NEEDED: 5}
 
 
-def _approval_of(ledger: Ledger, insp: Inspection) -> tuple[str, list[dict], str | None]:
-    """(status, approvals, note) for one file that was read."""
-    from .scanning import ai_ancestor_without_approval
-
-    if insp.verdict == UNREADABLE or not insp.content_id:
-        return CANNOT_CHECK, [], insp.error
-    approvals = [{"id": a["id"], "by": a["approved_by"], "reference": a["reference"], "created": a["created"]}
-                 for a in ledger.approvals.of(insp.content_id)]
-    if insp.verdict in AI_VERDICTS:
-        return (APPROVED if approvals else UNAPPROVED), approvals, None
-    if not approvals:
-        ancestor = ai_ancestor_without_approval(ledger, insp.content_id)
-        if ancestor:
-            return DERIVED, [], f"made from unapproved AI material ({ancestor})"
-    return NOT_NEEDED, approvals, None
+def cut_status(checked) -> tuple[str, str | None]:
+    """(status, note) of one media file of a cut, from its findings (checking.Checked)."""
+    errors = [f for f in checked.findings if f.severity == "error"]
+    if errors:
+        statuses = [STATUS_OF_RULE.get(f.rule, FLAGGED) for f in errors]
+        status = min(statuses, key=STATUS_RANK.__getitem__)
+        return status, errors[statuses.index(status)].message
+    if checked.inspection.verdict in AI_VERDICTS and checked.approved:
+        return APPROVED, None
+    return NOT_NEEDED, None
 
 
-def check_timeline(edit: str | os.PathLike, ledger: Ledger, settings: ReadSettings | None = None, *,
+def check_timeline(edit: str | os.PathLike, ledger: Ledger, config: Config, *,
                    rate: float | None = None, workers: int | None = None) -> TimelineReport:
     """Every clip of the edit's timeline with its place in the cut and what its media is."""
     import opentimelineio as otio
@@ -311,8 +281,10 @@ def check_timeline(edit: str | os.PathLike, ledger: Ledger, settings: ReadSettin
             why = NO_MEDIA
         pending.append((clip, track, rng, media, paths, why))
 
-    wanted = [os.fsencode(p) for *_, paths, _ in pending for p in paths]
-    found = look_up_files(wanted, ledger, settings, workers=workers)
+    wanted = [os.fsencode(p) for *_, paths, _ in pending for p in paths if os.path.lexists(p)]
+    with Checker(config, ledger, workers=workers) as checker:
+        # every cut is finals-bound: the edit is what gets conformed
+        found = {c.inspection.fspath: c for c in checker.look(wanted, zone=FINALS)}
 
     report = TimelineReport(edit=edit, name=tl.name or None, rate=float(tl_rate), start_timecode=timecode(
         otio.opentime.RationalTime(0, tl_rate)), ledger=ledger.path)
@@ -331,14 +303,8 @@ def check_timeline(edit: str | os.PathLike, ledger: Ledger, settings: ReadSettin
                                                       NOT_LOCAL: f"not a local file: {media}"}.get(why, why)
             report.cuts.append(cut)
             continue
-        results = []
-        for p in paths:
-            insp = found.get(os.fsencode(p))
-            if insp is None:
-                results.append((p, None))
-            else:
-                results.append((p, insp))
-        missing = [p for p, insp in results if insp is None]
+        results = [(p, found.get(os.path.abspath(os.fsencode(p)))) for p in paths]
+        missing = [p for p, c in results if c is None]
         if missing:
             cut.verdict, cut.approval = MISSING, CANNOT_CHECK
             cut.file = missing[0]
@@ -346,15 +312,14 @@ def check_timeline(edit: str | os.PathLike, ledger: Ledger, settings: ReadSettin
             report.cuts.append(cut)
             continue
         # the worst frame speaks for the cut: an unapproved AI frame beats an approved one
-        checked = []
-        for p, insp in results:
-            status, approvals, note = _approval_of(ledger, insp)
-            checked.append((p, insp, status, approvals, note))
-        status_rank = {UNAPPROVED: 0, DERIVED: 1, CANNOT_CHECK: 2, APPROVED: 3, NOT_NEEDED: 4}
-        p, insp, status, approvals, note = min(
-            checked, key=lambda c: (status_rank[c[2]], VERDICT_RANK.get(c[1].verdict, 9)))
+        graded = [(p, c, *cut_status(c)) for p, c in results]
+        p, c, status, note = min(graded, key=lambda g: (STATUS_RANK[g[2]], VERDICT_RANK.get(g[1].inspection.verdict, 9)))
+        insp = c.inspection
         cut.file, cut.verdict, cut.generator, cut.content_id = p, insp.verdict, insp.generator, insp.content_id
-        cut.approval, cut.approvals, cut.reason = status, approvals, note or insp.reason
+        cut.approval, cut.reason = status, note or insp.reason
+        cut.approvals = [{"id": a["id"], "by": a["approved_by"], "reference": a["reference"], "created": a["created"]}
+                         for a in c.approvals]
+        cut.findings = [f.to_dict() for f in c.findings]
         report.cuts.append(cut)
     report.cuts.sort(key=lambda c: (c.start_seconds, c.track_kind, c.track))
     return report

@@ -4,7 +4,7 @@ Event callbacks only put small values on a queue (watchdog kills its observer
 thread silently when a handler raises, #427/#793). The main loop journals
 every path in the ledger before anything else, waits until a file is
 complete (size and mtime stable for the stability window, and closed by its
-writer where inotify tells), then hands batches to the same Scanner that
+writer where inotify tells), then hands batches to the same Checker that
 `scan` uses. A file is never lost: the journal survives kill -9, and a
 reconcile walk (at start and then periodically) catches whatever events
 missed: overflowed queues, lost watches, changes while the daemon was down.
@@ -33,11 +33,10 @@ from watchdog.observers import Observer
 from .config import Config
 from .errors import AiprovError, LedgerError, LedgerUnavailable
 from .hooks import HookRunner, finding_event
-from .isolation import ReaderPool
 from .ledger import Ledger, is_url, redact
 from .names import display_path
 from .polling import FolderMtimePollingObserver
-from .scanning import ScanResult, Scanner, reader_settings
+from .checking import Checker, Tally
 from .settling import Settler
 from .walk import DEFAULT_IGNORE, entry_for, ignored, iter_files
 
@@ -143,9 +142,7 @@ class Watcher:
         self.reload_requested = False
         self.reconcile_requested = True  # at start: catch what changed while we were down
         self.hooks = HookRunner(config.hooks, config.root)
-        self.pool = ReaderPool(reader_settings(config), workers=options.workers or config.workers,
-                               timeout_s=config.timeout)
-        self.scanner = Scanner(config, ledger, self.pool)
+        self.checker = Checker(config, ledger, workers=options.workers)
         self._last_status = 0.0
         self._last_heartbeat = 0.0
         # The ledger's server away (a shared PostgreSQL ledger restarted, the network down): events
@@ -283,9 +280,9 @@ class Watcher:
     def _process(self, paths: list[bytes]) -> None:
         deleted = self.settle.due_deletions(with_batch=bool(paths))
         self.settle.take(paths)
-        result = ScanResult(roots=[], production=self.config.production, ledger=self.ledger.path, started=time.time())
+        result = Tally()
         try:
-            done = self.scanner.process([entry_for(p) for p in paths], result, missing_paths=deleted)
+            done = self.checker.check([entry_for(p) for p in paths], result, missing_paths=deleted)
         except LedgerUnavailable as exc:
             # Nothing of this batch was written: put it back, to be read again once the ledger is back.
             self.settle.resume(paths)
@@ -329,7 +326,7 @@ class Watcher:
                  len(self.settle), extra={"fields": {"event": "ledger-back"}})
         return True
 
-    def _account(self, result: ScanResult, done) -> None:
+    def _account(self, result: Tally, done) -> None:
         for fr in done:
             i = fr.inspection
             log.info("%s %s%s", i.verdict, i.path, f" ({i.generator})" if i.generator else "",
@@ -356,15 +353,15 @@ class Watcher:
             self._drain(0)  # keep journaling events that arrive during a long walk
             self._write_status()
 
-        totals = self.scanner.sweep(self.options.roots, should_stop=lambda: self.stopping, on_batch=batch_done)
+        totals, files = self.checker.sweep(self.options.roots, should_stop=lambda: self.stopping,
+                                           on_batch=batch_done)
         self.status.reconciling = False
         if self.stopping:
             log.info("reconcile interrupted by stop after %d file(s); it runs again at the next start",
-                     totals.swept)
+                     files)
             return
         self.status.last_reconcile = time.time()
         self.reconcile_requested = False
-        files = totals.swept
         _release_memory()
         log.info("reconciled %d file(s) in %.1f s: read %d, unchanged %d, moved %d, gone %d", files,
                  time.time() - started, totals.read, totals.reused, totals.moved, totals.gone,
@@ -442,8 +439,7 @@ class Watcher:
                 obs.stop()
             for _, obs, _, _ in self.observers:
                 obs.join(5)
-            self.scanner.close()
-            self.pool.close()
+            self.checker.close()
             self.hooks.close(wait=True)
             self._write_status(force=True)
             log.info("stopped")
@@ -459,7 +455,7 @@ class Watcher:
             self._error(f"config reload failed: {exc}")
             return
         self.config = cfg
-        self.scanner.config = cfg
+        self.checker.config = cfg
         self.hooks.hooks = cfg.hooks
         log.info("config reloaded from %s", cfg.source)
         self.reconcile_requested = True  # zones may have changed

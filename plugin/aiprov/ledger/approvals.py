@@ -44,6 +44,14 @@ class Approvals:
         sql = "SELECT * FROM approvals" + ("" if include_revoked else " WHERE revoked_at IS NULL")
         return [_approval(r) for r in self.db._rows(sql + " ORDER BY id")]
 
+    def active_for_many(self, content_ids: list[str]) -> dict[str, list[dict]]:
+        """The active approvals of each of these contents, asked once for a batch."""
+        out: dict[str, list[dict]] = {}
+        for r in self.db._in("SELECT * FROM approvals WHERE revoked_at IS NULL AND content_id IN ({}) ORDER BY id",
+                             content_ids):
+            out.setdefault(r["content_id"], []).append(_approval(r))
+        return out
+
     def approved_among(self, content_ids: list[str]) -> set[str]:
         """Which of these contents have an active approval for final use."""
         return {r["content_id"] for r in self.db._in("SELECT DISTINCT content_id FROM approvals "

@@ -33,6 +33,14 @@ class Location:
     gone: bool
     host: str = ""
 
+    def unchanged(self, st: os.stat_result | None) -> bool:
+        """The one test of "this is still what was recorded here", so its recorded verdict can be
+        reused without opening the file: same size, mtime, inode and device. A copy restored over
+        the path, a file from another volume mounted at the same place, a re-render: all differ."""
+        return (st is not None and not self.gone and self.content_id is not None
+                and (self.size, self.mtime_ns, self.inode, self.device)
+                == (st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
+
     @classmethod
     def from_row(cls, row: dict) -> "Location":
         return cls(row["id"], bytes(row["path_raw"]), row["path"], row["content_id"], row["size"],

@@ -20,3 +20,10 @@ class Registrations:
 
     def of(self, content_id: str) -> list[dict]:
         return self.db._rows("SELECT * FROM registrations WHERE content_id = ? ORDER BY id", [content_id])
+
+    def of_many(self, content_ids: list[str]) -> dict[str, list[dict]]:
+        """The registrations of each of these contents, asked once for a batch."""
+        out: dict[str, list[dict]] = {}
+        for r in self.db._in("SELECT * FROM registrations WHERE content_id IN ({}) ORDER BY id", content_ids):
+            out.setdefault(r["content_id"], []).append(r)
+        return out

@@ -306,3 +306,21 @@ class Ledger:
 
     # -- the hosts that share this ledger ------------------------------------------
 
+
+@contextmanager
+def read_only_or_empty(target: str | os.PathLike, host: str | None = None) -> Iterator[tuple["Ledger", bool]]:
+    """The ledger opened read-only, or, where there is none, an empty one made aside and thrown away
+    after: for checks that still say something from the files alone (an edit, a publish), where a
+    missing ledger only means no approval or lineage is known. Yields (ledger, whether it was there)."""
+    import tempfile
+
+    try:
+        ledger = Ledger(target, host=host, readonly=True)
+    except NoLedger:
+        with tempfile.TemporaryDirectory(prefix="aiprov-no-ledger-") as aside:
+            with Ledger(os.path.join(aside, "empty.db"), host=host) as empty:
+                empty.path = f"none (no ledger at {target})"  # what reports say they were checked against
+                yield empty, False
+        return
+    with ledger:
+        yield ledger, True

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..containers import Metadata
-from ..model import Inspection
+from ..model import AI_VERDICTS, Inspection
 
 
 @dataclass
@@ -31,7 +31,7 @@ class ProbeContext:
     @property
     def decided(self) -> bool:
         """True once some evidence is decisive, so optional costly probes can stop."""
-        return any(e.weight >= 1.0 and e.implies in ("ai", "ai-composite") for e in self.inspection.evidence)
+        return any(e.weight >= 1.0 and e.implies in AI_VERDICTS for e in self.inspection.evidence)
 
 
 def registered():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from ..model import Inspection
+from ..model import AI_VERDICTS, Inspection
 
 STYLE = {"ai": "bold red", "ai-composite": "bold magenta", "not-ai": "green", "unknown": "yellow",
          "unreadable": "bold red"}
@@ -93,7 +93,7 @@ def print_lookup(console: Console, answer: dict) -> None:
         state = f"[red]revoked {a['revoked_at']}[/]" if a["revoked_at"] else "[green]active[/]"
         console.print(f"  approval    #{a['id']} by {escape(a['approved_by'])} on {a['created']}: "
                       f"{escape(a['reason'])} ({state})", highlight=False, soft_wrap=True)
-    if not answer["approvals"] and i["verdict"] in ("ai", "ai-composite"):
+    if not answer["approvals"] and i["verdict"] in AI_VERDICTS:
         console.print("  approval    [red]none[/]: temporary by default, not for final deliverables", highlight=False)
     for loc in answer["locations"]:
         console.print(f"  path        {escape(loc['where'])}  [dim]({loc['zone']}{', gone' if loc['gone'] else ''})[/]",
