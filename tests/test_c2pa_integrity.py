@@ -38,6 +38,14 @@ BY_FIREFLY = [{"action": "c2pa.created", "digitalSourceType": TRAINED, "software
 BY_CAMERA = [{"action": "c2pa.created", "digitalSourceType": CAPTURE}]
 # A CAWG identity assertion must carry signer_payload, signature and pad1; this one carries none.
 BROKEN_IDENTITY = {"label": "cawg.identity", "data": {"signer_payload": "nobody"}}
+# This one has every field, but what it signs is not a list of hashed URIs c2pa can decode.
+MISTYPED_IDENTITY = {"label": "cawg.identity", "data": {
+    "signer_payload": {"referenced_assertions": [{"url": 5, "hash": 7}], "sig_type": "cawg.x509.cose"},
+    "signature": "AA==", "pad1": "AA=="}}
+# IPTC metadata, which can declare AI (c2pa decodes it into a typed form too).
+AI_METADATA = {"label": "c2pa.metadata", "data": {
+    "@context": {"Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"},
+    "Iptc4xmpExt:DigitalSourceType": TRAINED}}
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +185,8 @@ def test_unknown_signing_algorithm_is_unsupported_but_pixels_changed_beside_it_a
     sos = jpeg.rindex(b"\xff\xda")
     flip = sos + 2 + struct.unpack(">H", jpeg[sos + 2:sos + 4])[0] + 40
     assert jpeg[flip] not in (0xFF, 0x00) and jpeg[flip - 1] != 0xFF
-    retouched = read(write(tmp_path / "retouched.jpg", jpeg[:flip] + bytes([jpeg[flip] ^ 1]) + jpeg[flip + 1:]), tools)
+    pixel_changed = jpeg[:flip] + bytes([jpeg[flip] ^ 1]) + jpeg[flip + 1:]
+    retouched = read(write(tmp_path / "retouched.jpg", pixel_changed), tools)
 
     assert retouched.c2pa.integrity == "tampered"
     assert "assertion.dataHash.mismatch" in retouched.c2pa.status_codes
@@ -191,8 +200,9 @@ def test_claim_naming_no_hashing_algorithm_is_unsupported_not_tampered(tmp_path,
     assert insp.verdict == "unknown"
 
 
-def test_broken_cawg_identity_is_malformed_and_the_ai_declaration_beside_it_is_still_read(tmp_path, tools):
-    path = write(tmp_path / "identity.jpg", signed_jpeg(extra_assertions=[BROKEN_IDENTITY]))
+@pytest.mark.parametrize("identity", [BROKEN_IDENTITY, MISTYPED_IDENTITY], ids=["fields-missing", "mistyped"])
+def test_broken_cawg_identity_is_malformed_and_the_ai_declaration_beside_it_is_still_read(tmp_path, tools, identity):
+    path = write(tmp_path / "identity.jpg", signed_jpeg(extra_assertions=[identity]))
     report = json.loads(c2pa.Reader("image/jpeg", io.BytesIO(path.read_bytes())).json())
     assert report["manifests"] == {}  # c2pa drops the whole manifest from its summary
 
@@ -204,6 +214,18 @@ def test_broken_cawg_identity_is_malformed_and_the_ai_declaration_beside_it_is_s
     assert insp.c2pa.trusted is False  # the test signer, kept apart as always
     assert insp.verdict == "ai" and insp.generator == "Adobe Firefly"
     assert insp.c2pa.claim_generator == "aiprov tests/1"
+
+
+def test_manifest_c2pa_cannot_summarise_fails_closed_when_aiprov_cannot_tell_which_assertion_broke(tmp_path, tools):
+    # The identity is broken, but a metadata assertion (which can declare AI, and which
+    # c2pa decodes too) sits beside it: aiprov cannot prove which of the two failed.
+    path = write(tmp_path / "two.jpg",
+                 signed_jpeg(actions=BY_CAMERA, extra_assertions=[MISTYPED_IDENTITY, AI_METADATA]))
+
+    insp = read(path, tools)
+
+    assert insp.c2pa.integrity == "unreadable"
+    assert "does not say which" in insp.c2pa.error
 
 
 def test_actions_assertion_c2pa_cannot_decode_is_unreadable_not_tampered(tmp_path, tools):
