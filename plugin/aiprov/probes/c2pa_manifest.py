@@ -158,12 +158,11 @@ def interpret(report: dict, validation_state: str | None, ctx, detailed: dict | 
     label = report.get("active_manifest") or ""
     manifests = report.get("manifests") or {}
     failures, ingredient_codes = _failures(report)
+    c.status_codes = [code for code, _ in failures] + [f"ingredient:{code}" for code in ingredient_codes]
     if label and label not in manifests and detailed:
         manifests = _manifests_from_store(detailed)
         failures = _locate_unnamed_failures(failures, label, (manifests.get(label) or {}).get("assertion_store", {}))
     active = manifests.get(label, {})
-    codes = [code for code, _ in failures]
-    c.status_codes = codes + [f"ingredient:{code}" for code in ingredient_codes]
     sorted_ = sort_failures(failures, has_manifest=bool(active))
     c.identity_failures = sorted_.identity
     c.integrity = sorted_.integrity
@@ -224,6 +223,10 @@ UNSUPPORTED_ERRORS = (
      "it names no signing or hashing algorithm this reader knows"),
     ("unsupported algorithm", "algorithm.unsupported",
      "it names a signing or hashing algorithm this reader does not support"),
+    ("algorithm is not supported", "algorithm.unsupported",
+     "it is signed with an algorithm this reader does not support"),
+    ("unsupported assertion version", "manifest.unreadable",
+     "it uses an assertion version this reader does not support (update c2pa-python)"),
     ("version is too new", "manifest.unreadable",
      "it is a newer C2PA version than this reader supports (update c2pa-python)"),
 )
