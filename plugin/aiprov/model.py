@@ -104,7 +104,7 @@ class C2paReport:
     identity_failures: list[str] = field(default_factory=list)
     claim_generator: str | None = None
     ingredients: list[Ingredient] = field(default_factory=list)
-    error: str | None = None  # the reader failed on a manifest that is there
+    error: str | None = None  # what is wrong with a manifest that is there but cannot be used in full
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -263,7 +263,7 @@ def read(ctx) -> None:
                 if label and label not in (report.get("manifests") or {}):
                     try:  # only on this rare path: one typed assertion failed to decode
                         detailed = json.loads(reader.detailed_json())
-                    except Exception:  # noqa: BLE001  nothing more to read: the manifest stays unreadable
+                    except Exception:  # noqa: BLE001 - nothing more to read: the manifest stays unreadable
                         detailed = None
             finally:
                 reader.close()
