@@ -161,14 +161,15 @@ def actions_are_well_formed(data) -> bool:
 OTHER_TYPED_LABELS = ("c2pa.metadata", "c2pa.soft-binding")
 
 
-def broken_assertions(store: dict) -> list[str]:
-    """The assertions of a raw assertion store that made c2pa drop the manifest from its summary.
+def broken_assertions(store: dict, dropped: bool = True) -> list[str]:
+    """The assertions of a raw assertion store behind a failure c2pa reported on the whole manifest.
 
-    c2pa-rs reports `assertion.required.missing` on the whole manifest when one
-    typed assertion fails to decode, without naming it. aiprov checks the
-    ones it can against their own specifications; when those that can declare
-    AI are sound, the only other typed kind, the CAWG identity, is the one that
-    failed. Anything else stays unnamed (and so fails closed).
+    c2pa-rs reports `assertion.required.missing` on the whole manifest, and
+    drops it from its summary (`dropped`), when one typed assertion fails to
+    decode, without naming it. aiprov checks the ones it can against their
+    own specifications; when those that can declare AI are sound, the only
+    other typed kind, the CAWG identity, is the one that failed. Anything else
+    stays unnamed (and so fails closed).
     """
     broken = []
     for label, data in store.items():
@@ -178,6 +179,6 @@ def broken_assertions(store: dict) -> list[str]:
             broken.append(label)
         elif label.startswith("c2pa.ingredient") and not isinstance(data, dict):
             broken.append(label)
-    if broken or any(label.startswith(OTHER_TYPED_LABELS) for label in store):
+    if broken or not dropped or any(label.startswith(OTHER_TYPED_LABELS) for label in store):
         return broken
     return [label for label in store if label.startswith("cawg.identity")]

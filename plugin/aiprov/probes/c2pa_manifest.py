@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from ..c2pa_integrity import broken_assertions, sort_failures
+from ..c2pa_integrity import ASSERTION_STRUCTURE_CODES, assertion_label, broken_assertions, sort_failures
 from ..markers import dst_evidence, generator_named_in, normalise_digital_source_type
 from ..model import (AI, AI_COMPOSITE, INTACT, MALFORMED, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence,
                      Ingredient)
@@ -97,13 +97,24 @@ def _manifests_from_store(detailed: dict) -> dict:
     return out
 
 
-def _locate_unnamed_failures(failures, label: str, store: dict):
+def _unnamed(code: str, url) -> bool:
+    """A structural failure c2pa reported without naming the assertion it is about."""
+    return code in ASSERTION_STRUCTURE_CODES and assertion_label(url) is None
+
+
+def _needs_raw_store(report: dict) -> bool:
+    label = report.get("active_manifest")
+    if label and label not in (report.get("manifests") or {}):
+        return True  # one typed assertion failed to decode and c2pa dropped the manifest
+    return any(_unnamed(code, url) for code, url in _failures(report)[0])
+
+
+def _locate_unnamed_failures(failures, label: str, store: dict, dropped: bool):
     """Give a failure reported on the whole manifest the assertions that caused it, when aiprov can tell."""
-    broken = broken_assertions(store)
+    broken = broken_assertions(store, dropped)
     out = []
     for code, url in failures:
-        if code == "assertion.required.missing" and broken and _manifest_label(url) == label and \
-                "c2pa.assertions/" not in url:
+        if broken and _unnamed(code, url) and _manifest_label(url) in (label, None):
             out.extend((code, f"self#jumbf=/c2pa/{label}/c2pa.assertions/{b}") for b in broken)
         else:
             out.append((code, url))
@@ -159,9 +170,13 @@ def interpret(report: dict, validation_state: str | None, ctx, detailed: dict | 
     manifests = report.get("manifests") or {}
     failures, ingredient_codes = _failures(report)
     c.status_codes = [code for code, _ in failures] + [f"ingredient:{code}" for code in ingredient_codes]
-    if label and label not in manifests and detailed:
-        manifests = _manifests_from_store(detailed)
-        failures = _locate_unnamed_failures(failures, label, (manifests.get(label) or {}).get("assertion_store", {}))
+    if detailed:
+        raw = _manifests_from_store(detailed)
+        dropped = label not in manifests
+        if dropped:
+            manifests = raw
+        store = (raw.get(label) or {}).get("assertion_store", {})
+        failures = _locate_unnamed_failures(failures, label, store, dropped)
     active = manifests.get(label, {})
     sorted_ = sort_failures(failures, has_manifest=bool(active))
     c.identity_failures = sorted_.identity
@@ -259,9 +274,8 @@ def read(ctx) -> None:
             try:
                 report = json.loads(reader.json())
                 state = reader.get_validation_state()
-                label = report.get("active_manifest")
-                if label and label not in (report.get("manifests") or {}):
-                    try:  # only on this rare path: one typed assertion failed to decode
+                if _needs_raw_store(report):
+                    try:  # only on this rare path: c2pa did not say which assertion failed
                         detailed = json.loads(reader.detailed_json())
                     except Exception:  # noqa: BLE001 - nothing more to read: the manifest stays unreadable
                         detailed = None
