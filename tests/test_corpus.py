@@ -19,6 +19,9 @@ ACCEPTED = {
 C2PA = {
     "present": (True, "intact"),
     "tampered": (True, "tampered"),
+    "malformed": (True, "malformed"),
+    "unsupported": (True, "unsupported"),
+    "unreadable": (True, "unreadable"),
     "none": (False, None),
 }
 

@@ -26,6 +26,16 @@ IMPLIES_AI_COMPOSITE = "ai-composite"
 IMPLIES_NOT_AI = "not-ai"
 IMPLIES_NOTHING = None
 
+# C2paReport.integrity, from "checks out" to "cannot be checked" (c2pa_integrity.py sorts the codes).
+INTACT = "intact"
+TAMPERED = "tampered"
+MALFORMED = "malformed"
+UNSUPPORTED = "unsupported"
+UNREADABLE_MANIFEST = "unreadable"
+INTEGRITY_STATES = (INTACT, TAMPERED, MALFORMED, UNSUPPORTED, UNREADABLE_MANIFEST)
+# A manifest in these states proves nothing and may hide an AI declaration nobody could read.
+UNCHECKED_MANIFEST = (UNSUPPORTED, UNREADABLE_MANIFEST)
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -74,11 +84,16 @@ class Ingredient:
 class C2paReport:
     """What the C2PA reader concluded, keeping trust apart from integrity.
 
-    integrity: "intact" when every hash and the claim signature match,
-    "tampered" when the content or claim changed after signing, None when
-    there is no manifest. trusted: whether the signer chains to a trust anchor
-    (False for test and self-signed certificates, which are common on real AI
-    output), None when there is no manifest.
+    integrity: "intact" when every hash and the claim signature match;
+    "tampered" when one of them does not (the content or claim changed after
+    signing); "malformed" when they match but an assertion that cannot declare
+    AI (a CAWG identity, a thumbnail) is broken; "unsupported" when this reader
+    cannot check the manifest at all (a pre-release draft, an unknown
+    algorithm); "unreadable" when the manifest, its binding to the content or
+    an assertion that can declare AI cannot be read; None when there is no
+    manifest. trusted: whether the signer chains to a trust anchor (False for
+    test and self-signed certificates, which are common on real AI output),
+    None when there is no manifest or it could not be checked.
     """
 
     present: bool = False
@@ -89,7 +104,7 @@ class C2paReport:
     identity_failures: list[str] = field(default_factory=list)
     claim_generator: str | None = None
     ingredients: list[Ingredient] = field(default_factory=list)
-    error: str | None = None  # the reader failed on a manifest that is there
+    error: str | None = None  # what is wrong with a manifest that is there but cannot be used in full
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,7 +160,7 @@ class Inspection:
 class Finding:
     """A policy breach on one file: what rule, how bad, and what to do."""
 
-    rule: str  # ai-in-finals, unreadable-in-finals, invalid-provenance, derived-from-ai
+    rule: str  # ai-in-finals, unreadable-in-finals, invalid-provenance, unverifiable-provenance, ... (policy.py)
     severity: str  # "error" | "warning"
     message: str
     path: str

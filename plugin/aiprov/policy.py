@@ -3,12 +3,13 @@
 The rule: generative-AI material is temporary unless approved for final
 use. AI in a working zone is fine; in a finals zone it needs a written
 approval on record for that content. A file in finals that cannot be read is
-a finding too (fail closed): nothing it might hide was seen.
+a finding too (fail closed): nothing it might hide was seen. So is a C2PA
+manifest nobody can read or check: it may declare AI.
 """
 
 from __future__ import annotations
 
-from .model import AI_VERDICTS, UNREADABLE, Finding, Inspection
+from .model import AI_VERDICTS, MALFORMED, TAMPERED, UNCHECKED_MANIFEST, UNREADABLE, Finding, Inspection
 
 FINALS, WORKING, IGNORED = "finals", "working", "ignored"
 
@@ -38,12 +39,29 @@ def findings_for(insp: Inspection, zone: str, approved: bool, unapproved_ai_ance
             add("derived-from-ai", "error",
                 f"made from unapproved AI material ({unapproved_ai_ancestor}). Approve the source or this file, "
                 "or replace it")
-    if insp.c2pa.present and insp.c2pa.integrity == "tampered":
-        codes = ", ".join(c for c in insp.c2pa.status_codes if not c.startswith("signingCredential")) \
-            or insp.c2pa.error or "unreadable manifest"
+    c2pa = insp.c2pa
+    if c2pa.present and c2pa.integrity == TAMPERED:
+        codes = ", ".join(c for c in c2pa.status_codes if not c.startswith("signingCredential")) \
+            or c2pa.error or "unreadable manifest"
         add("invalid-provenance", "error" if zone == FINALS else "warning",
             f"its C2PA manifest no longer matches the file ({codes}): the file or its manifest was altered "
             "after signing, so the manifest proves nothing")
+    elif c2pa.present and c2pa.integrity in UNCHECKED_MANIFEST:
+        # Fail closed: what it declares is unknown. An approval for final use is someone's
+        # written decision about this very content, so it clears the error (a warning stays).
+        cleared = zone == FINALS and approved
+        add("unverifiable-provenance", "error" if zone == FINALS and not approved else "warning",
+            f"its C2PA manifest cannot be read or checked: {c2pa.error}. Anything it declares is unchecked and "
+            "an AI declaration in it may not have been read. An old or malformed manifest is not by itself a "
+            "sign that the file was altered. "
+            + ("An approval for final use is on record for this content." if cleared else
+               "Ask the supplier for a re-export from the tool that made it, or record the written approval: "
+               "aiprov approve PATH --by NAME --reason TEXT --reference STUDIO-REF"))
+    elif c2pa.present and c2pa.integrity == MALFORMED:
+        add("malformed-provenance", "warning",
+            f"its C2PA manifest checks out (content and signature match), but {c2pa.error}. That part cannot "
+            "declare AI, so nothing about AI origin is hidden; only what it carried (an identity, a thumbnail) "
+            "is lost")
     return out
 
 

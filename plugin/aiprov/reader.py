@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
-from .model import UNREADABLE, Inspection
+from .model import UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
 from .names import display_path
 from .probes import ProbeContext, registered
 from .probes.stealth import MAX_PIXELS
@@ -190,5 +190,12 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         # A decompression bomb, or a frame far beyond any deliverable: never decoded.
         insp.warnings.append(f"{meta.width}x{meta.height} pixels is over aiprov's decode limit "
                              f"({MAX_PIXELS // 1_000_000} MP): the pixels were not decoded (no stealth-metadata check)")
-    has_metadata = bool(meta.text or meta.xmp or meta.c2pa or insp.c2pa.present or insp.evidence)
-    return classify(insp, meta.problems + ctx.problems, has_metadata)
+    # A manifest that could not be read or checked says nothing, so alone it is no provenance.
+    unchecked = insp.c2pa.present and insp.c2pa.integrity in UNCHECKED_MANIFEST
+    has_metadata = bool(meta.text or meta.xmp or (insp.c2pa.present and not unchecked)
+                        or [e for e in insp.evidence if not (unchecked and e.source == "c2pa")])
+    insp = classify(insp, meta.problems + ctx.problems, has_metadata)
+    if insp.verdict == UNKNOWN and unchecked:
+        insp.reason = (f"its C2PA manifest cannot be read or checked: {insp.c2pa.error}; "
+                       "nothing readable says AI or where the file came from")
+    return insp

@@ -3,9 +3,12 @@
 c2pa reports an untrusted or expired signer as a validation *failure* and
 calls the manifest "Invalid" even when nothing was altered
 (contentauth/c2pa-rs#1922). Real AI output (OpenAI, Google) is signed by
-certificates no default trust list holds. So the failure codes are sorted:
-trust codes say who signed, identity (CAWG) codes say whose name is attached,
-everything else means the bytes or the claim changed after signing.
+certificates no default trust list holds. It also calls a manifest "Invalid"
+when it is an old draft, signed with an algorithm it does not know, or has one
+broken assertion. So the failure codes are sorted (c2pa_integrity.py): trust
+codes say who signed, identity (CAWG) codes say whose name is attached, and
+only a hash or signature mismatch means the bytes or the claim changed after
+signing.
 
 This probe runs inside an isolated worker (reader.py): c2pa-rs has crashed
 the process on hostile files more than once.
@@ -15,8 +18,10 @@ from __future__ import annotations
 
 import json
 
+from ..c2pa_integrity import ASSERTION_STRUCTURE_CODES, assertion_label, broken_assertions, sort_failures
 from ..markers import dst_evidence, generator_named_in, normalise_digital_source_type
-from ..model import AI, AI_COMPOSITE, Evidence, Ingredient
+from ..model import (AI, AI_COMPOSITE, INTACT, MALFORMED, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence,
+                     Ingredient)
 
 NAME = "c2pa"
 
@@ -24,10 +29,6 @@ NAME = "c2pa"
 WALKED_FORMATS = {"png", "jpeg", "webp", "wav", "tiff", "exr", "dpx", "avi"}
 # Formats c2pa-rs reads at all.
 C2PA_FORMATS = WALKED_FORMATS | {"bmff", "mp3", "gif", "unknown"}
-
-TRUST_PREFIXES = ("signingCredential.", "timeStamp.untrusted", "timeStamp.outsideValidity",
-                  "claimSignature.outsideValidity", "general.ocsp")
-IDENTITY_PREFIXES = ("cawg.",)
 
 
 def wants(ctx) -> bool:
@@ -50,23 +51,84 @@ def make_context(settings):
     return c2pa.Context(c2pa.Settings.from_dict(conf))
 
 
-def _failure_codes(report: dict) -> tuple[list[str], list[str]]:
-    """(codes of the active manifest, codes of ingredients), failures only."""
+def _failures(report: dict) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """((code, url) of the active manifest's failures, codes of ingredients' failures)."""
     results = report.get("validation_results")
     if isinstance(results, dict):
-        active = [s.get("code", "") for s in (results.get("activeManifest") or {}).get("failure", [])]
+        active = [(s.get("code", ""), s.get("url")) for s in (results.get("activeManifest") or {}).get("failure", [])]
         ingr = [s.get("code", "") for d in results.get("ingredientDeltas") or []
                 for s in (d.get("validationDeltas") or {}).get("failure", [])]
         return active, ingr
-    return [s.get("code", "") for s in report.get("validation_status") or []], []
+    return [(s.get("code", ""), s.get("url")) for s in report.get("validation_status") or []], []
+
+
+def _manifest_label(url) -> str | None:
+    """`self#jumbf=/c2pa/urn:c2pa:0b5c.../c2pa.assertions/...` -> `urn:c2pa:0b5c...`."""
+    if not isinstance(url, str) or "/c2pa/" not in url:
+        return None
+    return url.split("/c2pa/", 1)[1].split("/", 1)[0] or None
+
+
+def _manifests_from_store(detailed: dict) -> dict:
+    """The raw claims and assertion stores (`detailed_json`) in the shape `json()` gives.
+
+    c2pa-rs leaves a manifest out of `json()` when one of its typed assertions
+    fails to decode; its claim and assertions are still in the raw store.
+    """
+    out = {}
+    for label, m in (detailed.get("manifests") or {}).items():
+        if not isinstance(m, dict):
+            continue
+        claim = m.get("claim") if isinstance(m.get("claim"), dict) else {}
+        store = m.get("assertion_store") if isinstance(m.get("assertion_store"), dict) else {}
+        info = claim.get("claim_generator_info")
+        ingredients = []
+        for key, data in store.items():
+            if key.startswith("c2pa.ingredient") and isinstance(data, dict):
+                ref = data.get("activeManifest") or data.get("c2pa_manifest")
+                ref_url = ref.get("url") if isinstance(ref, dict) else None
+                ingredients.append({"title": data.get("dc:title"), "relationship": data.get("relationship"),
+                                    "format": data.get("dc:format"), "instance_id": data.get("instanceID"),
+                                    "document_id": data.get("documentID"), "active_manifest": _manifest_label(ref_url)})
+        out[label] = {"claim_generator": claim.get("claim_generator"),
+                      "claim_generator_info": [info] if isinstance(info, dict) else info,
+                      "assertions": [{"label": k, "data": v} for k, v in store.items()],
+                      "ingredients": ingredients, "assertion_store": store}
+    return out
+
+
+def _unnamed(code: str, url) -> bool:
+    """A structural failure c2pa reported without naming the assertion it is about."""
+    return code in ASSERTION_STRUCTURE_CODES and assertion_label(url) is None
+
+
+def _needs_raw_store(report: dict) -> bool:
+    label = report.get("active_manifest")
+    if label and label not in (report.get("manifests") or {}):
+        return True  # one typed assertion failed to decode and c2pa dropped the manifest
+    return any(_unnamed(code, url) for code, url in _failures(report)[0])
+
+
+def _locate_unnamed_failures(failures, label: str, store: dict, dropped: bool):
+    """Give a failure reported on the whole manifest the assertions that caused it, when aiprov can tell."""
+    broken = broken_assertions(store, dropped)
+    out = []
+    for code, url in failures:
+        if broken and _unnamed(code, url) and _manifest_label(url) in (label, None):
+            out.extend((code, f"self#jumbf=/c2pa/{label}/c2pa.assertions/{b}") for b in broken)
+        else:
+            out.append((code, url))
+    return out
 
 
 def _actions(manifest: dict) -> list[dict]:
     out = []
     for a in manifest.get("assertions") or []:
         if str(a.get("label", "")).startswith("c2pa.actions"):
-            data = a.get("data") or {}
-            out.extend(x for x in data.get("actions") or [] if isinstance(x, dict))
+            data = a.get("data")
+            actions = data.get("actions") if isinstance(data, dict) else None
+            if isinstance(actions, list):
+                out.extend(x for x in actions if isinstance(x, dict))
     return out
 
 
@@ -91,32 +153,45 @@ def _claim_generator(manifest: dict) -> str | None:
     if manifest.get("claim_generator"):
         return str(manifest["claim_generator"])
     info = manifest.get("claim_generator_info")
+    if isinstance(info, dict):
+        info = [info]
     if isinstance(info, list) and info:
         return " ".join(f"{i.get('name', '')}/{i.get('version', '')}".rstrip("/") for i in info if isinstance(i, dict))
     return None
 
 
-def interpret(report: dict, validation_state: str | None, ctx) -> None:
+def interpret(report: dict, validation_state: str | None, ctx, detailed: dict | None = None) -> None:
+    """`detailed` is c2pa's raw store, asked for only when `report` left the active manifest out."""
     insp = ctx.inspection
     c = insp.c2pa
     c.present = True
     c.validation_state = validation_state
+    label = report.get("active_manifest") or ""
     manifests = report.get("manifests") or {}
-    active = manifests.get(report.get("active_manifest") or "", {})
-    codes, ingredient_codes = _failure_codes(report)
-    c.status_codes = codes + [f"ingredient:{code}" for code in ingredient_codes]
-    trust = [x for x in codes if x.startswith(TRUST_PREFIXES)]
-    c.identity_failures = [x for x in codes if x.startswith(IDENTITY_PREFIXES)]
-    integrity = [x for x in codes if x not in trust and x not in c.identity_failures]
-    c.integrity = "tampered" if integrity or not active else "intact"
-    c.trusted = False if trust else (True if validation_state == "Trusted" else None)
-    if c.trusted is None and validation_state in ("Valid", "Invalid") and not trust:
+    failures, ingredient_codes = _failures(report)
+    c.status_codes = [code for code, _ in failures] + [f"ingredient:{code}" for code in ingredient_codes]
+    if detailed:
+        raw = _manifests_from_store(detailed)
+        dropped = label not in manifests
+        if dropped:
+            manifests = raw
+        store = (raw.get(label) or {}).get("assertion_store", {})
+        failures = _locate_unnamed_failures(failures, label, store, dropped)
+    active = manifests.get(label, {})
+    sorted_ = sort_failures(failures, has_manifest=bool(active))
+    c.identity_failures = sorted_.identity
+    c.integrity = sorted_.integrity
+    c.trusted = False if sorted_.trust else (True if validation_state == "Trusted" else None)
+    if c.trusted is None and validation_state in ("Valid", "Invalid") and not sorted_.trust:
         c.trusted = False  # validated, but no trust list vouched for the signer
     c.claim_generator = _claim_generator(active)
-    trustworthy = c.integrity == "intact" and bool(c.trusted)
-    if c.integrity == "tampered":
+    trustworthy = c.integrity == INTACT and bool(c.trusted)
+    if c.integrity == TAMPERED:
         insp.evidence.append(Evidence("c2pa", "validation", "manifest no longer matches its signature: "
-                                      + ", ".join(integrity or ["no active manifest"]), 0.0, None))
+                                      + sorted_.words, 0.0, None))
+    elif c.integrity != INTACT:
+        c.error = sorted_.words  # the reader could not use all of a manifest that is there
+        insp.evidence.append(Evidence("c2pa", "validation", f"manifest {c.integrity}: {c.error}", 0.0, None))
     if c.claim_generator:
         gen = generator_named_in(c.claim_generator)
         insp.evidence.append(Evidence("c2pa", "claim_generator", c.claim_generator, 0.8 if gen else 0.0,
@@ -154,31 +229,68 @@ def interpret(report: dict, validation_state: str | None, ctx) -> None:
                                           digital_source_type=dst))
 
 
+# c2pa's errors for a manifest that is there but that it cannot check, by what it says (its
+# error classes are coarse: a pre-release claim is "Other", an unknown algorithm too).
+UNSUPPORTED_ERRORS = (
+    ("prerelease", "com.adobe.prerelease",
+     "a pre-release (draft) CAI manifest from before C2PA 1.0, which no current reader checks"),
+    ("unknown algorithm", "algorithm.unsupported",
+     "it names no signing or hashing algorithm this reader knows"),
+    ("unsupported algorithm", "algorithm.unsupported",
+     "it names a signing or hashing algorithm this reader does not support"),
+    ("algorithm is not supported", "algorithm.unsupported",
+     "it is signed with an algorithm this reader does not support"),
+    ("unsupported assertion version", "manifest.unreadable",
+     "it uses an assertion version this reader does not support (update c2pa-python)"),
+    ("version is too new", "manifest.unreadable",
+     "it is a newer C2PA version than this reader supports (update c2pa-python)"),
+)
+
+
+def _store_unreadable(ctx, exc: Exception, words: str = "c2pa cannot read it") -> None:
+    """A manifest store is there, but c2pa raised instead of reporting on it."""
+    c = ctx.inspection.c2pa
+    c.present = True
+    low = str(exc).lower()
+    for needle, code, unsupported in UNSUPPORTED_ERRORS:
+        if needle in low:
+            c.integrity, c.error = UNSUPPORTED, f'{unsupported} (c2pa says "{exc}")'
+            c.status_codes.append(code)
+            break
+    else:
+        c.integrity = UNREADABLE_MANIFEST
+        c.error = f'{words} (c2pa says "{exc}")'
+        c.status_codes.append("manifest.unreadable")
+    ctx.inspection.evidence.append(Evidence("c2pa", "validation", f"manifest {c.integrity}: {c.error}", 0.0, None))
+
+
 def read(ctx) -> None:
     import c2pa
 
+    detailed = None
     try:
         with open(ctx.fspath, "rb") as fh:
             reader = c2pa.Reader(ctx.meta.media_type or "", fh, context=ctx.tools.c2pa_context())
             try:
                 report = json.loads(reader.json())
                 state = reader.get_validation_state()
+                if _needs_raw_store(report):
+                    try:  # only on this rare path: c2pa did not say which assertion failed
+                        detailed = json.loads(reader.detailed_json())
+                    except Exception:  # noqa: BLE001 - nothing more to read: the manifest stays unreadable
+                        detailed = None
             finally:
                 reader.close()
     except Exception as exc:  # c2pa raises its own error classes for every failure
         text = f"{type(exc).__name__}: {exc}"
-        if "ManifestNotFound" in text or "NotFound" in type(exc).__name__:
+        if any(needle in text.lower() for needle, _, _ in UNSUPPORTED_ERRORS):
+            _store_unreadable(ctx, exc)  # only a manifest store makes c2pa say this
+        elif "ManifestNotFound" in text or "NotFound" in type(exc).__name__:
             if ctx.meta.c2pa:
-                ctx.inspection.c2pa.present = True
-                ctx.inspection.c2pa.integrity = "tampered"
-                ctx.inspection.c2pa.error = "a C2PA store is in the file but holds no readable manifest"
+                _store_unreadable(ctx, exc, "a C2PA store is in the file, but c2pa found no manifest in it")
+        elif "NotSupported" in type(exc).__name__ or "UnsupportedType" in text:
             return
-        if "Unsupported" in text or "UnsupportedType" in text:
-            return
-        if ctx.meta.c2pa:
-            ctx.inspection.c2pa.present = True
-            ctx.inspection.c2pa.integrity = "tampered"
-            ctx.inspection.c2pa.error = f"the C2PA manifest could not be read ({exc})"
-            ctx.inspection.c2pa.status_codes.append("manifest.unreadable")
+        elif ctx.meta.c2pa:
+            _store_unreadable(ctx, exc)
         return
-    interpret(report, state, ctx)
+    interpret(report, state, ctx, detailed)
