@@ -11,6 +11,7 @@ own integrity. The fuzzing and forgery tests are about readers, not the ledger.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -30,7 +31,7 @@ from aiprov.watch import state_base
 
 from .conftest import CORPUS, SAMPLES
 from .fuzzing import make_corpus, media_sources
-from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, png_bytes
+from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, photo, png_bytes
 
 FULL = os.environ.get("AIPROV_RELIABILITY") == "full"
 FUZZ_FILES = 5000 if FULL else 1000
@@ -295,21 +296,45 @@ def _app11_segments(jpeg: bytes) -> list[bytes]:
 
 
 def test_manifest_copied_from_another_image_proves_nothing(tmp_path):
-    forged_src = (SAMPLES / "stills" / "camera_original.jpg").read_bytes()
-    capture_manifest = _app11_segments((CORPUS / "c2pa" / "C_with_CAWG_data.jpg").read_bytes())
+    """A manifest that says "digitalCapture", lifted from a real signed photo and pasted into
+    other images: its hashes no longer match, it is reported so, and it neither clears an
+    AI still nor makes a bare image not-ai."""
+    donor = CORPUS / "c2pa" / "C_with_CAWG_data.jpg"
+    capture_manifest = _app11_segments(donor.read_bytes())
     assert capture_manifest
-    # Transplant a manifest that says "digitalCapture" into an AUTOMATIC1111 JPEG.
-    ai = (SAMPLES / "stills" / "a1111_usercomment.jpg").read_bytes()
-    forged = ai[:2] + b"".join(capture_manifest) + ai[2:]
-    target = tmp_path / "DELIVERY" / "forged.jpg"
-    target.parent.mkdir()
-    target.write_bytes(forged)
-    r = aiprov("scan", target.parent, "--ledger", tmp_path / "l.db", "--format", "json")
-    f = json.loads(r.stdout)["files"][0]
-    assert f["c2pa"]["present"] and f["c2pa"]["integrity"] == "tampered"
-    assert f["verdict"] == "ai"
-    assert {x["rule"] for x in f["findings"]} == {"ai-in-finals", "invalid-provenance"}
-    assert forged_src  # the camera still itself is untouched
+    at_home = json.loads(aiprov("inspect", "--json", donor).stdout)[0]
+    assert at_home["c2pa"]["integrity"] == "intact"  # in its own image the manifest matches
+    assert not [c for c in at_home["c2pa"]["status_codes"] if "mismatch" in c]
+    delivery = tmp_path / "DELIVERY"
+    delivery.mkdir()
+    bare = io.BytesIO()
+    photo(11).save(bare, "JPEG", quality=90)  # no metadata at all
+    hosts = {"forged_ai.jpg": (SAMPLES / "stills" / "a1111_usercomment.jpg").read_bytes(),
+             "forged_bare.jpg": bare.getvalue()}
+    for name, host in hosts.items():
+        (delivery / name).write_bytes(host[:2] + b"".join(capture_manifest) + host[2:])  # right after SOI
+    (delivery / "bare.jpg").write_bytes(bare.getvalue())
+    r = aiprov("scan", delivery, "--ledger", tmp_path / "l.db", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    files = {os.path.basename(f["path"]): f for f in json.loads(r.stdout)["files"]}
+    for name in hosts:
+        f = files[name]
+        assert f["c2pa"]["present"] and f["c2pa"]["integrity"] == "tampered", (name, f["c2pa"])
+        assert "assertion.dataHash.mismatch" in f["c2pa"]["status_codes"], (name, f["c2pa"]["status_codes"])
+        invalid = [x for x in f["findings"] if x["rule"] == "invalid-provenance"]
+        assert len(invalid) == 1 and invalid[0]["severity"] == "error", (name, f["findings"])
+        assert "dataHash.mismatch" in invalid[0]["message"] and "no longer matches" in invalid[0]["message"]
+        capture = [e for e in f["evidence"] if e["source"] == "c2pa" and e["value"].endswith("/digitalCapture")]
+        assert capture and all(e["weight"] == 0 and "implies" not in e for e in capture), (name, capture)
+    ai = files["forged_ai.jpg"]  # the generator's own parameters still speak
+    assert (ai["verdict"], ai["generator"]) == ("ai", "AUTOMATIC1111")
+    assert {x["rule"] for x in ai["findings"]} == {"ai-in-finals", "invalid-provenance"}
+    assert any("contradictory" in w and "digitalCapture" in w for w in ai["warnings"])
+    bare_forged = files["forged_bare.jpg"]  # as unknown as the same image without the manifest
+    assert files["bare.jpg"]["verdict"] == "unknown" and files["bare.jpg"]["findings"] == []
+    assert bare_forged["verdict"] == "unknown", bare_forged["reason"]
+    assert "no longer matches" in bare_forged["reason"]
+    assert [x["rule"] for x in bare_forged["findings"]] == ["invalid-provenance"]
 
 
 def test_xmp_claiming_capture_on_a_generator_file_is_contradictory_and_still_flagged(tmp_path):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
-from .model import UNREADABLE, Inspection
+from .model import UNKNOWN, UNREADABLE, Inspection
 from .names import display_path
 from .probes import ProbeContext, registered
 from .probes.stealth import MAX_PIXELS
@@ -174,5 +174,14 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         # A decompression bomb, or a frame far beyond any deliverable: never decoded.
         insp.warnings.append(f"{meta.width}x{meta.height} pixels is over aiprov's decode limit "
                              f"({MAX_PIXELS // 1_000_000} MP): the pixels were not decoded (no stealth-metadata check)")
-    has_metadata = bool(meta.text or meta.xmp or meta.c2pa or insp.c2pa.present or insp.evidence)
-    return classify(insp, meta.problems + ctx.problems, has_metadata)
+    # A manifest that no longer matches the file (one copied in from another image, or the file
+    # altered after signing) says nothing about where this file came from: alone, it is no
+    # provenance, and must not make an otherwise bare file not-ai.
+    forged = insp.c2pa.integrity == "tampered"
+    has_metadata = bool(meta.text or meta.xmp or (not forged and (meta.c2pa or insp.c2pa.present))
+                        or any(e.source != "c2pa" or not forged for e in insp.evidence))
+    insp = classify(insp, meta.problems + ctx.problems, has_metadata)
+    if forged and insp.verdict == UNKNOWN:
+        insp.reason = ("its only provenance, a C2PA manifest, no longer matches the file (copied from another "
+                       "file, or the file was altered after signing): nothing says AI, nothing says where it came from")
+    return insp
