@@ -199,21 +199,73 @@ def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path, ledge
 
 
 def test_report_formats_are_valid(tmp_path, delivery, ledger_target):
-    copy(AI_STILL, delivery / "poster.jpg")
+    """JSON against its schema; JUnit as a CI server reads it (a failure per error finding, its
+    type the rule); CSV as a spreadsheet or a script reads it: its named columns, one row
+    per finding (one row with no rule for a clean file), each row carrying its own file's path,
+    zone, verdict, generator, source type and content id, and a name with a comma and quotes
+    kept as one field."""
+    import csv
+    import io
+
+    from .test_reliability import _app11_segments
+
+    (delivery / "aiprov.toml").write_text('[zones]\nfinals = ["stills/**"]\nworking = ["working/**"]\n')
+    camera = delivery / "stills" / "camera.jpg"
+    poster = copy(AI_STILL, delivery / "stills" / 'poster, "final".jpg')
+    tampered = copy(CORPUS / "c2pa" / "XCA.jpg", delivery / "working" / "XCA.jpg")
+    forged = delivery / "stills" / "forged.jpg"  # AI, and a manifest copied in from another image
+    ai = AI_STILL.read_bytes()
+    forged.write_bytes(ai[:2] + b"".join(_app11_segments(tampered.read_bytes())) + ai[2:])
     out = {}
     for fmt in ("json", "junit", "csv", "html"):
         target = tmp_path / f"report.{fmt}"
         r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", fmt, "-o", target)
         assert r.returncode == 1, r.stderr
         out[fmt] = target.read_text(encoding="utf-8")
-    schema_validator("scan-report.schema.json").validate(json.loads(out["json"]))
+    report = json.loads(out["json"])
+    schema_validator("scan-report.schema.json").validate(report)
+    ids = {f["path"]: f["content_id"] for f in report["files"]}
+    assert len(ids) == 4 and all(len(c or "") == 32 for c in ids.values()), ids
+    assert len(set(ids.values())) == 4
+    capture, trained = (f"http://cv.iptc.org/newscodes/digitalsourcetype/{t}"
+                        for t in ("digitalCapture", "trainedAlgorithmicMedia"))
+    expected = {  # path: (zone, verdict, generator, digital_source_type, [(rule, severity)])
+        str(camera): ("finals", "not-ai", "", capture, [("", "")]),
+        str(poster): ("finals", "ai", "Midjourney", trained, [("ai-in-finals", "error")]),
+        str(forged): ("finals", "ai", "Midjourney", trained, [("ai-in-finals", "error"), ("invalid-provenance", "error")]),
+        str(tampered): ("working", "unknown", "", "", [("invalid-provenance", "warning")]),
+    }
+    messages = {(f["path"], x["rule"]): x["message"] for f in report["files"] for x in f["findings"]}
+    assert "Midjourney" in messages[(str(poster), "ai-in-finals")]
+    assert "assertion.dataHash.mismatch" in messages[(str(tampered), "invalid-provenance")]
+
+    rows = list(csv.reader(io.StringIO(out["csv"], newline="")))
+    assert rows[0] == ["path", "zone", "verdict", "generator", "digital_source_type", "content_id", "rule",
+                       "severity", "message"]
+    assert all(len(row) == 9 for row in rows), rows
+    got: dict[str, list] = {}
+    for path, zone, verdict, generator, dst, cid, rule, severity, message in rows[1:]:
+        got.setdefault(path, []).append((zone, verdict, generator, dst, cid, rule, severity, message))
+    assert set(got) == set(expected), set(got)  # the comma and quotes in a name did not split it
+    for path, (zone, verdict, generator, dst, findings) in expected.items():
+        want = [(zone, verdict, generator, dst, ids[path], rule, severity, messages.get((path, rule), ""))
+                for rule, severity in findings]
+        assert sorted(got[path]) == sorted(want), path
+
     from junitparser import Failure, JUnitXml
 
     xml = JUnitXml.fromfile(str(tmp_path / "report.junit"))
-    cases = [c for suite in xml for c in suite]
-    failed = [c.name for c in cases if any(isinstance(r, Failure) for r in c.result)]
-    assert failed == [str(delivery / "poster.jpg")] and len(cases) == 2
-    assert "ai-in-finals" in out["csv"].splitlines()[1] or "ai-in-finals" in out["csv"]
+    cases = {c.name: c for suite in xml for c in suite}
+    assert set(cases) == set(expected)
+    for path, (zone, verdict, generator, _, findings) in expected.items():
+        case = cases[path]
+        assert case.classname == zone
+        failures = sorted((f.type, f.message) for f in case.result if isinstance(f, Failure))
+        assert failures == sorted((rule, f"{rule}: {messages[(path, rule)]}") for rule, sev in findings if sev == "error")
+        assert case.system_out.startswith(f"verdict: {verdict}" + (f" ({generator})" if generator else ""))
+        for rule, sev in findings:
+            if sev == "warning":
+                assert f"{rule}: {messages[(path, rule)]}" in case.system_out
     assert "data:image/png;base64," in out["html"]  # the flagged still has its thumbnail
 
 
