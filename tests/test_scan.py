@@ -61,10 +61,40 @@ def test_renamed_file_keeps_one_asset_and_both_paths(tmp_path, delivery, ledger_
 
 
 def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery, ledger_target):
-    copy(AI_STILL, delivery / "a.jpg")
-    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(ledger_target))
-    copy(AI_STILL, delivery / "sub" / "copy of a.jpg")
-    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 0
+    """The approval belongs to the bytes: a copy under another name in another folder is
+    approved by the same record (who, which approval), raises no finding, and the approval
+    itself is left as it was; an edited copy (new bytes, same AI metadata) is new content and
+    is flagged until it has its own."""
+    original = copy(AI_STILL, delivery / "a.jpg")
+    done = aiprov("approve", original, "--by", "Dana", "--reason", "approved", "--reference", "NH-42",
+                  *ledger_arg(ledger_target))
+    assert done.returncode == 0, done.stderr
+    before = json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout)
+    assert [(a["approved_by"], a["reference"], a["revoked_at"]) for a in before] == [("Dana", "NH-42", None)]
+    renamed = copy(original, delivery / "sub" / "copy of a.jpg")
+
+    r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    files = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert (files[str(renamed)]["verdict"], files[str(renamed)]["findings"]) == ("ai", [])
+    assert files[str(original)]["findings"] == []
+    answer = json.loads(aiprov("lookup", renamed, "--json", *ledger_arg(ledger_target)).stdout)
+    assert answer["content_id"] == before[0]["content_id"]
+    assert [(a["id"], a["approved_by"], a["revoked_at"]) for a in answer["approvals"]] == [(before[0]["id"], "Dana", None)]
+    assert {e["kind"]: json.loads(e["detail"]) for e in answer["events"] if e["path"] == str(renamed)}.get(
+        "copied") == {"from": str(original)}
+    assert json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout) == before
+
+    edited = copy(original, delivery / "sub" / "a_regrade.jpg")
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-Comment=regraded", str(edited)], check=True)
+    r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    files = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert files[str(edited)]["content_id"] != before[0]["content_id"]
+    assert files[str(edited)]["verdict"] == "ai" and [x["rule"] for x in files[str(edited)]["findings"]] == ["ai-in-finals"]
+    assert files[str(renamed)]["findings"] == [] and files[str(original)]["findings"] == []
+    assert json.loads(aiprov("lookup", edited, "--json", *ledger_arg(ledger_target)).stdout)["approvals"] == []
+    assert json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout) == before
 
 
 def test_revoked_approval_fails_the_gate_again_and_stays_on_record(tmp_path, delivery, ledger_target):
