@@ -226,7 +226,7 @@ def test_sighup_reloads_zones(prod, ledger_target):
 def _reconciles(daemon: Daemon) -> list[dict]:
     """The daemon's "reconcile" log records so far (its JSON log, read through a handle of our own)."""
     with open(daemon.log.name, encoding="utf-8") as fh:
-        records = [json.loads(line) for line in fh if line.startswith("{")]
+        records = [json.loads(line) for line in fh if line.startswith("{") and line.endswith("\n")]  # whole lines
     return [r for r in records if r.get("event") == "reconcile"]
 
 
