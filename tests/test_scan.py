@@ -81,8 +81,7 @@ def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery, ledg
     answer = json.loads(aiprov("lookup", renamed, "--json", *ledger_arg(ledger_target)).stdout)
     assert answer["content_id"] == before[0]["content_id"]
     assert [(a["id"], a["approved_by"], a["revoked_at"]) for a in answer["approvals"]] == [(before[0]["id"], "Dana", None)]
-    assert {e["kind"]: json.loads(e["detail"]) for e in answer["events"] if e["path"] == str(renamed)}.get(
-        "copied") == {"from": str(original)}
+    assert {(loc["path"], loc["gone"]) for loc in answer["locations"]} == {(str(original), False), (str(renamed), False)}
     assert json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout) == before
 
     edited = copy(original, delivery / "sub" / "a_regrade.jpg")
