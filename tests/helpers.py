@@ -153,3 +153,52 @@ class WatchProcess:
         code = self.proc.wait(60)
         self.log.close()
         return code
+
+
+class FileOpens:
+    """Opens of regular files in a tree, as the kernel reports them (inotify IN_OPEN), whichever
+    process opens them: what a rescan's own counters claim, seen from outside.
+
+    The kernel queues an event as each open happens, so once the opener has returned, take()
+    has them all. Its queue holds fs.inotify.max_queued_events; past that it says "overflow"
+    (reported as `overflowed`: at least that many opens happened).
+    """
+
+    IN_OPEN, IN_Q_OVERFLOW, IN_ISDIR = 0x20, 0x4000, 0x40000000
+
+    def __init__(self, root: Path):
+        import ctypes
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.folders: dict[int, bytes] = {}
+        for folder, _, _ in os.walk(os.fsencode(root)):
+            wd = self._libc.inotify_add_watch(self.fd, folder, self.IN_OPEN)
+            if wd < 0:
+                raise OSError(ctypes.get_errno(), "inotify_add_watch", folder)
+            self.folders[wd] = folder
+
+    def take(self) -> tuple[list[bytes], bool]:
+        """(the files opened since the last call, in order; whether the kernel's queue overflowed)."""
+        import struct
+
+        opened, overflowed = [], False
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return opened, overflowed
+            pos = 0
+            while pos < len(data):
+                wd, mask, _, size = struct.unpack_from("iIII", data, pos)
+                name = data[pos + 16:pos + 16 + size].rstrip(b"\0")
+                pos += 16 + size
+                if mask & self.IN_Q_OVERFLOW:
+                    overflowed = True
+                elif mask & self.IN_OPEN and not mask & self.IN_ISDIR and name:
+                    opened.append(os.path.join(self.folders[wd], name))
+
+    def close(self) -> None:
+        os.close(self.fd)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import pytest
 from PIL import Image
 
 from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy

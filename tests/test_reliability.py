@@ -11,6 +11,7 @@ own integrity. The fuzzing and forgery tests are about readers, not the ledger.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -30,7 +31,7 @@ from aiprov.watch import state_base
 
 from .conftest import CORPUS, SAMPLES
 from .fuzzing import make_corpus, media_sources
-from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, png_bytes
+from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, photo, png_bytes
 
 FULL = os.environ.get("AIPROV_RELIABILITY") == "full"
 FUZZ_FILES = 5000 if FULL else 1000
@@ -76,24 +77,66 @@ def test_fuzzed_files_never_crash_or_hang_the_scan_and_each_gets_a_reason(tmp_pa
     print(f"\nfuzz: {len(made)} files, {len(unreadable)} unreadable, {took:.1f} s")
 
 
-def _png(width: int, height: int, idat: bytes) -> bytes:
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+def _png(width: int, height: int, idat: bytes) -> bytes:
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + _chunk(b"IDAT", idat) + _chunk(b"IEND", b""))
+
+
+def _rgba_png_starting_like_stealth(width: int, height: int) -> bytes:
+    """A valid RGBA PNG, black and transparent, whose first column's alpha LSBs spell "st", as
+    every stealth signature starts: the cheap pre-check cannot rule the signature out, so a
+    reader without a size limit decodes the whole image (width x height x 4 bytes)."""
+    bits = [(byte >> (7 - i)) & 1 for byte in b"st" for i in range(8)]
+    rest = bytes(width * 4 - 4)
+    z = zlib.compressobj(9)
+    idat = [z.compress(b"\x00" + bytes((0, 0, 0, bits[y] if y < len(bits) else 0)) + rest) for y in range(height)]
+    return _png(width, height, b"".join(idat) + z.flush())
+
+
+def _inspect_measured(path: Path) -> tuple[dict, float, int]:
+    """`aiprov inspect --json path`: (its answer, seconds, peak RSS in KB of the command and of
+    every reader process it started). The peak comes from the kernel's rusage of a fresh parent,
+    so nothing this test process ran before counts."""
+    probe = ("import resource, subprocess, sys, time; t = time.monotonic(); "
+             "r = subprocess.run([sys.executable, '-m', 'aiprov.cli', 'inspect', '--json', sys.argv[1]], "
+             "capture_output=True, text=True, timeout=120); "
+             "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+             "print(r.stdout, end='')")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=180,
+                         check=True).stdout
+    first, answer = out.split("\n", 1)
+    took, peak = first.split()
+    return json.loads(answer)[0], float(took), int(peak)
 
 
 def test_decompression_bomb_is_not_decoded(tmp_path):
-    bomb = tmp_path / "bomb.png"
-    # 100,000 x 100,000 RGBA claimed; a few KB of deflate that would expand to 40 GB.
-    bomb.write_bytes(_png(100_000, 100_000, zlib.compress(b"\x00" * 4_000_000, 9)))
-    started = time.monotonic()
-    r = aiprov("inspect", "--json", bomb)
-    assert time.monotonic() - started < 20
-    insp = json.loads(r.stdout)[0]
-    assert insp["verdict"] in ("unknown", "unreadable")
-    assert any("decode limit" in w for w in insp["warnings"]) or insp["error"]
+    """Two bombs: a PNG claiming 100,000 x 100,000 pixels from a few KB of deflate (40 GB if
+    inflated), and a complete 8,000 x 6,000 RGBA PNG (192 MB decoded) whose first pixels look
+    like the start of a stealth signature, over the 40 MP decode limit. Neither is decoded: the
+    reading processes stay as small and quick as on a 64 x 64 PNG of the same kind (which is
+    decoded), and the answer is what the file's metadata says, with a warning saying why the
+    pixels were not checked."""
+    claimed = tmp_path / "bomb.png"
+    claimed.write_bytes(_png(100_000, 100_000, zlib.compress(b"\x00" * 4_000_000, 9)))
+    big = tmp_path / "plate_8000x6000.png"
+    big.write_bytes(_rgba_png_starting_like_stealth(8000, 6000))
+    small = tmp_path / "small.png"
+    small.write_bytes(_rgba_png_starting_like_stealth(64, 64))
+    _, small_s, small_peak = _inspect_measured(small)
+    decoded_kb = 8000 * 6000 * 4 // 1024
+    for bomb, size in ((claimed, "100000x100000"), (big, "8000x6000")):
+        insp, took, peak = _inspect_measured(bomb)
+        # Decoding the 8000x6000 one took 740 MB and 3 s here; reading its chunks, what a small PNG takes.
+        assert peak < small_peak + decoded_kb // 2, (bomb.name, peak, small_peak)
+        assert took < small_s + 10, (bomb.name, took, small_s)
+        assert (insp["verdict"], insp["error"]) == ("unknown", None), insp
+        assert "no provenance metadata" in insp["reason"]
+        warning = [w for w in insp["warnings"] if w.startswith(size)]
+        assert warning and "decode limit" in warning[0] and "not decoded" in warning[0], insp["warnings"]
 
 
 HOSTILE = [b"-rf.png", b"--help.jpg", b"new\nline.jpg", b"it's \"quoted\".jpg", b"$(touch pwned).jpg",
@@ -295,21 +338,45 @@ def _app11_segments(jpeg: bytes) -> list[bytes]:
 
 
 def test_manifest_copied_from_another_image_proves_nothing(tmp_path):
-    forged_src = (SAMPLES / "stills" / "camera_original.jpg").read_bytes()
-    capture_manifest = _app11_segments((CORPUS / "c2pa" / "C_with_CAWG_data.jpg").read_bytes())
+    """A manifest that says "digitalCapture", lifted from a real signed photo and pasted into
+    other images: its hashes no longer match, it is reported so, and it neither clears an
+    AI still nor makes a bare image not-ai."""
+    donor = CORPUS / "c2pa" / "C_with_CAWG_data.jpg"
+    capture_manifest = _app11_segments(donor.read_bytes())
     assert capture_manifest
-    # Transplant a manifest that says "digitalCapture" into an AUTOMATIC1111 JPEG.
-    ai = (SAMPLES / "stills" / "a1111_usercomment.jpg").read_bytes()
-    forged = ai[:2] + b"".join(capture_manifest) + ai[2:]
-    target = tmp_path / "DELIVERY" / "forged.jpg"
-    target.parent.mkdir()
-    target.write_bytes(forged)
-    r = aiprov("scan", target.parent, "--ledger", tmp_path / "l.db", "--format", "json")
-    f = json.loads(r.stdout)["files"][0]
-    assert f["c2pa"]["present"] and f["c2pa"]["integrity"] == "tampered"
-    assert f["verdict"] == "ai"
-    assert {x["rule"] for x in f["findings"]} == {"ai-in-finals", "invalid-provenance"}
-    assert forged_src  # the camera still itself is untouched
+    at_home = json.loads(aiprov("inspect", "--json", donor).stdout)[0]
+    assert at_home["c2pa"]["integrity"] == "intact"  # in its own image the manifest matches
+    assert not [c for c in at_home["c2pa"]["status_codes"] if "mismatch" in c]
+    delivery = tmp_path / "DELIVERY"
+    delivery.mkdir()
+    bare = io.BytesIO()
+    photo(11).save(bare, "JPEG", quality=90)  # no metadata at all
+    hosts = {"forged_ai.jpg": (SAMPLES / "stills" / "a1111_usercomment.jpg").read_bytes(),
+             "forged_bare.jpg": bare.getvalue()}
+    for name, host in hosts.items():
+        (delivery / name).write_bytes(host[:2] + b"".join(capture_manifest) + host[2:])  # right after SOI
+    (delivery / "bare.jpg").write_bytes(bare.getvalue())
+    r = aiprov("scan", delivery, "--ledger", tmp_path / "l.db", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    files = {os.path.basename(f["path"]): f for f in json.loads(r.stdout)["files"]}
+    for name in hosts:
+        f = files[name]
+        assert f["c2pa"]["present"] and f["c2pa"]["integrity"] == "tampered", (name, f["c2pa"])
+        assert "assertion.dataHash.mismatch" in f["c2pa"]["status_codes"], (name, f["c2pa"]["status_codes"])
+        invalid = [x for x in f["findings"] if x["rule"] == "invalid-provenance"]
+        assert len(invalid) == 1 and invalid[0]["severity"] == "error", (name, f["findings"])
+        assert "dataHash.mismatch" in invalid[0]["message"] and "no longer matches" in invalid[0]["message"]
+        capture = [e for e in f["evidence"] if e["source"] == "c2pa" and e["value"].endswith("/digitalCapture")]
+        assert capture and all(e["weight"] == 0 and "implies" not in e for e in capture), (name, capture)
+    ai = files["forged_ai.jpg"]  # the generator's own parameters still speak
+    assert (ai["verdict"], ai["generator"]) == ("ai", "AUTOMATIC1111")
+    assert {x["rule"] for x in ai["findings"]} == {"ai-in-finals", "invalid-provenance"}
+    assert any("contradictory" in w and "digitalCapture" in w for w in ai["warnings"])
+    bare_forged = files["forged_bare.jpg"]  # as unknown as the same image without the manifest
+    assert files["bare.jpg"]["verdict"] == "unknown" and files["bare.jpg"]["findings"] == []
+    assert bare_forged["verdict"] == "unknown", bare_forged["reason"]
+    assert "no longer matches" in bare_forged["reason"]
+    assert [x["rule"] for x in bare_forged["findings"]] == ["invalid-provenance"]
 
 
 def test_xmp_claiming_capture_on_a_generator_file_is_contradictory_and_still_flagged(tmp_path):

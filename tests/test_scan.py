@@ -18,7 +18,7 @@ from aiprov.ledger import Ledger
 from aiprov.scanning import scan
 
 from .conftest import CORPUS, SAMPLES
-from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, held_to_file_modes, png_bytes, schema_validator
+from .helpers import AI_STILL, CAMERA_STILL, FileOpens, aiprov, copy, held_to_file_modes, png_bytes, schema_validator
 
 
 @pytest.fixture
@@ -61,10 +61,39 @@ def test_renamed_file_keeps_one_asset_and_both_paths(tmp_path, delivery, ledger_
 
 
 def test_approval_follows_the_content_to_a_renamed_copy(tmp_path, delivery, ledger_target):
-    copy(AI_STILL, delivery / "a.jpg")
-    aiprov("approve", delivery / "a.jpg", "--by", "Dana", "--reason", "approved", *ledger_arg(ledger_target))
-    copy(AI_STILL, delivery / "sub" / "copy of a.jpg")
-    assert aiprov("scan", delivery, *ledger_arg(ledger_target)).returncode == 0
+    """The approval belongs to the bytes: a copy under another name in another folder is
+    approved by the same record (who, which approval), raises no finding, and the approval
+    itself is left as it was; an edited copy (new bytes, same AI metadata) is new content and
+    is flagged until it has its own."""
+    original = copy(AI_STILL, delivery / "a.jpg")
+    done = aiprov("approve", original, "--by", "Dana", "--reason", "approved", "--reference", "NH-42",
+                  *ledger_arg(ledger_target))
+    assert done.returncode == 0, done.stderr
+    before = json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout)
+    assert [(a["approved_by"], a["reference"], a["revoked_at"]) for a in before] == [("Dana", "NH-42", None)]
+    renamed = copy(original, delivery / "sub" / "copy of a.jpg")
+
+    r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+    files = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert (files[str(renamed)]["verdict"], files[str(renamed)]["findings"]) == ("ai", [])
+    assert files[str(original)]["findings"] == []
+    answer = json.loads(aiprov("lookup", renamed, "--json", *ledger_arg(ledger_target)).stdout)
+    assert answer["content_id"] == before[0]["content_id"]
+    assert [(a["id"], a["approved_by"], a["revoked_at"]) for a in answer["approvals"]] == [(before[0]["id"], "Dana", None)]
+    assert {(loc["path"], loc["gone"]) for loc in answer["locations"]} == {(str(original), False), (str(renamed), False)}
+    assert json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout) == before
+
+    edited = copy(original, delivery / "sub" / "a_regrade.jpg")
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-Comment=regraded", str(edited)], check=True)
+    r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", "json")
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    files = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert files[str(edited)]["content_id"] != before[0]["content_id"]
+    assert files[str(edited)]["verdict"] == "ai" and [x["rule"] for x in files[str(edited)]["findings"]] == ["ai-in-finals"]
+    assert files[str(renamed)]["findings"] == [] and files[str(original)]["findings"] == []
+    assert json.loads(aiprov("lookup", edited, "--json", *ledger_arg(ledger_target)).stdout)["approvals"] == []
+    assert json.loads(aiprov("approvals", "--json", "--all", *ledger_arg(ledger_target)).stdout) == before
 
 
 def test_revoked_approval_fails_the_gate_again_and_stays_on_record(tmp_path, delivery, ledger_target):
@@ -166,20 +195,32 @@ def test_ledger_location_follows_flag_env_config_then_default(tmp_path):
 
 
 def test_rescan_of_unchanged_10000_files_opens_none_of_them(tmp_path, ledger_target):
+    """Watched from outside by the kernel (inotify IN_OPEN on every folder of the tree, which
+    sees opens by any process, the reader workers included): the first scan opens every file,
+    the rescan of the unchanged tree opens none, and gives the same verdicts."""
     tree = tmp_path / "tree"
+    frames = []
     for i in range(10_000):
         d = tree / f"reel{i % 10}" / f"shot{i % 100:03d}"
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"frame_{i:05d}.png").write_bytes(png_bytes(i))
+        frames.append(d / f"frame_{i:05d}.png")
+        frames[-1].write_bytes(png_bytes(i))
     cfg = Config.delivery(tree)
-    with Ledger(ledger_target) as ledger:
-        first = scan([tree], cfg, ledger, workers=2)
-        assert first.read == 10_000 and len(first.files) == 10_000
-        second = scan([tree], cfg, ledger, workers=2)
+    opens = FileOpens(tree)
+    try:
+        with Ledger(ledger_target) as ledger:
+            first = scan([tree], cfg, ledger, workers=2)
+            opened, overflowed = opens.take()
+            assert first.read == 10_000 and len(first.files) == 10_000
+            # The observer works: it saw the first scan open every file (or more opens than it can queue).
+            assert overflowed or set(opened) == {os.fsencode(p) for p in frames}, (len(opened), overflowed)
+            second = scan([tree], cfg, ledger, workers=2)
+            opened, overflowed = opens.take()
+    finally:
+        opens.close()
+    assert (opened, overflowed) == ([], False), f"the rescan opened {len(opened)} file(s): {opened[:5]}"
     assert (second.read, second.reused) == (0, 10_000)
     assert [f.inspection.verdict for f in second.files] == [f.inspection.verdict for f in first.files]
-    # Timing is for bench/bench_scan.py; here it is enough that nothing was opened or hashed:
-    assert all(f.reused for f in second.files)
 
 
 def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path, ledger_target):
@@ -199,21 +240,73 @@ def test_changed_file_is_a_new_version_and_a_deleted_one_is_gone(tmp_path, ledge
 
 
 def test_report_formats_are_valid(tmp_path, delivery, ledger_target):
-    copy(AI_STILL, delivery / "poster.jpg")
+    """JSON against its schema; JUnit as a CI server reads it (a failure per error finding, its
+    type the rule); CSV as a spreadsheet or a script reads it: its named columns, one row
+    per finding (one row with no rule for a clean file), each row carrying its own file's path,
+    zone, verdict, generator, source type and content id, and a name with a comma and quotes
+    kept as one field."""
+    import csv
+    import io
+
+    from .test_reliability import _app11_segments
+
+    (delivery / "aiprov.toml").write_text('[zones]\nfinals = ["stills/**"]\nworking = ["working/**"]\n')
+    camera = delivery / "stills" / "camera.jpg"
+    poster = copy(AI_STILL, delivery / "stills" / 'poster, "final".jpg')
+    tampered = copy(CORPUS / "c2pa" / "XCA.jpg", delivery / "working" / "XCA.jpg")
+    forged = delivery / "stills" / "forged.jpg"  # AI, and a manifest copied in from another image
+    ai = AI_STILL.read_bytes()
+    forged.write_bytes(ai[:2] + b"".join(_app11_segments(tampered.read_bytes())) + ai[2:])
     out = {}
     for fmt in ("json", "junit", "csv", "html"):
         target = tmp_path / f"report.{fmt}"
         r = aiprov("scan", delivery, *ledger_arg(ledger_target), "--format", fmt, "-o", target)
         assert r.returncode == 1, r.stderr
         out[fmt] = target.read_text(encoding="utf-8")
-    schema_validator("scan-report.schema.json").validate(json.loads(out["json"]))
+    report = json.loads(out["json"])
+    schema_validator("scan-report.schema.json").validate(report)
+    ids = {f["path"]: f["content_id"] for f in report["files"]}
+    assert len(ids) == 4 and all(len(c or "") == 32 for c in ids.values()), ids
+    assert len(set(ids.values())) == 4
+    capture, trained = (f"http://cv.iptc.org/newscodes/digitalsourcetype/{t}"
+                        for t in ("digitalCapture", "trainedAlgorithmicMedia"))
+    expected = {  # path: (zone, verdict, generator, digital_source_type, [(rule, severity)])
+        str(camera): ("finals", "not-ai", "", capture, [("", "")]),
+        str(poster): ("finals", "ai", "Midjourney", trained, [("ai-in-finals", "error")]),
+        str(forged): ("finals", "ai", "Midjourney", trained, [("ai-in-finals", "error"), ("invalid-provenance", "error")]),
+        str(tampered): ("working", "unknown", "", "", [("invalid-provenance", "warning")]),
+    }
+    messages = {(f["path"], x["rule"]): x["message"] for f in report["files"] for x in f["findings"]}
+    assert "Midjourney" in messages[(str(poster), "ai-in-finals")]
+    assert "assertion.dataHash.mismatch" in messages[(str(tampered), "invalid-provenance")]
+
+    rows = list(csv.reader(io.StringIO(out["csv"], newline="")))
+    assert rows[0] == ["path", "zone", "verdict", "generator", "digital_source_type", "content_id", "rule",
+                       "severity", "message"]
+    assert all(len(row) == 9 for row in rows), rows
+    got: dict[str, list] = {}
+    for path, zone, verdict, generator, dst, cid, rule, severity, message in rows[1:]:
+        got.setdefault(path, []).append((zone, verdict, generator, dst, cid, rule, severity, message))
+    assert set(got) == set(expected), set(got)  # the comma and quotes in a name did not split it
+    for path, (zone, verdict, generator, dst, findings) in expected.items():
+        want = [(zone, verdict, generator, dst, ids[path], rule, severity, messages.get((path, rule), ""))
+                for rule, severity in findings]
+        assert sorted(got[path]) == sorted(want), path
+
     from junitparser import Failure, JUnitXml
 
     xml = JUnitXml.fromfile(str(tmp_path / "report.junit"))
-    cases = [c for suite in xml for c in suite]
-    failed = [c.name for c in cases if any(isinstance(r, Failure) for r in c.result)]
-    assert failed == [str(delivery / "poster.jpg")] and len(cases) == 2
-    assert "ai-in-finals" in out["csv"].splitlines()[1] or "ai-in-finals" in out["csv"]
+    cases = {c.name: c for suite in xml for c in suite}
+    assert set(cases) == set(expected)
+    for path, (zone, verdict, generator, _, findings) in expected.items():
+        case = cases[path]
+        assert case.classname == zone
+        failures = sorted((f.type, f.message) for f in case.result if isinstance(f, Failure))
+        assert failures == sorted((rule, f"{rule}: {messages[(path, rule)]}") for rule, sev in findings if sev == "error")
+        assert case.system_out.startswith(f"verdict: {verdict}" + (f" ({generator})" if generator else ""))
+        for rule, sev in findings:
+            if sev == "warning":
+                assert f"{rule}: {messages[(path, rule)]}" in case.system_out
     assert "data:image/png;base64," in out["html"]  # the flagged still has its thumbnail
 
 

@@ -247,7 +247,10 @@ def test_the_sample_stealth_png_is_still_found(tools):
 
 
 def test_pillow_written_pngs_agree_too(tmp_path, tools):
-    """Pillow's own encoder (adaptive filters, one big IDAT), plain and stealth."""
+    """Pillow's own encoder (adaptive filters, one big IDAT), plain and stealth: the cheap check
+    and the full decode agree on every file, and the reader's answer follows them. Stealth
+    PNGs are written as the stealth-pnginfo extension writes them (through Pillow), in its four
+    variants; near misses spell "st" in column 0 and carry nothing."""
     rng = random.Random(5)
     for i in range(20):
         mode = ("RGB", "RGBA", "L", "LA")[i % 4]
@@ -256,6 +259,32 @@ def test_pillow_written_pngs_agree_too(tmp_path, tools):
         im.save(path, "PNG")
         cannot, _, (full, _) = precheck(path)
         assert cannot == (not any(full.values()))
+        assert read(path, tools).verdict == "unknown"
+
+    stealthy = [(4, b"stealth_pnginfo"), (4, b"stealth_pngcomp"), (3, b"stealth_rgbinfo"), (3, b"stealth_rgbcomp"),
+                (4, b"stealth_rgbinfo"), (2, b"stealth_pnginfo")]  # channels: RGBA, RGB, LA
+    for i, (channels, signature) in enumerate(stealthy):
+        payload = gzip.compress(A1111.encode()) if signature.endswith(b"comp") else A1111.encode()
+        pixels = stealth_pixels(rng.randint(80, 200), rng.randint(40, 120), payload, signature, channels, seed=i)
+        path = tmp_path / f"s{i}.png"
+        Image.fromarray(pixels).save(path, "PNG")
+        cannot, _, (full, _) = precheck(path)
+        variant = "rgb" if b"rgb" in signature else "alpha"
+        assert full[variant] and not cannot, (signature, channels, full)  # the cheap check steps aside
+        with Image.open(path) as im:
+            im.load()
+            assert stealth.find_payload(im) == (signature.decode(), A1111)  # the full decode finds it
+        insp = read(path, tools)  # and the reader, through both, says so
+        assert insp.verdict == "ai" and insp.generator == "AUTOMATIC1111", (signature, channels, insp.reason)
+        assert insp.evidence[0].field == f"pixel LSBs ({signature.decode()})" and "Seed: 1234" in insp.evidence[0].value
+
+    for i, (channels, variant) in enumerate([(4, "alpha"), (3, "rgb"), (2, "alpha"), (4, "rgb")]):
+        pixels = plant_prefix(np.random.default_rng(50 + i).integers(0, 256, (rng.randint(20, 90), rng.randint(16, 90),
+                                                                             channels), dtype=np.uint8), variant)
+        path = tmp_path / f"near{i}.png"
+        Image.fromarray(pixels).save(path, "PNG")
+        cannot, _, (full, _) = precheck(path)
+        assert full[variant] and not cannot, (channels, variant, full)
         assert read(path, tools).verdict == "unknown"
 
 

@@ -93,12 +93,32 @@ def test_sidecar_for_prores_clip_in_finals_leaves_the_clip_bytes_unchanged(tmp_p
     assert plain["verdict"] == "ai"
 
 
+def framemd5(path) -> list[str]:
+    """ffmpeg's MD5 of every decoded video frame (what a player shows), one line a frame."""
+    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", os.fsencode(path), "-map", "0:v", "-f", "framemd5",
+                          "-"], capture_output=True, check=True, timeout=120).stdout.decode()
+    return [line for line in out.splitlines() if line and not line.startswith("#")]
+
+
 def test_prores_clip_tagged_in_place_is_verified_frame_identical(tmp_path, work, ledger_target):
     clip = copy(PRORES, work / "temp_shot.mov")
-    run("register", clip, "--tool", "Runway Gen-3", *ledger_args(ledger_target))
+    frames, registered_id = framemd5(clip), xxh(clip)
+    assert len(frames) == 24, frames  # the sample clip: 24 ProRes frames
+    assert run("register", clip, "--tool", "Runway Gen-3", *ledger_args(ledger_target)).returncode == 0
     r = run("tag", "--in-place", clip, *ledger_args(ledger_target))
     assert r.returncode == 0, r.stderr
-    assert exiftool_json(clip)["XMP-iptcExt:DigitalSourceType"] == DST_AI
+    assert framemd5(clip) == frames  # every frame decodes to the same pixels, decoded here, not by aiprov
+    tags = exiftool_json(clip)
+    assert tags["XMP-iptcExt:DigitalSourceType"] == DST_AI and tags["XMP-xmp:CreatorTool"] == "Runway Gen-3"
+    assert (tags["XMP-aiprov:ContentId"], tags["XMP-aiprov:Status"]) == (registered_id, "temporary")
+    tagged_id = xxh(clip)
+    assert tagged_id != registered_id  # new bytes: new content, linked to the registered one
+    answer = json.loads(run("lookup", clip, "--json", *ledger_args(ledger_target)).stdout)
+    assert answer["content_id"] == tagged_id and answer["inspection"]["verdict"] == "ai"
+    tagged = [json.loads(e["detail"]) for e in answer["events"] if e["kind"] == "tagged"]
+    assert tagged == [{"mode": "in-place", "previous": registered_id}]
+    assert [[a["content_id"] for a in p["assets"]] for p in answer["lineage"]["parents"]
+            if p["kind"] == "tagged-version"] == [[registered_id]]
 
 
 def test_c2pa_signed_output_validates_and_names_its_parents_as_ingredients(tmp_path, work, ledger_target):

@@ -223,31 +223,54 @@ def test_sighup_reloads_zones(prod, ledger_target):
         d.stop()
 
 
-def test_an_inotify_queue_overflow_makes_the_daemon_reconcile(tmp_path):
-    # The kernel dropping events is reported by watchdog only as a log line; that line must
-    # lead to a reconcile walk. (Overflowing the real queue would need a machine-wide sysctl.)
-    import logging
+def _reconciles(daemon: Daemon) -> list[dict]:
+    """The daemon's "reconcile" log records so far (its JSON log, read through a handle of our own)."""
+    with open(daemon.log.name, encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.startswith("{") and line.endswith("\n")]  # whole lines
+    return [r for r in records if r.get("event") == "reconcile"]
 
-    from aiprov.config import Config
-    from aiprov.watch import Watcher, WatchOptions
 
+def _state(pid: int) -> str:
+    """A process's state letter from /proc (T: stopped by a signal)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_an_inotify_queue_overflow_makes_the_daemon_reconcile(tmp_path, ledger_target):
+    """The kernel keeps at most fs.inotify.max_queued_events events for a reader that falls
+    behind, then drops the rest and says so once (IN_Q_OVERFLOW). Here the daemon falls behind
+    for real: it is frozen (SIGSTOP) while a render's two .part files take more writes than
+    the queue holds, and then AI stills are copied into finals, whose events the kernel drops.
+    Thawed, the daemon must notice the overflow and walk the tree: the stills are recorded and
+    flagged, by a reconcile that read them."""
     root = tmp_path / "show"
-    root.mkdir()
-    from aiprov.ledger import Ledger
-
-    with Ledger(tmp_path / "l.db") as ledger:
-        w = Watcher(Config.delivery(root), ledger, WatchOptions(roots=[os.fsencode(root)]), tmp_path / "status.json")
+    (root / "finals").mkdir(parents=True)
+    (root / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\n')
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    d = Daemon(root, ledger_target, "--native")
+    try:
+        started = d.status()["last_reconcile"]
+        assert [r["read"] for r in _reconciles(d)] == [0]  # the start-up walk, of an empty tree
+        d.proc.send_signal(signal.SIGSTOP)
         try:
-            w.start()
-            w.reconcile_requested = False
-            logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
-            assert w.reconcile_requested and w.overflows == 1
+            d.wait_until(lambda: _state(d.proc.pid) == "T", 10, "the daemon to be stopped")
+            parts = [os.open(root / f"comp_v003.{n}.part", os.O_WRONLY | os.O_CREAT) for n in (1, 2)]
+            for i in range(limit + 100):  # alternating files: the kernel merges only repeats of the last event
+                os.write(parts[i % 2], b"x")
+            for fd in parts:
+                os.close(fd)
+            lost = [copy(AI_STILL, root / "finals" / f"insert_{n}.jpg") for n in range(5)]
         finally:
-            for _, obs, _, _ in w.observers:
-                obs.stop()
-            w.pool.close()
-            w.hooks.close()
-            logging.getLogger("watchdog.observers").removeHandler(w._overflow_listener)
+            d.proc.send_signal(signal.SIGCONT)
+        d.wait_until(lambda: all(finding_on(d.db, p.name) for p in lost), 60,
+                     "the stills whose events were dropped to be flagged")
+        assert [finding_on(d.db, p.name) for p in lost] == [["ai-in-finals"]] * 5
+        assert live_under(d.db, root) == 5  # and nothing else: the .part files are ignored
+        after = d.wait_until(lambda: _reconciles(d)[1:], 30, "the reconcile to finish")
+        assert [r["read"] for r in after] == [5], after  # the walk, not an event, read them
+        d.wait_until(lambda: d.status()["last_reconcile"] > started, 10, "the status to show the reconcile")
+    finally:
+        d.stop()
 
 
 def test_a_fifo_dropped_into_finals_is_unreadable_at_once_not_waited_on(prod, ledger_target):

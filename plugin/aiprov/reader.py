@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from . import containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
-from .model import UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
+from .model import TAMPERED, UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
 from .names import display_path
 from .probes import ProbeContext, registered
 from .probes.stealth import MAX_PIXELS
@@ -190,12 +190,19 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         # A decompression bomb, or a frame far beyond any deliverable: never decoded.
         insp.warnings.append(f"{meta.width}x{meta.height} pixels is over aiprov's decode limit "
                              f"({MAX_PIXELS // 1_000_000} MP): the pixels were not decoded (no stealth-metadata check)")
-    # A manifest that could not be read or checked says nothing, so alone it is no provenance.
+    # A manifest that says nothing about this file is no provenance, alone: one that could not be
+    # read or checked, and one that no longer matches the file (copied in from another image, or
+    # the file altered after signing). Neither may make an otherwise bare file not-ai.
     unchecked = insp.c2pa.present and insp.c2pa.integrity in UNCHECKED_MANIFEST
-    has_metadata = bool(meta.text or meta.xmp or (insp.c2pa.present and not unchecked)
-                        or [e for e in insp.evidence if not (unchecked and e.source == "c2pa")])
+    forged = insp.c2pa.present and insp.c2pa.integrity == TAMPERED
+    void = unchecked or forged
+    has_metadata = bool(meta.text or meta.xmp or (insp.c2pa.present and not void)
+                        or [e for e in insp.evidence if not (void and e.source == "c2pa")])
     insp = classify(insp, meta.problems + ctx.problems, has_metadata)
     if insp.verdict == UNKNOWN and unchecked:
         insp.reason = (f"its C2PA manifest cannot be read or checked: {insp.c2pa.error}; "
                        "nothing readable says AI or where the file came from")
+    elif insp.verdict == UNKNOWN and forged:
+        insp.reason = ("its only provenance, a C2PA manifest, no longer matches the file (copied from another "
+                       "file, or the file was altered after signing): nothing says AI, nothing says where it came from")
     return insp

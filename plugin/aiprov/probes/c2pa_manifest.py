@@ -20,7 +20,7 @@ import json
 
 from ..c2pa_integrity import ASSERTION_STRUCTURE_CODES, assertion_label, broken_assertions, sort_failures
 from ..markers import dst_evidence, generator_named_in, normalise_digital_source_type
-from ..model import (AI, AI_COMPOSITE, INTACT, MALFORMED, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence,
+from ..model import (AI, AI_COMPOSITE, INTACT, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence,
                      Ingredient)
 
 NAME = "c2pa"
