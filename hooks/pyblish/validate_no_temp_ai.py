@@ -28,6 +28,9 @@ recorded) with no active approval for final use in the ledger (approvals
 belong to the content, so a renamed copy of approved material passes), was
 made from unapproved AI material (lineage), or cannot be read (fail closed).
 
+Every file's findings (all of them, warnings too) are left in
+instance.data["aiprov_findings"] ({path: [finding, ...]}) for later plug-ins.
+
 The ledger is the one the command line uses: instance.data["aiprov_ledger"] or
 context.data["aiprov_ledger"], else AIPROV_LEDGER, else the production's
 aiprov.toml (found above the first file; context.data["aiprov_config"] names
@@ -130,6 +133,8 @@ class ValidateNoTempAI(pyblish.api.InstancePlugin):
             with Checker(cfg, ledger) as checker:
                 # the same judgement as `aiprov scan` in a finals zone: one rule book for both
                 checked = checker.look(present, zone=FINALS)
+        # for later plug-ins (an integrator that files a ticket, a report): every finding per file
+        instance.data["aiprov_findings"] = {c.inspection.path: [f.to_dict() for f in c.findings] for c in checked}
         for c in checked:
             errors = [f for f in c.findings if f.severity == "error"]
             if not errors:

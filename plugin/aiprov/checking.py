@@ -34,7 +34,7 @@ from .ledger import Ledger, Location
 from .likeness import Likeness, kind_of
 from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding, Inspection
 from .names import display_path
-from .policy import IGNORED, findings
+from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 
@@ -159,12 +159,29 @@ def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str 
     return None
 
 
-def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[[], None] = lambda: None) -> None:
+def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]]) -> str | None:
+    """The first of these (parent content id, edge kind, why) that is unapproved AI, or has such an
+    ancestor, described: for lineage found by `look` and not recorded."""
+    for pid, kind, reason in parents:
+        asset = ledger.assets.get(pid)
+        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
+            locs = ledger.locations.of(pid)
+            by = f" by {asset['generator']}" if asset["generator"] else ""
+            return f"{locs[-1].path if locs else pid}, {asset['verdict']}{by}; {kind}: {reason}"
+        further = ai_ancestor_without_approval(ledger, pid)
+        if further:
+            return further
+    return None
+
+
+def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[[], None] = lambda: None,
+          unrecorded: dict[str, list[tuple[str, str, str]]] | None = None) -> None:
     """Approvals and lineage for a batch, then the policy; in check mode the ledger's open findings
     of each location are made to match (and the newly raised ones noted, for hooks).
 
     What the policy needs is asked once for the batch; only files with lineage and no approval
-    get their ancestors walked.
+    get their ancestors walked. `unrecorded`: parents `look` found (a perceptual match) and did
+    not write, by content id.
     """
     cids = [c.inspection.content_id for c in batch if c.inspection.content_id]
     approvals = ledger.approvals.active_for_many(cids)
@@ -176,6 +193,8 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
         c.approvals = approvals.get(cid, []) if cid else []
         c.ai_ancestor = (ai_ancestor_without_approval(ledger, cid)
                          if cid in has_parents and not c.approvals else None)
+        if c.ai_ancestor is None and not c.approvals and unrecorded and cid in unrecorded:
+            c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid])
         c.findings = findings(c)
         if record and c.location is not None:
             c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []))
@@ -235,7 +254,7 @@ class Checker:
         entries = list(iter_files([os.path.abspath(os.fsencode(p)) for p in dict.fromkeys(fspaths)]))
         sorted_ = self._sort(entries, zone, record=False)
         batch = self._gather(sorted_, Tally(), record=False, missing={}, tick=lambda: None)
-        judge(self.ledger, batch, record=False)
+        judge(self.ledger, batch, record=False, unrecorded=self._looks_like(batch))
         return batch
 
     def check(self, entries: Iterable[WalkEntry], tally: Tally | None = None, *, missing_roots: Iterable[bytes] = (),
@@ -471,6 +490,27 @@ class Checker:
         finals = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"]
         sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
         self._print([(i, z) for i, z in finals if sources[kind_of(i.media_type)]])
+
+    def _looks_like(self, batch: list[Checked]) -> dict[str, list[tuple[str, str, str]]]:
+        """For `look`: the AI sources that finals material the ledger has never printed looks like,
+        found the way `check` finds them, and recorded nowhere (a laundered copy is caught by
+        lookup, timeline and pyblish before any scan has seen it)."""
+        if not self.config.likeness:
+            return {}
+        candidates = [c.inspection for c in batch
+                      if c.zone == FINALS and c.inspection.content_id and c.inspection.fspath
+                      and kind_of(c.inspection.media_type) and c.inspection.verdict not in (*AI_VERDICTS, UNREADABLE)]
+        printed = self.ledger.prints.printed_among([i.content_id for i in candidates])
+        sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i in candidates}}
+        todo = {i.fspath: i for i in candidates if i.content_id not in printed and sources[kind_of(i.media_type)]}
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        if todo:
+            for got in self._prints().read_many(list(todo)):
+                insp = todo[got.fspath]
+                if got.likeness is not None:
+                    found[insp.content_id] = [(parent, "near-duplicate", why)
+                                              for parent, why in self.likeness.sources_of(insp, got.likeness)]
+        return found
 
     def _print(self, files: list[tuple[Inspection, str]]) -> None:
         todo = {i.fspath: (i, zone) for i, zone in files}

@@ -85,6 +85,10 @@ def fingerprint_file(fspath: bytes, media_type: str | None, crop_guesses: bool =
     return None
 
 
+def still_reason(distance: int) -> str:
+    return f"looks like it (perceptual hash: {distance} of 256 bits differ)"
+
+
 class Likeness:
     """Matches new prints against the ledger's and records near-duplicate edges."""
 
@@ -113,15 +117,32 @@ class Likeness:
                                            np.frombuffer(p.stored, np.uint8).reshape(-1, 32))
                 self._match_new_source_still(insp, p, MATCH_THRESHOLD)
             else:
-                hashes = [p.stored[i:i + 32] for i in range(0, len(p.stored), 32)]
-                hashes += [p.queries[i:i + 32] for i in range(0, len(p.queries), 32)]
-                best: dict[int, int] = {}
-                for key, dist in self._source_index().query_many(hashes, MATCH_THRESHOLD):
-                    best[key] = min(dist, best.get(key, 999))
-                for key, dist in best.items():
-                    self._link(insp.content_id, self.ledger.prints.owner(key), dist, STILL)
+                for parent, reason in self._still_sources_of(p):
+                    self._link(insp.content_id, parent, reason)
         else:
             self._match_clip(insp, p, is_source)
+
+    def sources_of(self, insp: Inspection, p: Print) -> list[tuple[str, str]]:
+        """The AI sources a file that is not AI looks like, as (content id, why), recording nothing:
+        what `look` (lookup, timeline, pyblish) needs for a file the ledger has never seen."""
+        if p.kind == STILL:
+            return self._still_sources_of(p)
+        return [(source, reason) for target, source, reason in self._clip_matches(insp, p, is_source=False)]
+
+    def _still_sources_of(self, p: Print) -> list[tuple[str, str]]:
+        from .fingerprints import MATCH_THRESHOLD
+
+        hashes = [p.stored[i:i + 32] for i in range(0, len(p.stored), 32)]
+        hashes += [p.queries[i:i + 32] for i in range(0, len(p.queries), 32)]
+        best: dict[int, int] = {}
+        for key, dist in self._source_index().query_many(hashes, MATCH_THRESHOLD):
+            best[key] = min(dist, best.get(key, 999))
+        out = []
+        for key, dist in best.items():
+            owner = self.ledger.prints.owner(key)
+            if owner:
+                out.append((owner, still_reason(dist)))
+        return out
 
     def _match_new_source_still(self, insp: Inspection, p: Print, threshold: int) -> None:
         """A new AI source: finals stills already on record may be copies of it."""
@@ -136,14 +157,19 @@ class Likeness:
         for key, dist in index.query_many(hashes, threshold):
             best[key] = min(dist, best.get(key, 999))
         for key, dist in best.items():
-            self._link(self.ledger.prints.owner(key), insp.content_id, dist, STILL)
+            self._link(self.ledger.prints.owner(key), insp.content_id, still_reason(dist))
 
     def _match_clip(self, insp: Inspection, p: Print, is_source: bool) -> None:
+        for target, source, reason in self._clip_matches(insp, p, is_source):
+            self._link(target, source, reason)
+
+    def _clip_matches(self, insp: Inspection, p: Print, is_source: bool) -> list[tuple[str, str, str]]:
+        """(the clip that holds the frames, the AI clip they come from, why) for each match."""
         from .videoprints import ClipPrint, match_clip
 
         mine = ClipPrint.from_blob(p.stored)
-        others = self.ledger.prints.of_kind(CLIP, ai=not is_source)
-        for _, cid, blob in others:
+        out = []
+        for _, cid, blob in self.ledger.prints.of_kind(CLIP, ai=not is_source):
             if cid == insp.content_id:
                 continue
             other = ClipPrint.from_blob(blob)
@@ -153,14 +179,12 @@ class Likeness:
             if segments:
                 fps = target.fps or 24.0
                 ranges = ", ".join(f"{a}-{b}" for a, b in (s.timecodes(fps) for s in segments))
-                self._link(target_cid, source_cid, None, CLIP, where=ranges)
+                out.append((target_cid, source_cid,
+                            f"frames {ranges} of this file match it (sampled-frame perceptual hashes)"))
+        return out
 
-    def _link(self, child: str | None, parent: str | None, distance: int | None, kind: str, where: str = "") -> None:
+    def _link(self, child: str | None, parent: str | None, reason: str) -> None:
         if not child or not parent or child == parent:
             return
-        if kind == STILL:
-            reason = f"looks like it (perceptual hash: {distance} of 256 bits differ)"
-        else:
-            reason = f"frames {where} of this file match it (sampled-frame perceptual hashes)"
         self.ledger.lineage.add(child, parent, "near-duplicate", reason)
         self.ledger.event("near-duplicate", child, None, {"of": parent, "reason": reason})
