@@ -20,7 +20,6 @@ from pathlib import Path
 import opentimelineio as otio
 import pyblish.api
 import pyblish.util
-import pytest
 from PIL import Image
 
 from aiprov.ledger import Ledger
