@@ -84,6 +84,48 @@ class _Sorted:
     unchanged: list[tuple[bytes, os.stat_result, str, Location]] = field(default_factory=list)
     to_read: list[tuple[bytes, os.stat_result | None, str]] = field(default_factory=list)
 
+    def size(self) -> int:
+        return len(self.cannot_check) + len(self.unchanged) + len(self.to_read)
+
+    def clear(self) -> None:
+        for part in (self.seen, self.cannot_check, self.unchanged, self.to_read):
+            part.clear()
+
+
+@dataclass
+class _Noteworthy:
+    """What makes an unchanged file worth judging again, asked of the ledger once per tree check:
+    contents whose verdict or C2PA manifest a rule looks at, contents with lineage, locations
+    with open findings, and (once an AI source has a print) finals contents with no print yet."""
+
+    contents: set[str]
+    with_parents: set[str]
+    flagged: set[int]
+    owed_print: set[str]
+
+    @classmethod
+    def of(cls, ledger: Ledger, config: Config) -> "_Noteworthy":
+        kinds = ledger.prints.source_kinds() if config.likeness else set()
+        return cls(ledger.assets.noteworthy(), ledger.lineage.children_with_parents(),
+                   ledger.findings.open_locations(), ledger.prints.owed_in_finals(kinds) if kinds else set())
+
+    def about(self, row: tuple, zone: str) -> bool:
+        cid = row[6]
+        return (cid in self.contents or cid in self.with_parents or row[7] in self.flagged
+                or (zone == FINALS and cid in self.owed_print))
+
+
+def _unchanged(row: tuple, st: os.stat_result | None) -> bool:
+    """Location.unchanged, on a streamed row (path_raw, size, mtime_ns, inode, device, zone, content_id, id)."""
+    return (st is not None and row[6] is not None
+            and row[1] == st.st_size and row[2] == st.st_mtime_ns and row[3] == st.st_ino and row[4] == st.st_dev)
+
+
+def _location(row: tuple, host: str) -> Location:
+    path_raw, size, mtime_ns, inode, device, zone, content_id, loc_id = row
+    return Location(loc_id, path_raw, path_raw.decode("utf-8", "backslashreplace"), content_id, size, mtime_ns,
+                    inode, device, zone, False, host)
+
 
 @dataclass
 class Tally:
@@ -96,6 +138,15 @@ class Tally:
 
     def add(self, other: "Tally") -> None:
         add_counts(self, other)
+
+
+@dataclass
+class TreeTally(Tally):
+    """A tree check's counts: besides a batch's, the files walked and how many of them were quiet
+    (unchanged, nothing noteworthy on record: counted, not judged again)."""
+
+    walked: int = 0
+    quiet: int = 0
 
 
 def add_counts(into, part: Tally) -> None:
@@ -219,6 +270,7 @@ class Checker:
         self._workers = workers
         self.likeness = Likeness(ledger)
         self._print_pool: ReaderPool | None = None
+        self.moved_away: set[bytes] = set()  # old halves of moves recorded by this checker
 
     def __enter__(self) -> "Checker":
         return self
@@ -305,14 +357,20 @@ class Checker:
             if progress:
                 progress(count[0], total or 0)
 
-        batch = self._gather(sorted_, tally, record=True, missing=missing, tick=step, already_read=already_read)
-        # perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
-        self.fingerprint(batch)
+        batch = self._settle(sorted_, tally, missing, step, already_read)
         for loc in missing.values():  # recorded, and no longer there
             ledger.locations.mark_gone(loc)
             tally.gone += 1
         # the policy, now that every asset and edge of the batch is on record (a parent may come after its child)
         judge(ledger, batch, record=True, tick=tick)
+        return batch
+
+    def _settle(self, sorted_: "_Sorted", tally: Tally, missing: dict[bytes, Location], tick,
+                already_read: dict[bytes, Inspection] | None = None) -> list[Checked]:
+        """Reuse, move or read and record a sorted batch, then make its perceptual prints (laundered
+        copies of AI material get their lineage edge before the policy runs)."""
+        batch = self._gather(sorted_, tally, record=True, missing=missing, tick=tick, already_read=already_read)
+        self.fingerprint(batch)
         return batch
 
     # -- gathering: reuse what is unchanged, read the rest --------------------------------
@@ -332,7 +390,7 @@ class Checker:
                 out.cannot_check.append((entry, where))
                 continue
             try:
-                st = os.stat(entry.fspath)
+                st = entry.st or os.stat(entry.fspath)
             except FileNotFoundError:
                 if record:
                     continue  # gone before we got to it: handled as missing
@@ -386,8 +444,15 @@ class Checker:
 
     def _moved_unread(self, to_read, missing: dict[bytes, Location], tally: Tally, tick) -> list[Checked]:
         """A path that vanished and one that appeared with the same inode and stat: a rename,
-        recorded without reading the file."""
+        recorded without reading the file. The vanished path is one this batch knows is missing,
+        or one the ledger holds live on this host that is no longer there (a tree walk meets the
+        two halves of a move in path order, either first)."""
         by_inode = {(m.device, m.inode, m.size, m.mtime_ns): m for m in missing.values() if m.inode}
+        stats = [st for _, st, _ in to_read if st is not None]
+        for loc in self.ledger.locations.with_inodes([(st.st_dev, st.st_ino) for st in stats]):
+            if loc.path_raw not in missing and not os.path.lexists(loc.path_raw):
+                by_inode.setdefault((loc.device, loc.inode, loc.size, loc.mtime_ns), loc)
+                missing[loc.path_raw] = loc
         if not by_inode:
             return []
         out, still = [], []
@@ -396,6 +461,7 @@ class Checker:
             insp = self.ledger.assets.inspection(twin.content_id, "") if twin is not None else None
             if twin is not None and twin.path_raw in missing and insp is not None:
                 del missing[twin.path_raw]
+                self.moved_away.add(twin.path_raw)
                 loc = self.ledger.locations.move(twin, fspath, st, zone)
                 insp.path, insp.fspath = loc.path, fspath
                 out.append(Checked(insp, zone, reused=True, location=loc))
@@ -451,8 +517,13 @@ class Checker:
                 loc = ledger.locations.upsert(fspath, cid, st, zone)
             else:
                 twin = next((m for m in missing.values() if cid and m.content_id == cid), None)
+                if twin is None and cid:  # a copy, unless the other copy is gone from this host's disk
+                    twin = next((o for o in others if o.host == ledger.host and o.path_raw not in self.moved_away
+                                 and not os.path.lexists(o.path_raw)), None)
                 if twin is not None and st is not None:
-                    del missing[twin.path_raw]
+                    missing.pop(twin.path_raw, None)
+                    self.moved_away.add(twin.path_raw)
+                    others = [o for o in others if o is not twin]
                     loc = ledger.locations.move(twin, fspath, st, zone)
                     moved = True
                 else:
@@ -523,41 +594,99 @@ class Checker:
             else:  # flat, featureless or undecodable: remember that, so it is not tried on every scan
                 self.ledger.prints.put(insp.content_id, kind_of(insp.media_type), b"", 0)
 
-    # -- a whole tree in chunks (the daemon's reconcile) ---------------------------------------
+    # -- whole trees: the gate and the daemon's reconcile ---------------------------------------
 
-    def sweep(self, roots: list[bytes], *, chunk: int = 1000, should_stop: Callable[[], bool] = lambda: False,
-              on_batch: Callable[[Tally, list[Checked]], None] = lambda t, d: None) -> tuple[Tally, int]:
-        """Walk whole trees in chunks without holding every file's result.
+    def check_tree(self, roots: list[bytes], tally: Tally | None = None, *, chunk: int = 1000,
+                   should_stop: Callable[[], bool] = lambda: False,
+                   on_batch: Callable[[Tally, list[Checked]], None] = lambda t, d: None,
+                   progress: Callable[[int, int], None] | None = None) -> TreeTally:
+        """Check whole trees at the speed of walking them.
 
-        Memory stays flat however large the tree: results are handed to `on_batch` and dropped;
-        which recorded files were not seen is asked of the ledger at the end. Moves made while
-        nobody watched are recorded as a new path plus a gone one. Returns the totals and the
-        number of files gone through; stops early (and marks nothing gone) when `should_stop()`.
+        The walk (path byte order, each file's stat taken on the way) is merged with this host's
+        locations under each root, streamed from the ledger in the same order: a file whose stat,
+        zone and record say nothing can have changed is counted and nothing else; only new,
+        changed and noteworthy files (AI, unreadable, C2PA, lineage, open findings, prints owed)
+        go through `check`'s steps, in chunks handed to `on_batch` and dropped, so memory stays
+        flat however large the tree. What the ledger holds and the walk did not meet is gone
+        (unless a file of the walk turned out to be it, moved). Stops early, marking nothing
+        gone, when `should_stop()`.
         """
-        totals, swept = Tally(), 0
-        with self.ledger.locations.seen() as seen:
-            batch: list[WalkEntry] = []
-            for entry in iter_files(roots, DEFAULT_IGNORE):
-                batch.append(entry)
-                if len(batch) >= chunk:
-                    swept += self._sweep_batch(batch, seen, totals, on_batch)
-                    batch = []
-                    if should_stop():
-                        return totals, swept
-            swept += self._sweep_batch(batch, seen, totals, on_batch)
-            for root in roots:
-                if os.path.isdir(root):
-                    for loc in seen.unseen_under(root):
-                        self.ledger.locations.mark_gone(loc)
-                        totals.gone += 1
-        return totals, swept
+        ledger = self.ledger
+        totals = TreeTally() if tally is None else tally
+        notes = _Noteworthy.of(ledger, self.config)
+        quiet = 0
+        for root in roots:
+            rows = ledger.locations.stream_under(root)
+            row = next(rows, None)
+            missing: dict[bytes, tuple] = {}
+            work = _Sorted()
+            zones = self.config.zones_by_folder()
 
-    def _sweep_batch(self, batch, seen, totals: Tally, on_batch) -> int:
-        if not batch:
-            return 0
-        seen.add([e.fspath for e in batch])
-        part = Tally()
-        done = self.check(batch, part)
-        totals.add(part)
-        on_batch(part, done)
-        return len(done)
+            def flush() -> None:
+                nonlocal quiet
+                part = Tally(reused=quiet)  # what this chunk cost, quiet files since the last chunk included
+                batch = []
+                if work.size():
+                    twins = ({p: _location(r, ledger.host) for p, r in missing.items() if p not in self.moved_away}
+                             if work.to_read else {})
+                    batch = self._check_sorted(work, part, twins)
+                    work.clear()
+                add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone))
+                quiet = 0
+                on_batch(part, batch)
+                if progress:
+                    progress(totals.walked, 0)
+
+            for entry in iter_files([root], DEFAULT_IGNORE):
+                p = entry.fspath
+                while row is not None and row[0] < p:
+                    missing[row[0]] = row
+                    row = next(rows, None)
+                here = None
+                if row is not None and row[0] == p:
+                    here, row = row, next(rows, None)
+                zone = zones(p)
+                if zone == IGNORED or (not entry.error and not self.config.considers(p)):
+                    if here is not None:
+                        missing[p] = here  # recorded, now left out: no longer checked here
+                    continue
+                totals.walked += 1
+                if entry.error:
+                    work.cannot_check.append((entry, zone))
+                elif here is not None and _unchanged(here, entry.st):
+                    if here[5] == zone and not notes.about(here, zone):
+                        totals.reused += 1
+                        totals.quiet += 1
+                        quiet += 1
+                        continue
+                    work.unchanged.append((p, entry.st, zone, _location(here, ledger.host)))
+                else:
+                    work.to_read.append((p, entry.st, zone))
+                if work.size() >= chunk or quiet >= 50 * chunk:
+                    flush()
+                    if should_stop():
+                        return totals
+            while row is not None:
+                missing[row[0]] = row
+                row = next(rows, None)
+            flush()
+            for p, r in missing.items():  # recorded, and no longer there
+                if p not in self.moved_away:
+                    ledger.locations.mark_gone(_location(r, ledger.host))
+                    totals.gone += 1
+        return totals
+
+    def _check_sorted(self, work: "_Sorted", tally: Tally, missing: dict[bytes, Location]) -> list[Checked]:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            part = Tally()
+            try:
+                with self.ledger.batch() as tick:
+                    batch = self._settle(work, part, missing, tick)
+                    judge(self.ledger, batch, record=True, tick=tick)
+                break
+            except LedgerConflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise
+                time.sleep(random.uniform(0.05, 0.5))
+        add_counts(tally, part)
+        return batch

@@ -148,6 +148,7 @@ def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progres
     fspaths = _paths(paths)
     cfg, ledger = _open(fspaths, config_path, ledger_path, host=host_id)
     show = sys.stderr.isatty() if progress is None else progress
+    every_file = verbose or fmt != "text"  # the text report lists findings; the others list every file
     with ledger:
         if show:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -155,10 +156,10 @@ def scan(paths, fmt, output, config_path, ledger_path, workers, verbose, progres
             with Progress("scanning", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                           console=Console(stderr=True), transient=True) as bar:
                 task = bar.add_task("scan", total=None)
-                result = run_scan(fspaths, cfg, ledger, workers=workers,
-                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
+                result = run_scan(fspaths, cfg, ledger, workers=workers, every_file=every_file,
+                                  progress=lambda done, total: bar.update(task, completed=done, total=total or None))
         else:
-            result = run_scan(fspaths, cfg, ledger, workers=workers)
+            result = run_scan(fspaths, cfg, ledger, workers=workers, every_file=every_file)
     if fmt == "text":
         stream = open(output, "w", encoding="utf-8") if output else sys.stdout
         try:

@@ -82,6 +82,13 @@ def glob_to_regex(pattern: str) -> re.Pattern:
     return re.compile("".join(out) + r"\Z")
 
 
+def _any_of(globs: list[str]) -> re.Pattern | None:
+    """One bytes pattern matching a name any of the globs matches; None for no globs."""
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{glob_to_regex(g).pattern})" for g in globs).encode("utf-8", "surrogateescape"))
+
+
 @dataclass
 class Config:
     root: Path  # the production root: where aiprov.toml is, or the scanned folder
@@ -102,8 +109,9 @@ class Config:
 
     def __post_init__(self):
         self._zone_res = [(z, [glob_to_regex(p) for p in self.zones.get(z, [])]) for z in ZONE_ORDER]
-        self._include = [glob_to_regex(p) for p in self.include]
-        self._exclude = [glob_to_regex(p) for p in self.exclude]
+        # one pattern each, on the bytes of a name: asked of every file of a walk
+        self._include = _any_of(self.include)
+        self._exclude = _any_of(self.exclude)
 
     @classmethod
     def delivery(cls, root: Path) -> "Config":
@@ -128,12 +136,30 @@ class Config:
                 return zone
         return self.default_zone
 
+    def zones_by_folder(self):
+        """zone_of for a walk: asked once per folder when no zone pattern looks at file names (each
+        ends in "/**", or is "**"), else once per file. A tree of a million frames in a thousand
+        shot folders costs a thousand pattern matches, not a million."""
+        patterns = [p for ps in self.zones.values() for p in ps]
+        if not all(p == "**" or p.endswith("/**") for p in patterns):
+            return self.zone_of
+        cache: dict[bytes, str] = {}
+
+        def zone(path: bytes) -> str:
+            folder = path[:path.rfind(b"/")]
+            found = cache.get(folder)
+            if found is None:
+                found = cache[folder] = self.zone_of(folder + b"/x")
+            return found
+        return zone
+
     def considers(self, path: bytes | str) -> bool:
         """Whether the file types in [files] let this file in."""
-        name = os.fsdecode(os.path.basename(path))
-        if any(r.match(name) for r in self._exclude):
+        path = os.fsencode(path)
+        name = path[path.rfind(b"/") + 1:]
+        if self._exclude is not None and self._exclude.match(name):
             return False
-        return not self._include or any(r.match(name) for r in self._include)
+        return self._include is None or self._include.match(name) is not None
 
     def ledger_path(self, override: str | None = None) -> Path | str:
         """--ledger, else AIPROV_LEDGER (both relative to where the command runs), else the config's

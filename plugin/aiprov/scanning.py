@@ -7,19 +7,19 @@ rename is recognised by inode without reading, or by content id once read.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from .checking import Checked, Checker
+from .checking import Checked, Checker, add_counts
 from .config import Config
 from .ledger import Ledger
 from .model import Finding
 from .names import display_path
 from .version import __version__
-from .walk import DEFAULT_IGNORE, iter_files
 
 
 @dataclass
@@ -35,6 +35,9 @@ class ScanResult:
     reused: int = 0
     moved: int = 0
     gone: int = 0
+    quiet: int = 0  # unchanged files with nothing noteworthy on record: counted, not listed in `files`
+    # zone and verdict of every file checked, quiet ones included (from the ledger, in one question)
+    counts: Counter = field(default_factory=Counter)
 
     @property
     def findings(self) -> list[Finding]:
@@ -49,11 +52,14 @@ class ScanResult:
         return 1 if self.errors else 0
 
     def summary(self) -> dict:
-        verdicts = Counter(r.inspection.verdict for r in self.files)
-        zones = Counter(r.zone for r in self.files)
+        counts = self.counts or Counter((r.zone, r.inspection.verdict) for r in self.files)
+        verdicts, zones = Counter(), Counter()
+        for (zone, verdict), n in counts.items():
+            verdicts[verdict] += n
+            zones[zone] += n
         rules = Counter(f.rule for f in self.findings)
         return {
-            "files": len(self.files),
+            "files": sum(counts.values()),
             "verdicts": dict(sorted(verdicts.items())),
             "zones": dict(sorted(zones.items())),
             "findings": {"error": len(self.errors), "warning": len(self.findings) - len(self.errors),
@@ -74,17 +80,42 @@ class ScanResult:
 
 
 def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, workers: int | None = None,
-         progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Walk the paths and check every file: the pre-delivery gate."""
+         progress: Callable[[int, int], None] | None = None, every_file: bool = False) -> ScanResult:
+    """Walk the paths and check every file: the pre-delivery gate.
+
+    Unchanged files with nothing noteworthy on record are only counted (`quiet`); `files` holds
+    the others, and every file when `every_file` (a report that lists them all asks for that)."""
     roots, links = followed_roots(paths)
     result = ScanResult(roots=[display_path(r) for r in roots], production=config.production, ledger=ledger.path,
                         started=time.time(), root_links=links)
-    entries = list(iter_files(roots, DEFAULT_IGNORE))
     with Checker(config, ledger, workers=workers) as checker:
-        result.files = checker.check(entries, result, missing_roots=roots, progress=progress, total=len(entries))
+        tally = checker.check_tree(roots, on_batch=lambda t, batch: result.files.extend(batch), progress=progress)
+    add_counts(result, tally)
+    result.quiet = tally.quiet
+    if tally.quiet:
+        result.counts = ledger.locations.zones_and_verdicts_under(roots)
+        if every_file:
+            listed = {c.inspection.fspath for c in result.files}
+            result.files += [c for c in recorded_files(ledger, roots) if c.inspection.fspath not in listed]
     result.files.sort(key=lambda r: r.inspection.path)
     result.finished = time.time()
     return result
+
+
+def recorded_files(ledger: Ledger, roots: list[bytes], chunk: int = 1000) -> Iterator[Checked]:
+    """The live files under the roots as the ledger recorded them (a quiet file's line in a full report)."""
+    for root in roots:
+        rows = ledger.locations.stream_under(root)
+        while True:
+            part = [r for _, r in zip(range(chunk), rows)]
+            if not part:
+                break
+            recorded = ledger.assets.inspections([r[6] for r in part if r[6]])
+            for path_raw, _, _, _, _, zone, cid, _ in part:
+                insp = recorded.get(cid)
+                if insp is not None:
+                    insp = dataclasses.replace(insp, path=display_path(path_raw), fspath=path_raw)
+                    yield Checked(insp, zone, reused=True)
 
 
 def followed_roots(paths: Iterable[bytes | str]) -> tuple[list[bytes], dict[str, str]]:

@@ -32,15 +32,17 @@ DEFAULT_IGNORE = (".~lock.*", "._*", "*.tmp", ".DS_Store", "Thumbs.db", "desktop
 class WalkEntry:
     fspath: bytes
     error: str | None = None  # set when this entry could not be listed or read
+    st: os.stat_result | None = None  # its stat, when the walk took it
 
 
 @functools.lru_cache(maxsize=32)
 def _ignore_regex(patterns: tuple[str, ...]) -> re.Pattern:
-    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)")
+    # on bytes: a name is matched as it is on disk, with no decoding per file
+    return re.compile(("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or r"(?!)").encode())
 
 
-def ignored(name: bytes, patterns: Iterable[str]) -> bool:
-    return _ignore_regex(tuple(patterns)).match(os.fsdecode(name)) is not None
+def ignored(name: bytes | str, patterns: Iterable[str]) -> bool:
+    return _ignore_regex(tuple(patterns)).match(os.fsencode(name)) is not None
 
 
 def iter_files(paths: Iterable[str | bytes], ignore: Iterable[str] = DEFAULT_IGNORE) -> Iterator[WalkEntry]:
@@ -81,34 +83,54 @@ def _link_entry(fspath: bytes) -> WalkEntry:
     if stat.S_ISDIR(st.st_mode):
         return WalkEntry(fspath, f"a link to a folder ({shown}), not followed inside the tree: its files were "
                                  "not checked. Scan that folder itself, or copy its files in")
-    return WalkEntry(fspath)
+    return WalkEntry(fspath, st=st)
+
+
+def _listing(d: bytes, ignore: tuple[str, ...]) -> tuple[list[os.DirEntry] | None, str | None]:
+    """A folder's entries in the order their full paths sort as bytes (a folder sorts as its name
+    plus "/"): the order the ledger keeps paths in, so a walk can be merged with it."""
+    skip = _ignore_regex(ignore).match
+    try:
+        with os.scandir(d) as it:
+            entries = [e for e in it if skip(e.name) is None]
+    except PermissionError:
+        return None, "permission denied: this folder cannot be listed, so its files were not checked"
+    except OSError as exc:
+        return None, f"this folder cannot be listed: {exc.strerror}"
+
+    def key(e: os.DirEntry) -> bytes:
+        try:
+            return e.name + b"/" if e.is_dir(follow_symlinks=False) else e.name
+        except OSError:
+            return e.name
+    entries.sort(key=key)
+    return entries, None
 
 
 def _walk_dir(top: bytes, ignore: tuple[str, ...]) -> Iterator[WalkEntry]:
-    stack = [top]
+    """Every file below `top`, in path byte order, each with its stat (taken while walking, so a
+    rescan compares it with the ledger without a second call)."""
+    entries, error = _listing(top, ignore)
+    if error:
+        yield WalkEntry(top, error)
+        return
+    stack = [iter(entries)]
     while stack:
-        d = stack.pop()
+        e = next(stack[-1], None)
+        if e is None:
+            stack.pop()
+            continue
         try:
-            with os.scandir(d) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except PermissionError:
-            yield WalkEntry(d, "permission denied: this folder cannot be listed, so its files were not checked")
-            continue
-        except OSError as exc:
-            yield WalkEntry(d, f"this folder cannot be listed: {exc.strerror}")
-            continue
-        subdirs = []
-        for e in entries:
-            if ignored(e.name, ignore):
+            if e.is_dir(follow_symlinks=False):
+                children, error = _listing(e.path, ignore)
+                if error:
+                    yield WalkEntry(e.path, error)
+                else:
+                    stack.append(iter(children))
                 continue
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(e.path)
-                    continue
-                if e.is_symlink():  # from the folder listing: no extra call for plain files
-                    yield _link_entry(e.path)
-                    continue
-            except OSError:
-                pass
-            yield WalkEntry(e.path)
-        stack.extend(reversed(subdirs))
+            if e.is_symlink():  # from the folder listing: no extra call for plain files
+                yield _link_entry(e.path)
+                continue
+            yield WalkEntry(e.path, st=e.stat())
+        except OSError:
+            yield WalkEntry(e.path)  # gone since the listing, or unreadable: the reader says which

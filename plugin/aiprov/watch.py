@@ -353,8 +353,8 @@ class Watcher:
             self._drain(0)  # keep journaling events that arrive during a long walk
             self._write_status()
 
-        totals, files = self.checker.sweep(self.options.roots, should_stop=lambda: self.stopping,
-                                           on_batch=batch_done)
+        totals = self.checker.check_tree(self.options.roots, should_stop=lambda: self.stopping, on_batch=batch_done)
+        files = totals.walked
         self.status.reconciling = False
         if self.stopping:
             log.info("reconcile interrupted by stop after %d file(s); it runs again at the next start",

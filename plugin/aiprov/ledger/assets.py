@@ -31,6 +31,14 @@ class Assets:
             evidence.setdefault(r["content_id"], []).append(r)
         return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
 
+    def noteworthy(self) -> set[str]:
+        """Contents a finding rule looks at whatever else is true: AI, unreadable, or carrying a C2PA
+        manifest (its integrity has rules of its own). A rescan judges their unchanged files again;
+        every other unchanged file is only counted."""
+        return {r[0] for r in self.db._q(
+            f"SELECT content_id FROM assets WHERE verdict IN {AI_VERDICTS_SQL} OR verdict = 'unreadable' "
+            """OR c2pa LIKE '%"present": true%'""")}
+
     def record(self, insp: Inspection) -> bool:
         """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
         cid = insp.content_id

@@ -57,3 +57,7 @@ class Findings:
         for r in self.db._in("SELECT * FROM findings WHERE resolved_at IS NULL AND location_id IN ({})", location_ids):
             out.setdefault(r["location_id"], []).append(r)
         return out
+
+    def open_locations(self) -> set[int]:
+        """The locations with an open finding: a rescan judges them again even when unchanged."""
+        return {r[0] for r in self.db._q("SELECT DISTINCT location_id FROM findings WHERE resolved_at IS NULL")}

@@ -85,3 +85,7 @@ class Lineage:
         """Which of these contents have any lineage edge to a parent (only those need their ancestors walked)."""
         return {r["child_id"] for r in self.db._in("SELECT DISTINCT child_id FROM edges WHERE child_id IN ({})",
                                                 content_ids)}
+
+    def children_with_parents(self) -> set[str]:
+        """Every content with an edge to a parent (only those can be derived from AI)."""
+        return {r[0] for r in self.db._q("SELECT DISTINCT child_id FROM edges")}

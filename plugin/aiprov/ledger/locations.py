@@ -8,6 +8,7 @@ one server's reconcile never marks another's files gone. Paths are stored twice,
 from __future__ import annotations
 
 import os
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
@@ -63,6 +64,50 @@ class Locations:
         rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND gone = 0 AND path_raw >= ? AND path_raw < ?"
                           + unseen, [self.db.host, prefix, upper])
         return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
+
+    def stream_under(self, root_raw: bytes, chunk: int = 5000) -> Iterator[tuple]:
+        """This host's live locations below a folder, in path byte order, a chunk per statement:
+        (path_raw, size, mtime_ns, inode, device, zone, content_id, id). A walk in the same order
+        is merged with it, so a rescan asks the ledger nothing per file and holds no tree in
+        memory; no statement stays open between chunks, so writes may come in between."""
+        prefix = root_raw.rstrip(b"/") + b"/"
+        upper = prefix[:-1] + b"0"  # "/" + 1: every name starting with the prefix sorts in between
+        last = prefix
+        while True:
+            rows = self.db._q("SELECT path_raw, size, mtime_ns, inode, device, zone, content_id, id "
+                               "FROM locations WHERE host = ? AND gone = 0 AND path_raw > ? AND path_raw < ? "
+                               "ORDER BY path_raw LIMIT ?", [self.db.host, last, upper, chunk]).fetchall()
+            for r in rows:
+                yield r if type(r[0]) is bytes else (bytes(r[0]), *r[1:])
+            if len(rows) < chunk:
+                return
+            last = bytes(rows[-1][0])
+
+    def zones_and_verdicts_under(self, roots: list[bytes]) -> Counter:
+        """How many of this host's live files under the roots are in each (zone, verdict): a gate's
+        summary without a row per file in memory."""
+        out: Counter = Counter()
+        for root in roots:
+            prefix = root.rstrip(b"/") + b"/"
+            for zone, verdict, n in self.db._q(
+                    "SELECT l.zone, COALESCE(a.verdict, 'unreadable'), count(*) FROM locations l "
+                    "LEFT JOIN assets a ON a.content_id = l.content_id WHERE l.host = ? AND l.gone = 0 "
+                    "AND l.path_raw > ? AND l.path_raw < ? GROUP BY l.zone, COALESCE(a.verdict, 'unreadable')",
+                    [self.db.host, prefix, prefix[:-1] + b"0"]).fetchall():
+                out[(zone, verdict)] += n
+        return out
+
+    def with_inodes(self, inodes: list[tuple[int, int]]) -> list[Location]:
+        """This host's live locations on these (device, inode)s: where a renamed file was before."""
+        out: list[Location] = []
+        by_device: dict[int, list[int]] = {}
+        for dev, ino in inodes:
+            by_device.setdefault(dev, []).append(ino)
+        for dev, inos in by_device.items():
+            rows = self.db._in("SELECT * FROM locations WHERE host = ? AND gone = 0 AND device = ? AND inode IN ({})",
+                               inos, [self.db.host, dev])
+            out += [Location.from_row(r) for r in rows]
+        return out
 
     def place(self, path_raw: bytes, content_id: str | None) -> tuple[Location | None, list[Location]]:
         """This host's record of a path, and the live locations of a content elsewhere, in one question:

@@ -41,3 +41,23 @@ class Prints:
     def printed_among(self, content_ids: list[str]) -> set[str]:
         return {r["content_id"] for r in self.db._in("SELECT DISTINCT content_id FROM fingerprints "
                                                   "WHERE content_id IN ({})", content_ids)}
+
+    def source_kinds(self) -> set[str]:
+        """The kinds (still, clip) of which some AI asset has a print: only those are matched against."""
+        return {r[0] for r in self.db._q(
+            "SELECT DISTINCT f.kind FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+            f"WHERE a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0")}
+
+    def owed_in_finals(self, kinds: set[str]) -> set[str]:
+        """Non-AI contents live in a finals zone, of a kind some AI source has a print of, that have no
+        print yet: a rescan prints them even though they did not change (a source came later)."""
+        media = [f"a.media_type LIKE '{prefix}/%'" for kind, prefix in (("still", "image"), ("clip", "video"))
+                 if kind in kinds]
+        if not media:
+            return set()
+        return {r[0] for r in self.db._q(
+            f"SELECT DISTINCT a.content_id FROM assets a WHERE a.verdict NOT IN {AI_VERDICTS_SQL} "
+            f"AND a.verdict <> 'unreadable' AND ({' OR '.join(media)}) "
+            "AND NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.content_id = a.content_id) "
+            "AND EXISTS (SELECT 1 FROM locations l WHERE l.content_id = a.content_id AND l.zone = 'finals' "
+            "AND l.gone = 0)")}
