@@ -12,7 +12,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-from . import containers
+from . import claims, containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
 from .model import UNREADABLE, Inspection
@@ -112,6 +112,15 @@ def _read_error(insp: Inspection, exc: OSError) -> Inspection:
     return _unreadable(insp, f"read error: {exc.strerror or exc}")
 
 
+def _link_note(fspath: bytes) -> str:
+    """Where a symlink leads, for a reason about its bytes: often the whole explanation."""
+    try:
+        target = os.readlink(fspath)
+    except OSError:
+        return ""
+    return f": it is a symbolic link to {display_path(target)}"
+
+
 def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Inspection:
     """The perceptual print of a file (decodes pixels, so it runs isolated like every reader)."""
     from .likeness import fingerprint_file
@@ -155,6 +164,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         except OSError as exc:
             return _read_error(insp, exc)
         insp.media_type = meta.media_type
+        name = claims.check(fspath, meta)
+        if name.warning:
+            insp.warnings.append(name.warning)
         ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
         # The walk's handle stays open for the probes: stealth decodes pixels from it rather than
         # reopening the file (and it is the same file even if the path was renamed meanwhile).
@@ -168,7 +180,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
             ctx.problems.append("the file changed while it was being read (still being written?)")
     except FileNotFoundError:
         ctx.problems.append("the file disappeared while it was being read")
-    if meta.format == "unknown" and insp.media_type is None:
+    if name.problem:
+        ctx.problems.insert(0, name.problem + _link_note(fspath))
+    elif meta.format == "unknown" and insp.media_type is None:
         ctx.problems.append("not a media format aiprov or exiftool recognises (wrong extension, or not media?)")
     if meta.width and meta.height and meta.width * meta.height > MAX_PIXELS:
         # A decompression bomb, or a frame far beyond any deliverable: never decoded.
