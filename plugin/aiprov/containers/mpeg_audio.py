@@ -57,7 +57,7 @@ def _id3_size(h: bytes) -> int | None:
 
 
 def sniff(head: bytes) -> bool:
-    return _id3_size(head) is not None or _frame(head) is not None
+    return head[:3] == b"ID3" or _frame(head) is not None
 
 
 def _synced(r: Reader, at: int, window: bytes) -> tuple[str, int] | None:
@@ -100,8 +100,13 @@ def walk(r: Reader, meta: Metadata) -> None:
     pos = 0
     for _ in range(16):  # taggers stack several ID3v2 tags now and then
         r.seek(pos)
-        size = _id3_size(r.read(10))
+        tag = r.read(10)
+        size = _id3_size(tag)
         if size is None:
+            if tag[:3] == b"ID3":
+                meta.problems.append(f"the ID3 tag at byte {pos} has a corrupt header (its version or size is "
+                                     "invalid), so where the audio starts is unknown")
+                return
             break
         pos += size
     if pos > r.size:
