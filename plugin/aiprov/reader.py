@@ -1,4 +1,4 @@
-"""Reading one file: walk its container, ask the probes, classify.
+"""Reading one file: walk its container, hold it to its name's claim, ask the probes, classify.
 
 This is what runs inside an isolated worker (isolation.py). `Tools` holds the
 worker's long-lived helpers (one exiftool process, one c2pa context), created
@@ -164,9 +164,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         except OSError as exc:
             return _read_error(insp, exc)
         insp.media_type = meta.media_type
-        name = claims.check(fspath, meta)
-        if name.warning:
-            insp.warnings.append(name.warning)
+        claim = claims.check(fspath, meta)
+        if claim.warning:
+            insp.warnings.append(claim.warning)
         ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
         # The walk's handle stays open for the probes: stealth decodes pixels from it rather than
         # reopening the file (and it is the same file even if the path was renamed meanwhile).
@@ -180,8 +180,8 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
             ctx.problems.append("the file changed while it was being read (still being written?)")
     except FileNotFoundError:
         ctx.problems.append("the file disappeared while it was being read")
-    if name.problem:
-        ctx.problems.insert(0, name.problem + _link_note(fspath))
+    if claim.problem:
+        ctx.problems.insert(0, claim.problem + _link_note(fspath))
     elif meta.format == "unknown" and insp.media_type is None:
         ctx.problems.append("not a media format aiprov or exiftool recognises (wrong extension, or not media?)")
     if meta.width and meta.height and meta.width * meta.height > MAX_PIXELS:

@@ -29,6 +29,7 @@ REQUIRED = ("channels", "compression", "dataWindow", "displayWindow", "lineOrder
 # Scanlines per chunk by compression (openexr ImfCompression.h): NONE, RLE, ZIPS, ZIP, PIZ, PXR24, B44, B44A,
 # DWAA, DWAB.
 LINES_PER_CHUNK = (1, 1, 1, 16, 32, 16, 32, 32, 32, 256)
+MAX_CHUNKS = 1 << 20  # an 8 MB offset table: beyond any real frame, so not read
 
 
 @dataclass
@@ -106,6 +107,8 @@ def _offset_table_problem(r: Reader, buf: bytes, h: Header) -> str | None:
     if h.compression is None or h.compression >= len(LINES_PER_CHUNK) or x1 < x0 or y1 < y0:
         return None
     chunks = -(-(y1 - y0 + 1) // LINES_PER_CHUNK[h.compression])
+    if chunks > MAX_CHUNKS:
+        return None
     table_end = h.end + 8 * chunks
     if table_end > r.size:
         return "EXR is cut off inside its offset table (truncated)"

@@ -38,7 +38,7 @@ def _ber_length(buf: bytes, pos: int) -> tuple[int, int] | None:
 def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "mxf", "application/mxf"
     buf = r.read(256)
-    if buf[:13] != PARTITION_PACK or buf[13] != HEADER:
+    if buf[:13] != PARTITION_PACK or buf[13:14] != bytes([HEADER]):
         meta.problems.append("MXF does not start with a header partition pack (corrupt)")
         return
     length = _ber_length(buf, 16)
