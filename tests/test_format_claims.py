@@ -14,6 +14,7 @@ name and as a damaged copy.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import struct
@@ -25,6 +26,7 @@ from typing import Callable
 import pytest
 from PIL import Image
 
+from aiprov import containers
 from aiprov.reader import ReadSettings, Tools, read_file
 
 from .conftest import SAMPLES
@@ -152,6 +154,29 @@ KINDS = [
 ]
 
 
+# Formats whose end the walk checks, so that any cut-off copy is caught without decoding (PNG, JPEG, RIFF and
+# BMFF cut-offs have their own tests in test_containers.py). The others play to the cut (MPEG-TS/PS, ADTS, FLAC
+# frames) or may keep a tag's worth of slack (MP3 after an ID3 tag).
+END_CHECKED = ["tiff", "tiff-long-ext", "bigtiff", "dng-is-tiff", "gif", "bmp", "jp2", "rf64-wav", "exr-zip",
+               "exr-none", "mp3-bare", "mkv", "mka", "webm", "mxf", "ogg", "oga", "opus", "ogv", "aiff", "aif", "aifc"]
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Callable[[Kind], bytes]:
+    """The bytes of a real file of each kind, made once for the module."""
+    folder = tmp_path_factory.mktemp("made")
+    cache: dict[str, bytes] = {}
+
+    def bytes_of(kind: Kind) -> bytes:
+        if kind.id not in cache:
+            path = folder / f"{kind.id}{kind.ext}"
+            kind.make(path)
+            cache[kind.id] = path.read_bytes()
+        return cache[kind.id]
+
+    return bytes_of
+
+
 def test_every_claimed_extension_is_tested_with_a_real_file():
     from aiprov.claims import CLAIMS
 
@@ -161,9 +186,10 @@ def test_every_claimed_extension_is_tested_with_a_real_file():
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.id)
-def test_a_real_file_is_read_and_a_text_impostor_or_damaged_copy_under_its_name_is_unreadable(tmp_path, tools, kind):
+def test_a_real_file_is_read_and_a_text_impostor_or_damaged_copy_under_its_name_is_unreadable(tmp_path, tools, made,
+                                                                                             kind):
     real = tmp_path / f"real{kind.ext}"
-    kind.make(real)
+    real.write_bytes(made(kind))
     insp = read(real, tools)
     assert insp.verdict != "unreadable", insp.error
     assert not [w for w in insp.warnings if "named" in w], insp.warnings
@@ -179,6 +205,14 @@ def test_a_real_file_is_read_and_a_text_impostor_or_damaged_copy_under_its_name_
     insp = read(damaged, tools)
     assert insp.verdict == "unreadable"
     assert kind.reason in insp.error, insp.error
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k.id in END_CHECKED], ids=lambda k: k.id)
+def test_a_copy_cut_off_anywhere_is_never_taken_for_a_whole_file(made, kind):
+    data = made(kind)
+    for n in [*range(64), *(len(data) * i // 16 for i in range(1, 16))]:
+        meta = containers.walk(io.BytesIO(data[:n]), n)
+        assert meta.problems or meta.format == "unknown", f"{kind.id} cut to {n} of {len(data)} bytes"
 
 
 # --- the three files from the report, end to end through the gate --------------------------------

@@ -61,15 +61,20 @@ def sniff(head: bytes) -> bool:
 
 
 def _synced(r: Reader, at: int, window: bytes) -> tuple[str, int] | None:
-    """(kind, offset) of the first frame in window whose successor is where it should be."""
+    """(kind, offset) of the first frame in window whose successor is where it should be.
+
+    The offset is -1 when the frame right at the start runs past the end of the file.
+    """
     pos = window.find(b"\xff")
     while pos >= 0:
         found = _frame(window[pos : pos + 7])
         if found:
             kind, length = found
             nxt = at + pos + length
-            if length == 0 or nxt >= r.size:  # free-format, or a stream of one frame
+            if length == 0 or nxt == r.size:  # free-format, or a stream of one frame
                 return kind, at + pos
+            if nxt > r.size and pos == 0:
+                return kind, -1
             if nxt + 7 <= at + len(window):
                 follow = window[nxt - at : nxt - at + 7]
             else:
@@ -129,6 +134,10 @@ def walk(r: Reader, meta: Metadata) -> None:
             meta.problems.append(f"{name} stream breaks after its first frame header: damaged, or not audio")
         return
     kind, at = found
+    if at < 0:
+        meta.problems.append(f"{'ADTS AAC' if kind == 'aac' else 'MPEG audio'} is cut off inside its first frame "
+                             "(truncated)")
+        return
     if kind == "aac":
         meta.format, meta.media_type = "aac", "audio/aac"
         return

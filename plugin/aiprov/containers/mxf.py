@@ -65,6 +65,10 @@ def walk(r: Reader, meta: Metadata) -> None:
                                  "(truncated)")
             return
         r.seek(footer)
-        key = r.read(16)
-        if key[:13] != PARTITION_PACK or key[13] != FOOTER:
+        pack = r.read(16 + 9)
+        if pack[:13] != PARTITION_PACK or pack[13] != FOOTER:
             meta.problems.append(f"MXF has no footer partition at byte {footer}, where its header says (corrupt)")
+            return
+        length = _ber_length(pack, 16)
+        if length is None or footer + length[1] + length[0] > r.size:
+            meta.problems.append("MXF footer partition is cut off (truncated)")

@@ -2,9 +2,10 @@
 
 An Ogg stream is a chain of pages, each "OggS", a header with a segment
 table, and a body whose length the table gives. The first page must begin
-a logical stream; its first packet names the codec. A stream cut off
-mid-page has no page ending exactly at the end of the file. Comments are
-left to ffprobe and exiftool.
+a logical stream (its first packet names the codec) and the last must end
+it (RFC 3533). A stream cut off mid-page has no page ending exactly at the
+end of the file; one cut between pages has a last page without the
+end-of-stream flag. Comments are left to ffprobe and exiftool.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from . import Metadata, Reader
 
 CAPTURE = b"OggS"
-BEGIN_OF_STREAM = 0x02
+BEGIN_OF_STREAM, END_OF_STREAM = 0x02, 0x04
 PAGE_HEAD = 27 + 255 + 8  # header, the largest segment table, and a codec's packet signature
 MAX_PAGE = 27 + 255 + 255 * 255
 VIDEO_CODECS = (b"\x80theora", b"fishead\x00")
@@ -48,6 +49,8 @@ def walk(r: Reader, meta: Metadata) -> None:
     if buf[27 + buf[26] : 27 + buf[26] + 8].startswith(VIDEO_CODECS):
         meta.media_type = "video/ogg"
     if first == r.size:
+        if not buf[5] & END_OF_STREAM:
+            meta.problems.append("Ogg ends after its first page, which does not end the stream (truncated)")
         return
     r.seek(first)
     if _page_length(r.read(PAGE_HEAD), 0) is None:
@@ -60,6 +63,9 @@ def walk(r: Reader, meta: Metadata) -> None:
     pos = tail.rfind(CAPTURE)
     while pos >= 0:
         if _page_length(tail, pos) == len(tail) - pos:
+            if not tail[pos + 5] & END_OF_STREAM:
+                meta.problems.append("Ogg ends without its end-of-stream page: a recording that was stopped, or a "
+                                     "copy cut off between pages (truncated)")
             return
         pos = tail.rfind(CAPTURE, 0, pos)
     meta.problems.append("Ogg is cut off: its last page does not end at the end of the file (truncated)")

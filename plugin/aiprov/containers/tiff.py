@@ -159,36 +159,47 @@ def read_exif_blob(data: bytes | None, meta: Metadata) -> None:
     _walk_ifds(reader_for_bytes(data), meta)
 
 
-def _first_directory_problem(r: Reader) -> str | None:
-    """A TIFF file (unlike an EXIF block) must have a first image directory, inside the file."""
-    head = r.read_exact(16)
-    r.seek(0)
-    if head is None:
-        return "TIFF is cut off inside its header (truncated)"
-    bo = "<" if head[:2] == b"II" else ">"
-    if head[2:4] == (b"+\x00" if bo == "<" else b"\x00+"):  # BigTIFF: 8-byte offsets
+def _first_directory(r: Reader, head: bytes, bo: str, big: bool) -> tuple[int, str | None]:
+    """(offset, problem): a TIFF file, unlike an EXIF block, must have a first image directory inside it."""
+    if big:
         offset_size, zero, first = struct.unpack(bo + "HHQ", head[4:16])
         if offset_size != 8 or zero != 0:
-            return "BigTIFF header is corrupt"
-        entry_bytes = 8
+            return 0, "BigTIFF header is corrupt"
     else:
         (first,) = struct.unpack(bo + "I", head[4:8])
-        entry_bytes = 2
     if first == 0:
-        return "TIFF has no image directory (its first IFD offset is 0)"
-    if first < 8 or first + entry_bytes > r.size:
-        return f"TIFF says its first image directory is at byte {first} but the file has {r.size} (truncated)"
+        return 0, "TIFF has no image directory (its first IFD offset is 0)"
+    if first < 8 or first + (8 if big else 2) > r.size:
+        return 0, f"TIFF says its first image directory is at byte {first} but the file has {r.size} (truncated)"
+    return first, None
+
+
+def _bigtiff_extents(r: Reader, bo: str, first: int, extents: dict) -> str | None:
+    """BigTIFF's first directory (20-byte entries, 8-byte counts and offsets): that it fits, and where the pixels are.
+
+    Its metadata is left to exiftool; only the structure is checked here.
+    """
+    r.seek(first)
+    (count,) = struct.unpack(bo + "Q", r.read_exact(8))
+    if count > MAX_ENTRIES or count * 20 + 8 > r.remaining():
+        return f"BigTIFF directory at {first} claims {count} entries (corrupt or truncated)"
+    entries = r.read_exact(count * 20)
+    for i in range(count):
+        tag, typ, n = struct.unpack(bo + "HHQ", entries[i * 20 : i * 20 + 12])
+        if tag in EXTENT_TAGS:
+            extents[tag] = (typ, n, entries[i * 20 + 12 : i * 20 + 20])
     return None
 
 
 def _array(r: Reader, bo: str, typ: int, n: int, raw_val: bytes) -> tuple[int, ...] | None:
-    code = {3: "H", 4: "I", 13: "I"}.get(typ)
+    """A strip/tile table's values: inline when they fit in the entry, else where its pointer says."""
+    code, item = {3: ("H", 2), 4: ("I", 4), 13: ("I", 4), 16: ("Q", 8), 18: ("Q", 8)}.get(typ, (None, 0))
     if code is None or not 0 < n <= MAX_EXTENTS:
         return None
-    size = TYPE_SIZES[typ] * n
-    if size <= 4:
+    size = item * n
+    if size <= len(raw_val):
         return struct.unpack(bo + f"{n}{code}", raw_val[:size])
-    (ptr,) = struct.unpack(bo + "I", raw_val)
+    (ptr,) = struct.unpack(bo + ("I" if len(raw_val) == 4 else "Q"), raw_val)
     if ptr + size > r.size:
         return ()
     r.seek(ptr)
@@ -213,13 +224,20 @@ def _pixels_problem(r: Reader, bo: str, extents: dict) -> str | None:
 
 def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "tiff", "image/tiff"
-    problem = _first_directory_problem(r)
-    if problem:
-        meta.problems.append(problem)
-        return
-    extents: dict = {}
-    meta.complete = _walk_ifds(r, meta, extents=extents)
+    head = r.read_exact(16)
     r.seek(0)
-    problem = _pixels_problem(r, "<" if r.read(2) == b"II" else ">", extents)
+    if head is None:
+        meta.problems.append("TIFF is cut off inside its header (truncated)")
+        return
+    bo = "<" if head[:2] == b"II" else ">"
+    big = head[2:4] == (b"+\x00" if bo == "<" else b"\x00+")
+    first, problem = _first_directory(r, head, bo, big)
+    extents: dict = {}
+    if not problem:
+        if big:  # metadata left to exiftool
+            problem = _bigtiff_extents(r, bo, first, extents)
+        else:
+            meta.complete = _walk_ifds(r, meta, extents=extents)
+    problem = problem or _pixels_problem(r, bo, extents)
     if problem:
         meta.problems.append(problem)
