@@ -157,7 +157,7 @@ KINDS = [
 # Formats whose end the walk checks, so that any cut-off copy is caught without decoding (PNG, JPEG, RIFF and
 # BMFF cut-offs have their own tests in test_containers.py). The others play to the cut (MPEG-TS/PS, ADTS, FLAC
 # frames) or may keep a tag's worth of slack (MP3 after an ID3 tag).
-END_CHECKED = ["tiff", "tiff-long-ext", "bigtiff", "dng-is-tiff", "gif", "bmp", "jp2", "rf64-wav", "exr-zip",
+END_CHECKED = ["tiff", "bigtiff", "dng-is-tiff", "gif", "bmp", "jp2", "rf64-wav", "exr-zip",
                "exr-none", "mp3-bare", "mkv", "mka", "webm", "mxf", "ogg", "oga", "opus", "ogv", "aiff", "aif", "aifc"]
 
 
@@ -211,8 +211,9 @@ def test_a_real_file_is_read_and_a_text_impostor_or_damaged_copy_under_its_name_
 def test_a_copy_cut_off_anywhere_is_never_taken_for_a_whole_file(made, kind):
     data = made(kind)
     for n in [*range(64), *(len(data) * i // 16 for i in range(1, 16))]:
-        meta = containers.walk(io.BytesIO(data[:n]), n)
-        assert meta.problems or meta.format == "unknown", f"{kind.id} cut to {n} of {len(data)} bytes"
+        meta = containers.walk(io.BytesIO(data[:n]), n)  # never raises, whatever the cut
+        # Below 18 bytes not every one of these formats can be recognised yet (a BMP's headers need 18).
+        assert n < 18 or (meta.format != "unknown" and meta.problems), f"{kind.id} cut to {n} of {len(data)} bytes"
 
 
 # --- the three files from the report, end to end through the gate --------------------------------
