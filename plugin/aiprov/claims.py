@@ -14,7 +14,6 @@ own structure). Any other name (.pdf, .txt, .psd, none) is left to exiftool.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from .containers import Metadata
@@ -73,11 +72,22 @@ class NameCheck:
     warning: str | None = None
 
 
+AGREES = NameCheck()
+
+
+def extension(fspath: bytes) -> bytes:
+    """The name's extension as os.path.splitext gives it (".MP4", or b"" for ".hidden"), without its cost."""
+    name = fspath[fspath.rfind(b"/") + 1 :]
+    dot = name.rfind(b".")
+    return name[dot:] if dot > 0 and name[:dot].strip(b".") else b""
+
+
 def check(fspath: bytes, meta: Metadata) -> NameCheck:
-    ext = os.path.splitext(fspath)[1]
+    # This runs on every file: the common case (a claimed name holding its format) makes nothing new.
+    ext = extension(fspath)
     claimed = CLAIMS.get(ext.lower())
     if claimed is None or meta.format == claimed:
-        return NameCheck()
+        return AGREES
     named = "named " + ext.decode("ascii")
     if meta.format == "unknown":
         return NameCheck(problem=f"{named}, but its bytes are {describe(meta.head, claimed)}")
