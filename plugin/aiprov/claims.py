@@ -56,12 +56,13 @@ NOT_MEDIA = {"pdf"}
 FORM_NAMES = {"wav": "WAVE", "webp": "WEBP", "avi": "AVI", "aiff": "AIFF"}
 # Common things that end up under a media name: archives, executables, databases.
 SIGNATURES = (
-    (b"PK\x03\x04", "a ZIP archive"), (b"PK\x05\x06", "an empty ZIP archive"), (b"\x1f\x8b", "gzip-compressed data"),
-    (b"BZh", "bzip2-compressed data"), (b"\xfd7zXZ\x00", "xz-compressed data"), (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"PK\x03\x04", "a ZIP archive"), (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\x1f\x8b", "gzip-compressed data"), (b"BZh", "bzip2-compressed data"), (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"), (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"Rar!\x1a\x07", "a RAR archive"), (b"\x7fELF", "a Linux program (ELF)"),
-    (b"SQLite format 3\x00", "an SQLite database"), (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"SQLite format 3\x00", "an SQLite database"),
 )
-QUOTED = 40
+QUOTED = 40  # characters of text shown from the file's start
 
 
 @dataclass(frozen=True)
