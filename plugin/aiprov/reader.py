@@ -1,4 +1,4 @@
-"""Reading one file: walk its container, ask the probes, classify.
+"""Reading one file: walk its container, hold it to its name's claim, ask the probes, classify.
 
 This is what runs inside an isolated worker (isolation.py). `Tools` holds the
 worker's long-lived helpers (one exiftool process, one c2pa context), created
@@ -12,7 +12,7 @@ import re
 import stat
 from dataclasses import dataclass
 
-from . import containers
+from . import claims, containers
 from .classify import classify
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
 from .model import TAMPERED, UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
@@ -127,6 +127,15 @@ def _read_error(insp: Inspection, exc: OSError) -> Inspection:
     return _unreadable(insp, f"read error: {exc.strerror or exc}")
 
 
+def _link_note(fspath: bytes) -> str:
+    """Where a symlink leads, for a reason about its bytes: often the whole explanation."""
+    try:
+        target = os.readlink(fspath)
+    except OSError:
+        return ""
+    return f": it is a symbolic link to {display_path(target)}"
+
+
 def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Inspection:
     """The perceptual print of a file (decodes pixels, so it runs isolated like every reader)."""
     from .likeness import fingerprint_file
@@ -171,6 +180,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         except OSError as exc:
             return _read_error(insp, exc)
         insp.media_type = meta.media_type
+        claim = claims.check(fspath, meta)
+        if claim.warning:
+            insp.warnings.append(claim.warning)
         ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
         # The walk's handle stays open for the probes: stealth decodes pixels from it rather than
         # reopening the file (and it is the same file even if the path was renamed meanwhile).
@@ -184,7 +196,9 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
             ctx.problems.append("the file changed while it was being read (still being written?)")
     except FileNotFoundError:
         ctx.problems.append("the file disappeared while it was being read")
-    if meta.format == "unknown" and insp.media_type is None:
+    if claim.problem:
+        ctx.problems.insert(0, claim.problem + _link_note(fspath))
+    elif meta.format == "unknown" and insp.media_type is None:
         ctx.problems.append("not a media format aiprov or exiftool recognises (wrong extension, or not media?)")
     if meta.width and meta.height and meta.width * meta.height > MAX_PIXELS:
         # A decompression bomb, or a frame far beyond any deliverable: never decoded.

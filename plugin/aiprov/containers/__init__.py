@@ -14,6 +14,7 @@ hostile file becomes a reason, not a traceback.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ MAX_TEXT_BYTES = 32 * 1024 * 1024
 class Metadata:
     """What a container walk found, before anything is interpreted."""
 
-    format: str = "unknown"  # png, jpeg, webp, wav, avi, tiff, bmff, exr, dpx, mp3, ...
+    format: str = "unknown"  # png, jpeg, webp, wav, avi, tiff, bmff, exr, dpx, mp3, ... (claims.WORDS)
     media_type: str | None = None
     text: list[tuple[str, str]] = field(default_factory=list)  # (field, value), e.g. ("tEXt:parameters", "...")
     xmp: list[bytes] = field(default_factory=list)
@@ -44,6 +45,8 @@ class Metadata:
     # The IDATs form one run and every chunk after them is one Pillow reads without complaint
     # (so decoding the whole image could only fail in the pixel data itself).
     png_plain_tail: bool = False
+    # The first bytes of a file no walker recognised, so the report can say what it is instead.
+    head: bytes = b""
 
     def add_text(self, name: str, value: bytes | str) -> None:
         if isinstance(value, bytes):
@@ -99,10 +102,12 @@ def reader_for_bytes(data: bytes) -> Reader:
     return Reader(io.BytesIO(data), len(data))
 
 
-def _sniffers() -> list[tuple[Callable[[bytes], bool], Callable[[Reader, Metadata], None]]]:
-    from . import bmff, dpx, exr, jpeg, other, png, riff, tiff
+@functools.cache
+def _sniffers() -> tuple[tuple[Callable[[bytes], bool], Callable[[Reader, Metadata], None]], ...]:
+    from . import (bmff, bmp, dpx, ebml, exr, flac, gif, iff, jp2, jpeg, mpeg_audio, mpeg_stream, mxf, ogg, other,
+                   png, riff, tiff)
 
-    return [
+    return (
         (png.sniff, png.walk),
         (jpeg.sniff, jpeg.walk),
         (riff.sniff, riff.walk),
@@ -110,11 +115,23 @@ def _sniffers() -> list[tuple[Callable[[bytes], bool], Callable[[Reader, Metadat
         (bmff.sniff, bmff.walk),
         (exr.sniff, exr.walk),
         (dpx.sniff, dpx.walk),
+        (mpeg_audio.sniff, mpeg_audio.walk),
+        (gif.sniff, gif.walk),
+        (ebml.sniff, ebml.walk),
+        (mxf.sniff, mxf.walk),
+        (flac.sniff, flac.walk),
+        (ogg.sniff, ogg.walk),
+        (iff.sniff, iff.walk),
+        (jp2.sniff, jp2.walk),
+        (bmp.sniff, bmp.walk),
+        (mpeg_stream.sniff, mpeg_stream.walk),
         (other.sniff, other.walk),
-    ]
+    )
 
 
-HEAD_BYTES = 64
+# Enough for an MPEG transport stream's sync byte in its first three 192-byte packets;
+# the file object reads ahead a whole buffer anyway, so this costs nothing over 64.
+HEAD_BYTES = 512
 
 
 def walk(fh: BinaryIO, size: int) -> Metadata:
@@ -126,6 +143,8 @@ def walk(fh: BinaryIO, size: int) -> Metadata:
         if sniff(head):
             walker(Reader(fh, size), meta)
             break
+    else:
+        meta.head = head
     return meta
 
 

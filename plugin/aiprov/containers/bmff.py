@@ -5,6 +5,10 @@ seeked over, however large). C2PA and XMP sit in `uuid` boxes with known
 UUIDs; QuickTime also keeps XMP in udta/XMP_. Item-based metadata (HEIC,
 AVIF) and QuickTime keys/ilst are left to ffprobe and exiftool, so the walk is
 never marked complete: a missing manifest here is not proof of a clean file.
+
+A movie is only playable with its `moov` box (the sample tables), which most
+writers add last: a recording or render that never finished has `mdat` and no
+`moov`. A HEIF/AVIF still keeps its items in a top-level `meta` box instead.
 """
 
 from __future__ import annotations
@@ -21,11 +25,17 @@ IMAGE_BRANDS = {b"heic": "image/heic", b"heix": "image/heic", b"mif1": "image/he
 MAX_BOXES = 100_000
 
 
+# Boxes a file can start with: ISO BMFF's ftyp (and a segment's styp/sidx/moof), and what QuickTime
+# files written before ftyp existed begin with.
+FIRST_BOXES = {b"ftyp", b"styp", b"sidx", b"moof", b"moov", b"mdat", b"wide", b"free", b"skip", b"junk", b"pnot",
+               b"uuid", b"PICT"}
+
+
 def sniff(head: bytes) -> bool:
-    return head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
+    return head[4:8] in FIRST_BOXES
 
 
-def _walk_boxes(r: Reader, end: int, meta: Metadata, depth: int, budget: list[int]) -> None:
+def _walk_boxes(r: Reader, end: int, meta: Metadata, depth: int, budget: list[int], top: set[bytes]) -> None:
     while r.tell() + 8 <= end:
         budget[0] -= 1
         if budget[0] < 0:
@@ -50,6 +60,8 @@ def _walk_boxes(r: Reader, end: int, meta: Metadata, depth: int, budget: list[in
             )
             return
         body = size - header
+        if depth == 0:
+            top.add(btype)
         if btype == b"ftyp" and depth == 0:
             brand = r.read(4)
             meta.media_type = IMAGE_BRANDS.get(brand, "video/quicktime" if brand == b"qt  " else "video/mp4")
@@ -69,11 +81,21 @@ def _walk_boxes(r: Reader, end: int, meta: Metadata, depth: int, budget: list[in
                 # QuickTime's starts straight with a child (hdlr).
                 peek = r.read(8)
                 r.seek(start + header + (4 if peek[4:8] != b"hdlr" else 0))
-            _walk_boxes(r, start + size, meta, depth + 1, budget)
+            _walk_boxes(r, start + size, meta, depth + 1, budget, top)
         r.seek(start + size)
 
 
 def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "bmff", "video/mp4"
-    _walk_boxes(r, r.size, meta, 0, [MAX_BOXES])
+    top: set[bytes] = set()
+    _walk_boxes(r, r.size, meta, 0, [MAX_BOXES], top)
+    if meta.problems:
+        return
+    if (meta.media_type or "").startswith("image/"):
+        if b"meta" not in top and b"moov" not in top:  # a still, or an image sequence (msf1, avis)
+            meta.problems.append("HEIF/AVIF image has no 'meta' box, where its image items are described "
+                                 "(truncated or corrupt)")
+    elif b"moov" not in top:
+        meta.problems.append("MP4/MOV has no 'moov' box, so it cannot be played: a recording or render that "
+                             "never finished, or a cut-off copy")
     # Never complete: keys/ilst tags and HEIF items are read by ffprobe/exiftool.

@@ -3,7 +3,8 @@
 APP1 carries EXIF and XMP (and Extended XMP split over several segments),
 APP11 carries C2PA as JUMBF, COM carries free text. After SOS comes entropy-
 coded data; the walk stops there and only checks that the file still ends
-with EOI, which is how a truncated render or copy shows itself.
+with EOI, which is how a truncated render or copy shows itself. A scan with
+no frame header (SOFn) before it cannot be decoded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ XMP_EXT_ID = b"http://ns.adobe.com/xmp/extension/\x00"
 EXIF_ID = b"Exif\x00\x00"
 PHOTOSHOP_ID = b"Photoshop 3.0\x00"
 STANDALONE = {0x01, *range(0xD0, 0xD8)}
+# Start-of-frame markers (ITU T.81 B.1.1.3): C0-CF but DHT (C4), JPG (C8) and DAC (CC).
+FRAME_HEADERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # IPTC-IIM datasets (record 2) that name a program or carry credit/caption text.
 IIM_FIELDS = {65: "IPTC:OriginatingProgram", 110: "IPTC:Credit", 115: "IPTC:Source", 120: "IPTC:Caption-Abstract",
               80: "IPTC:By-line"}
@@ -60,6 +63,7 @@ def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "jpeg", "image/jpeg"
     r.skip(2)
     extended: dict[bytes, list[tuple[int, bytes]]] = {}
+    framed = False
     while True:
         marker = r.read_exact(2)
         if marker is None:
@@ -89,7 +93,11 @@ def walk(r: Reader, meta: Metadata) -> None:
             )
             return
         if code == 0xDA:  # start of scan: metadata is over
+            if not framed:
+                meta.problems.append("JPEG has image data but no frame header before it (corrupt)")
+                return
             break
+        framed = framed or code in FRAME_HEADERS
         data = r.read_exact(length - 2)
         if code == 0xE1:
             if data.startswith(EXIF_ID):

@@ -2,7 +2,8 @@
 
 Pillow stops reading text at the first IDAT unless the pixels are decoded;
 generators (and people hiding things) put text after it, so the walk goes to
-IEND, seeking over IDAT instead of reading it.
+IEND, seeking over IDAT instead of reading it. On the way it checks what
+every PNG has: IHDR first (13 bytes), image data (IDAT), and IEND.
 """
 
 from __future__ import annotations
@@ -107,10 +108,11 @@ def walk(r: Reader, meta: Metadata) -> None:
             if ctype not in QUIET_TAIL and ctype != b"iTXt":
                 plain_tail = False
         if ctype == b"IHDR":
-            data = r.read_exact(length)
-            if length >= 13:
-                meta.width, meta.height, _depth, color_type = struct.unpack(">IIBB", data[:10])
-                meta.has_alpha = color_type in (4, 6)
+            if length != 13:
+                meta.problems.append(f"PNG IHDR chunk is {length} bytes, not 13 (corrupt)")
+                return
+            meta.width, meta.height, _depth, color_type = struct.unpack(">IIBB", r.read_exact(13)[:10])
+            meta.has_alpha = color_type in (4, 6)
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
             if length > MAX_TEXT_BYTES:
                 meta.problems.append(f"PNG text chunk of {length} bytes is larger than aiprov reads")
@@ -134,6 +136,9 @@ def walk(r: Reader, meta: Metadata) -> None:
             r.skip(length)
         r.skip(4)  # CRC
         if ctype == b"IEND":
+            if not idat_run:
+                meta.problems.append("PNG has no image data (no IDAT chunk before IEND)")
+                return
             meta.png_plain_tail = plain_tail and idat_run > 0 and text_total <= PILLOW_TEXT_TOTAL
             meta.complete = True
             return

@@ -1,8 +1,13 @@
-"""RIFF containers: WebP, WAV (with Broadcast WAV and iXML) and AVI.
+"""RIFF containers: WebP, WAV (with Broadcast WAV, iXML and RF64) and AVI.
 
 Chunks are walked at the top level and inside LIST/INFO, where WAV keeps its
 software and comment fields. C2PA lives in a `C2PA` chunk, XMP in `XMP ` (WebP)
 or `_PMX` (WAV, AVI).
+
+Each form has chunks it cannot do without: a WAV its `fmt ` and `data`, a WebP
+its bitstream chunk first, an AVI its `hdrl` list first and a `movi` list. RF64
+and BW64 (EBU Tech 3306, ITU-R BS.2088: WAVs over 4 GB) put 0xFFFFFFFF in the
+32-bit sizes and the real ones in a `ds64` chunk.
 """
 
 from __future__ import annotations
@@ -25,8 +30,28 @@ INFO_NAMES = {
 }
 
 
+WIDE = (b"RF64", b"BW64")
+WIDE_SIZE = 0xFFFFFFFF
+WEBP_FIRST = (b"VP8 ", b"VP8L", b"VP8X")
+
+
 def sniff(head: bytes) -> bool:
-    return head[:4] == b"RIFF" and head[8:12] in FORMS
+    return head[:4] == b"RIFF" and head[8:12] in FORMS or head[:4] in WIDE and head[8:12] == b"WAVE"
+
+
+def _missing(form: bytes, chunks: list[bytes]) -> str | None:
+    """What the form needs and this file lacks, in words."""
+    if form == b"WAVE":
+        gone = [c.decode() for c in (b"fmt ", b"data") if c not in chunks]
+        if gone:
+            return f"WAV has no {' or '.join(repr(c) for c in gone)} chunk, so its audio cannot be decoded"
+    elif form == b"WEBP":
+        if not chunks or chunks[0] not in WEBP_FIRST:
+            return "WebP does not start with an image chunk (VP8, VP8L or VP8X)"
+    elif form == b"AVI ":
+        if chunks[:1] != [b"LIST:hdrl"] or b"LIST:movi" not in chunks:
+            return "AVI lacks its header list (hdrl) or its movie data list (movi)"
+    return None
 
 
 def _info_list(data: bytes, meta: Metadata) -> None:
@@ -51,13 +76,27 @@ def _bext(data: bytes, meta: Metadata) -> None:
 
 def walk(r: Reader, meta: Metadata) -> None:
     head = r.read_exact(12)
-    meta.format, meta.media_type = FORMS[head[8:12]]
+    form = head[8:12]
+    meta.format, meta.media_type = FORMS[form]
     (riff_size,) = struct.unpack("<I", head[4:8])
+    wide = head[:4] in WIDE
+    data_size = None  # RF64: the data chunk's real size, from ds64
+    if wide:
+        ds64 = r.read_exact(8 + 24)
+        if ds64 is None or ds64[:4] != b"ds64":
+            meta.problems.append(f"{head[:4].decode()} WAV has no ds64 chunk where its 64-bit sizes belong (corrupt)")
+            return
+        riff64, data_size = struct.unpack("<QQ", ds64[8:24])
+        riff_size = riff64 if riff_size == WIDE_SIZE else riff_size
+        r.seek(12)
     if riff_size + 8 > r.size:
         meta.problems.append(f"RIFF header says {riff_size + 8} bytes but the file has {r.size} (truncated)")
     unread = False
+    chunks: list[bytes] = []
     while r.remaining() >= 8:
         cid, size = struct.unpack("<4sI", r.read_exact(8))
+        if wide and cid == b"data" and size == WIDE_SIZE:
+            size = data_size
         if size > r.remaining():
             meta.problems.append(
                 f"RIFF chunk {cid.decode('latin-1')!r} at byte {r.tell() - 8} claims {size} bytes "
@@ -69,6 +108,12 @@ def walk(r: Reader, meta: Metadata) -> None:
             meta.c2pa = True
         if cid in (b"id3 ", b"ID3 "):
             unread = True  # ID3 tags in a WAV (taggers, download services): exiftool reads them
+        if cid == b"LIST" and size >= 4:
+            kind = r.read_exact(4)
+            chunks.append(b"LIST:" + kind)
+            r.seek(r.tell() - 4)
+        else:
+            chunks.append(cid)
         if wanted:
             data = r.read_exact(size)
             if cid == b"LIST" and data[:4] == b"INFO":
@@ -86,4 +131,8 @@ def walk(r: Reader, meta: Metadata) -> None:
         else:
             r.skip(size)
         r.skip(size & 1)
+    missing = _missing(form, chunks)
+    if missing:
+        meta.problems.append(missing + " (truncated or corrupt)")
+        return
     meta.complete = not unread

@@ -32,10 +32,14 @@ SUB_IFDS = 0x014A
 TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
 MAX_IFDS = 64
 MAX_ENTRIES = 4096
+# Where the main image's pixels are: StripOffsets/StripByteCounts, TileOffsets/TileByteCounts.
+EXTENT_PAIRS = ((0x0111, 0x0117), (0x0144, 0x0145))
+EXTENT_TAGS = {t for pair in EXTENT_PAIRS for t in pair}
+MAX_EXTENTS = 1 << 16  # more strips or tiles than this: not checked
 
 
 def sniff(head: bytes) -> bool:
-    return head[:4] in (b"II*\x00", b"MM\x00*")
+    return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic TIFF, BigTIFF
 
 
 def decode_user_comment(raw: bytes) -> str:
@@ -61,7 +65,8 @@ def decode_user_comment(raw: bytes) -> str:
     return decode_text(raw)
 
 
-def _walk_ifds(r: Reader, meta: Metadata, base: int = 0) -> bool:
+def _walk_ifds(r: Reader, meta: Metadata, base: int = 0, extents: dict | None = None) -> bool:
+    """Walk the directories; `extents`, when given, receives the first one's strip/tile tags."""
     head = r.read_exact(8)
     if head is None:
         meta.problems.append("TIFF/EXIF header is cut off")
@@ -112,6 +117,9 @@ def _walk_ifds(r: Reader, meta: Metadata, base: int = 0) -> bool:
             if tag == C2PA_TAG:
                 meta.c2pa = True
                 continue
+            if extents is not None and off == first and tag in EXTENT_TAGS:
+                extents[tag] = (typ, n, raw_val)
+                continue
             if tag not in TEXT_TAGS and tag != XMP_TAG:
                 continue
             size = TYPE_SIZES.get(typ, 1) * n
@@ -151,6 +159,85 @@ def read_exif_blob(data: bytes | None, meta: Metadata) -> None:
     _walk_ifds(reader_for_bytes(data), meta)
 
 
+def _first_directory(r: Reader, head: bytes, bo: str, big: bool) -> tuple[int, str | None]:
+    """(offset, problem): a TIFF file, unlike an EXIF block, must have a first image directory inside it."""
+    if big:
+        offset_size, zero, first = struct.unpack(bo + "HHQ", head[4:16])
+        if offset_size != 8 or zero != 0:
+            return 0, "BigTIFF header is corrupt"
+    else:
+        (first,) = struct.unpack(bo + "I", head[4:8])
+    if first == 0:
+        return 0, "TIFF has no image directory (its first IFD offset is 0)"
+    if first < 8 or first + (8 if big else 2) > r.size:
+        return 0, f"TIFF says its first image directory is at byte {first} but the file has {r.size} (truncated)"
+    return first, None
+
+
+def _bigtiff_extents(r: Reader, bo: str, first: int, extents: dict) -> str | None:
+    """BigTIFF's first directory (20-byte entries, 8-byte counts and offsets): that it fits, and where the pixels are.
+
+    Its metadata is left to exiftool; only the structure is checked here.
+    """
+    r.seek(first)
+    (count,) = struct.unpack(bo + "Q", r.read_exact(8))
+    if count > MAX_ENTRIES or count * 20 + 8 > r.remaining():
+        return f"BigTIFF directory at {first} claims {count} entries (corrupt or truncated)"
+    entries = r.read_exact(count * 20)
+    for i in range(count):
+        tag, typ, n = struct.unpack(bo + "HHQ", entries[i * 20 : i * 20 + 12])
+        if tag in EXTENT_TAGS:
+            extents[tag] = (typ, n, entries[i * 20 + 12 : i * 20 + 20])
+    return None
+
+
+def _array(r: Reader, bo: str, typ: int, n: int, raw_val: bytes) -> tuple[int, ...] | None:
+    """A strip/tile table's values: inline when they fit in the entry, else where its pointer says."""
+    code, item = {3: ("H", 2), 4: ("I", 4), 13: ("I", 4), 16: ("Q", 8), 18: ("Q", 8)}.get(typ, (None, 0))
+    if code is None or not 0 < n <= MAX_EXTENTS:
+        return None
+    size = item * n
+    if size <= len(raw_val):
+        return struct.unpack(bo + f"{n}{code}", raw_val[:size])
+    (ptr,) = struct.unpack(bo + ("I" if len(raw_val) == 4 else "Q"), raw_val)
+    if ptr + size > r.size:
+        return ()
+    r.seek(ptr)
+    return struct.unpack(bo + f"{n}{code}", r.read_exact(size))
+
+
+def _pixels_problem(r: Reader, bo: str, extents: dict) -> str | None:
+    """The main image's strips or tiles must lie inside the file: a cut-off copy's do not."""
+    for offsets_tag, counts_tag in EXTENT_PAIRS:
+        if offsets_tag not in extents or counts_tag not in extents:
+            continue
+        offsets = _array(r, bo, *extents[offsets_tag])
+        counts = _array(r, bo, *extents[counts_tag])
+        if offsets == () or counts == ():
+            return "TIFF strip or tile table points past the end of the file (truncated)"
+        if offsets and counts:
+            end = max(o + c for o, c in zip(offsets, counts))
+            if end > r.size:
+                return f"TIFF image data is cut off: it runs to byte {end} but the file has {r.size} (truncated)"
+    return None
+
+
 def walk(r: Reader, meta: Metadata) -> None:
     meta.format, meta.media_type = "tiff", "image/tiff"
-    meta.complete = _walk_ifds(r, meta)
+    head = r.read_exact(16)
+    r.seek(0)
+    if head is None:
+        meta.problems.append("TIFF is cut off inside its header (truncated)")
+        return
+    bo = "<" if head[:2] == b"II" else ">"
+    big = head[2:4] == (b"+\x00" if bo == "<" else b"\x00+")
+    first, problem = _first_directory(r, head, bo, big)
+    extents: dict = {}
+    if not problem:
+        if big:  # metadata left to exiftool
+            problem = _bigtiff_extents(r, bo, first, extents)
+        else:
+            meta.complete = _walk_ifds(r, meta, extents=extents)
+    problem = problem or _pixels_problem(r, bo, extents)
+    if problem:
+        meta.problems.append(problem)

@@ -17,7 +17,13 @@ NAME = "exiftool"
 SKIP_GROUPS = {"System", "File", "Composite", "ExifTool"}
 
 
+# Formats exiftool has no reader for (it answers "Unknown file type"): ffprobe reads their tags.
+NOT_READ = {"aac"}
+
+
 def wants(ctx) -> bool:
+    if ctx.meta.format in NOT_READ:
+        return False
     return not ctx.meta.complete and ctx.meta.format != "bmff" or (
         ctx.meta.format == "bmff" and (ctx.meta.media_type or "").startswith("image/"))
 

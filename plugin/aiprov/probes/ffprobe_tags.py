@@ -15,7 +15,7 @@ from ..markers import text_evidence
 
 NAME = "ffprobe"
 
-AV_FORMATS = {"bmff", "avi", "matroska", "mxf", "ogg", "flac", "aiff"}
+AV_FORMATS = {"bmff", "avi", "matroska", "mxf", "ogg", "flac", "aiff", "mpegts", "mpegps", "aac"}
 TIMEOUT_S = 30
 
 
