@@ -12,32 +12,33 @@ reading).
 
 What is timed, per backend (one process, one Ledger, host "bench-host-0"):
 
-* fill 0 -> N: new files in chunks of 1,000 (the daemon's sweep chunk), each
-  chunk exactly what Scanner.process does for new files, with the same calls
+* fill 0 -> N: new files in chunks of 1,000 (a tree check's chunk), each
+  chunk exactly what Checker.check does for new files, with the same calls
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
       ledger.locations.get_many(paths)                  # the stat pass, once a chunk: known?
-      scanning.record(ledger, path, insp, st, zone, {})
-          # record_asset (asset upsert, 2-3 evidence rows, identifiers, C2PA
-          # ingredient edges, "recorded" event), place(path, cid): this path's
-          # record and the content's other locations, upsert_location, "seen"
-          # event (events go in one statement at commit)
-      ledger.prints.printed_among(cids), has_source_prints(kind)    # likeness pass
-      scanning.evaluate_all(ledger, pending, tick)
-          # approved_among, with_parents, open_findings_at once a chunk;
-          # ancestors (parents/_resolve_refs) of files with lineage; record_findings
+      Checker._record(path, insp, st, zone, {})
+          # assets.record (asset upsert, 2-3 evidence rows, identifiers, C2PA
+          # ingredient edges, "recorded" event), locations.place(path, cid): this
+          # path's record and the content's other locations, locations.upsert,
+          # "seen" event (events go in one statement at commit)
+      ledger.prints.printed_among(cids), has_sources(kind)    # likeness pass
+      checking.judge(ledger, pending, record=True)
+          # approvals.active_for_many, lineage.with_parents, findings.open_at once a
+          # chunk; ancestors of files with lineage; findings.record
   Perceptual prints are not made (that is pixel work in the readers). The
   rate is printed per 5% slice, so a slowdown as the tables grow shows.
 * at N assets, over --lookups random known files: the latency of each
-  question `aiprov lookup` asks (location(path), asset(cid), inspection(cid,
-  path), approvals_for(cid), locations_of(cid), history(cid), parents(cid),
-  children(cid)) and of the whole aiprov.lookup.lookup() (the paths do not
+  question `aiprov lookup` asks (locations.get(path), assets.get(cid),
+  assets.inspection(cid, path), approvals.of(cid), locations.of(cid),
+  assets.history(cid), lineage.parents(cid), lineage.children(cid)) and of the whole aiprov.lookup.lookup() (the paths do not
   exist here, so it answers from the ledger without reading anything).
 * an unchanged rescan of --lookups consecutive files (a delivery folder), in
-  chunks of 1,000 as Scanner.process does it: locations_at for the chunk, then
-  scanning.reuse_recorded (the recorded verdicts, once a chunk, and one touch
-  of the locations), the likeness questions and evaluate_all, in batch()
-  transactions. Latency is per chunk, and per file as the chunk's share.
+  chunks of 1,000 as Checker.check_tree does it: this host's locations streamed
+  per folder in path order and held against each file's stat, quiet files
+  counted, noteworthy ones (AI, lineage, open findings) reused from their record
+  and judged, in batch() transactions. Latency is per chunk, and per file as
+  the chunk's share.
 * concurrent ingest at about N: --writer-files new files by 1 writer process,
   then by K writer processes at once (--writers), each with its own host id,
   distinct files. On PostgreSQL the hosts write in parallel; a SQLite file
@@ -96,7 +97,9 @@ from aiprov.likeness import kind_of
 from aiprov.lookup import lookup
 from aiprov.model import AI_VERDICTS, C2paReport, Evidence, Ingredient, Inspection
 from aiprov.policy import FINALS, WORKING
-from aiprov.scanning import CONFLICT_RETRIES, FileResult, evaluate_all, record, reuse_recorded
+from aiprov.checking import (CONFLICT_RETRIES, Checked, Checker, Tally, _location, _Noteworthy, _unchanged,  # noqa: E501
+                             judge)
+from aiprov.config import Config
 
 SEED = 20251127
 DEFAULT_ASSETS = 1_000_000
@@ -104,7 +107,8 @@ DEFAULT_LOOKUPS = 3000
 DEFAULT_WRITERS = "2,4"
 DEFAULT_WRITER_FILES = 10_000
 DEFAULT_PG_URL = "postgresql://aiprov_test:aiprov_test@127.0.0.1:5432/aiprov_test"
-CHUNK = 1000  # files per Scanner.process call (the daemon's sweep chunk)
+CHUNK = 1000  # files per chunk of a tree check (Checker.check_tree)
+CONFIG = Config.delivery(Path("/show"))  # zones come with each synthetic file
 FRAMES_PER_SHOT = 250
 WORKING_EVERY = 5  # one shot in five is in the working zone
 AI_SHARE = 0.05
@@ -284,15 +288,16 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
                     raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
                 # 3. each file as its reader returns it
                 pending = []
+                checker = Checker(CONFIG, ledger)
                 for f in files:
-                    loc, _ = record(ledger, f.fspath, f.insp, f.st, f.zone, {})
-                    pending.append((FileResult(f.insp, f.zone), loc))
+                    loc, _ = checker._record(f.fspath, f.insp, f.st, f.zone, {})
+                    pending.append(Checked(f.insp, f.zone, location=loc))
                     tick()
                 # 4. likeness: which files lack a print; whether finals material must be printed
                 likeness_questions(ledger, files)
                 # 6. the policy, now that everything is on record
-                evaluate_all(ledger, pending, tick)
-                raised = sum(len(fr.new_findings) for fr, _ in pending)
+                judge(ledger, pending, record=True, tick=tick)
+                raised = sum(len(c.new_findings) for c in pending)
             return raised, conflicts
         except LedgerConflict:
             conflicts += 1
@@ -379,7 +384,7 @@ class Result:
 def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) -> Fill:
     out = Fill()
     slice_size = max(CHUNK, -(-n // SLICES))
-    resolve = ledger._resolve_refs
+    resolve = ledger.lineage._resolve_refs
 
     def timed_resolve(*a, **kw):
         t = time.perf_counter()
@@ -389,7 +394,7 @@ def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) ->
             out.resolve_s += time.perf_counter() - t
             out.resolve_calls += 1
 
-    ledger._resolve_refs = timed_resolve
+    ledger.lineage._resolve_refs = timed_resolve
     server_pid = ledger._rows("SELECT pg_backend_pid() AS pid")[0]["pid"] if ledger.kind == "postgresql" else None
     server0, client0 = process_cpu(server_pid), process_cpu()
     s0, c0 = counter.snapshot()
@@ -422,7 +427,7 @@ def fill(ledger: Ledger, fac: Facility, n: int, counter: Counter, label: str) ->
                   f"{1000 * slice_cpu / slice_files:.2f} CPU ms/file in the last {slice_files:,} (load {loadavg()})",
                   flush=True)
             slice_files, slice_seconds, slice_cpu = 0, 0.0, 0.0
-    del ledger._resolve_refs
+    del ledger.lineage._resolve_refs
     out.files = n
     out.wall = time.perf_counter() - t_wall
     out.client_cpu, out.server_cpu = process_cpu() - client0, process_cpu(server_pid) - server0
@@ -470,7 +475,7 @@ def lookups(ledger: Ledger, fac: Facility, sample: list[int], counter: Counter, 
         ("history(cid)", lambda f: ledger.assets.history(f.cid)),
         ("parents(cid)", lambda f: ledger.lineage.parents(f.cid)),
         ("children(cid)", lambda f: ledger.lineage.children(f.cid)),
-        ("aiprov lookup, whole", lambda f: lookup(f.fspath, ledger)),
+        ("aiprov lookup, whole", lambda f: lookup(f.fspath, ledger, CONFIG)),
     ]
     groups = [("", sample),
               (" [C2PA ingredient on record]", known_refs),
@@ -537,26 +542,29 @@ def autovacuum_workers(ledger: Ledger) -> int:
 
 
 def rescan_chunk(ledger: Ledger, files: list[Synthetic], problems: list[str]) -> float:
-    """One chunk of unchanged files as Scanner.process sees it; returns the milliseconds it took."""
+    """One chunk of unchanged files as a tree check sees it (Checker.check_tree): this host's rows
+    streamed per folder in path order and held against each file's stat; quiet files only counted,
+    noteworthy ones (AI, lineage, open findings) reused from their record and judged. Returns the
+    milliseconds it took."""
     t0 = time.perf_counter_ns()
+    by_path = {f.fspath: f for f in files}
+    notes = _Noteworthy.of(ledger, CONFIG)
+    work = []
     with ledger.batch() as tick:
-        known = ledger.locations.get_many([f.fspath for f in files])
-        unchanged = []
-        for f in files:
-            loc = known.get(f.fspath)
-            if loc is None or (loc.size, loc.mtime_ns, loc.inode, loc.device) != (
-                    f.st.st_size, f.st.st_mtime_ns, f.st.st_ino, f.st.st_dev):
-                problems.append(f"rescan: {f.path} does not match its record ({loc!r:.200})")
-                continue
-            unchanged.append((f.fspath, f.st, f.zone, loc))
+        for folder in sorted({os.path.dirname(f.fspath) for f in files}):
+            for row in ledger.locations.stream_under(folder):
+                f = by_path.get(row[0])
+                if f is None:
+                    continue
+                if not _unchanged(row, f.st):
+                    problems.append(f"rescan: {f.path} does not match its record ({row!r:.200})")
+                elif row[5] != f.zone or notes.about(row, f.zone):
+                    work.append((f.fspath, f.st, f.zone, _location(row, ledger.host)))
         to_read: list = []
-        pending = reuse_recorded(ledger, unchanged, to_read)
-        for _ in pending:
-            tick()
+        pending = Checker(CONFIG, ledger)._reuse(work, to_read, Tally(), record=True, tick=tick)
         if to_read:
             problems.append(f"rescan: {len(to_read)} unchanged files had no asset record")
-        likeness_questions(ledger, files)
-        evaluate_all(ledger, pending, tick)
+        judge(ledger, pending, record=True, tick=tick)
     return (time.perf_counter_ns() - t0) / 1e6
 
 
@@ -574,7 +582,7 @@ def over_the_network(target: str, fac: Facility, start: int, sample: list[int], 
         for first in range(0, files, CHUNK):
             ingest_chunk(ledger, new[first:first + CHUNK])
         out.ingest_rate = files / (time.perf_counter() - t0)
-        out.lookup_ms = pct([time_call(lambda: lookup(fac.fspath(i), ledger))[0] for i in sample], 0.5)
+        out.lookup_ms = pct([time_call(lambda: lookup(fac.fspath(i), ledger, CONFIG))[0] for i in sample], 0.5)
         chunk = [fac.file(i) for i in range(sample[0], min(sample[0] + CHUNK, fac.known_below))]
         out.rescan_rate = len(chunk) / (rescan_chunk(ledger, chunk, problems) / 1000)
     return out, start + files
