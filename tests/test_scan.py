@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -406,3 +407,47 @@ def test_a_fifo_in_finals_is_unreadable_and_the_scan_does_not_hang(tmp_path, del
     r = aiprov("scan", delivery, "--format", "json", *ledger_arg(tmp_path / "l.db"))
     mix = _report(r)["mix.wav"]
     assert r.returncode == 1 and mix["verdict"] == "unreadable" and "named pipe" in mix["error"]
+
+
+def test_folders_found_unchanged_are_skipped_yet_every_later_change_is_seen(tmp_path, ledger_target):
+    """After a rescan finds a folder wholly unchanged, the next one compares one digest for it instead
+    of a row per file; an edit, a deletion, a new file, a move between folders and an AI file landing
+    must all still be seen, each in its own later scan."""
+    tree = tmp_path / "DELIVERY"
+    for shot in range(3):
+        for frame in range(5):
+            (tree / f"shot{shot}").mkdir(parents=True, exist_ok=True)
+            (tree / f"shot{shot}" / f"f{frame}.png").write_bytes(png_bytes(shot * 10 + frame))
+    cfg = Config.delivery(tree)
+    with Ledger(ledger_target) as ledger:
+        assert scan([tree], cfg, ledger).read == 15
+        second = scan([tree], cfg, ledger)  # compares file by file, and keeps each folder's digest
+        assert (second.read, second.quiet) == (0, 15)
+        vouched = ledger._rows("SELECT count(*) AS n FROM folders WHERE digest IS NOT NULL")[0]["n"]
+        assert vouched == 3
+        third = scan([tree], cfg, ledger)
+        assert (third.read, third.quiet, third.gone) == (0, 15, 0)
+
+        (tree / "shot0" / "f1.png").write_bytes(png_bytes(999))  # re-rendered
+        r = scan([tree], cfg, ledger)
+        assert (r.read, r.quiet) == (1, 14) and [c.inspection.path for c in r.files] == [str(tree / "shot0" / "f1.png")]
+
+        (tree / "shot1" / "f2.png").unlink()
+        r = scan([tree], cfg, ledger)
+        assert (r.read, r.gone) == (0, 1)
+
+        os.rename(tree / "shot2" / "f0.png", tree / "shot0" / "moved.png")
+        r = scan([tree], cfg, ledger)
+        assert (r.read, r.moved, r.gone) == (0, 1, 0)
+        assert ledger.locations.get(os.fsencode(tree / "shot0" / "moved.png")) is not None
+
+        copy(AI_STILL, tree / "shot1" / "insert.jpg")
+        r = scan([tree], cfg, ledger)
+        assert r.read == 1 and [f.rule for f in r.findings] == ["ai-in-finals"]
+        r = scan([tree], cfg, ledger)  # the AI file is noteworthy: judged again (unchanged), still flagged
+        assert r.read == 0 and [f.rule for f in r.findings] == ["ai-in-finals"]
+        assert r.summary()["files"] == 15 and r.summary()["verdicts"].get("ai") == 1
+
+        shutil.rmtree(tree / "shot2")
+        r = scan([tree], cfg, ledger)
+        assert r.gone == 4 and r.summary()["files"] == 11

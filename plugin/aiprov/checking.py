@@ -23,9 +23,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import random
+import struct
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
+
+import xxhash
 
 from .config import Config
 from .errors import LedgerConflict
@@ -36,7 +40,7 @@ from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding,
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
-from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
+from .walk import DEFAULT_IGNORE, WalkEntry, iter_files, iter_folders
 
 CONFLICT_RETRIES = 3
 # Evidence read from beside the file, not from its bytes: the ledger keeps it for the content
@@ -96,23 +100,45 @@ class _Sorted:
 class _Noteworthy:
     """What makes an unchanged file worth judging again, asked of the ledger once per tree check:
     contents whose verdict or C2PA manifest a rule looks at, contents with lineage, locations
-    with open findings, and (once an AI source has a print) finals contents with no print yet."""
+    with open findings, and (once an AI source has a print) finals contents with no print yet.
+    Few files are noteworthy: their rows are held, by folder."""
 
-    contents: set[str]
-    with_parents: set[str]
-    flagged: set[int]
-    owed_print: set[str]
+    rows: dict[bytes, list[tuple]]  # folder -> rows of its noteworthy locations
+    ids: set[int]
 
     @classmethod
     def of(cls, ledger: Ledger, config: Config) -> "_Noteworthy":
         kinds = ledger.prints.source_kinds() if config.likeness else set()
-        return cls(ledger.assets.noteworthy(), ledger.lineage.children_with_parents(),
-                   ledger.findings.open_locations(), ledger.prints.owed_in_finals(kinds) if kinds else set())
+        by_folder: dict[bytes, list[tuple]] = {}
+        ids = set()
+        for folder, r in ledger.locations.noteworthy(kinds):
+            by_folder.setdefault(folder, []).append(r)
+            ids.add(r[7])
+        return cls(by_folder, ids)
 
     def about(self, row: tuple, zone: str) -> bool:
-        cid = row[6]
-        return (cid in self.contents or cid in self.with_parents or row[7] in self.flagged
-                or (zone == FINALS and cid in self.owed_print))
+        return row[7] in self.ids
+
+    def in_folder(self, key: bytes) -> list[tuple]:
+        return self.rows.get(key, [])
+
+
+def _digest(files: list, folder_zone: str | None) -> bytes | None:
+    """What a folder's files are, in 8 bytes: names, stats (and zones) of each. None when a file
+    cannot be vouched for (unreadable, a broken link): such a folder is compared file by file."""
+    h = xxhash.xxh3_64(folder_zone.encode() if folder_zone else b"")
+    pack = _RECORD.pack
+    for path, name, st, error, zone in files:
+        if error or st is None:
+            return None
+        h.update(name)
+        h.update(pack(st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev))
+        if folder_zone is None:
+            h.update(zone.encode())
+    return h.digest()
+
+
+_RECORD = struct.Struct("<xqqqq")  # a NUL after the name, then size, mtime_ns, inode, device
 
 
 def _unchanged(row: tuple, st: os.stat_result | None) -> bool:
@@ -122,7 +148,7 @@ def _unchanged(row: tuple, st: os.stat_result | None) -> bool:
 
 
 def _location(row: tuple, host: str) -> Location:
-    path_raw, size, mtime_ns, inode, device, zone, content_id, loc_id = row
+    path_raw, size, mtime_ns, inode, device, zone, content_id, loc_id = row[:8]
     return Location(loc_id, path_raw, path_raw.decode("utf-8", "backslashreplace"), content_id, size, mtime_ns,
                     inode, device, zone, False, host)
 
@@ -147,6 +173,7 @@ class TreeTally(Tally):
 
     walked: int = 0
     quiet: int = 0
+    counts: Counter = field(default_factory=Counter)  # the quiet files by (zone, verdict), as recorded
 
 
 def add_counts(into, part: Tally) -> None:
@@ -599,90 +626,156 @@ class Checker:
     def check_tree(self, roots: list[bytes], tally: Tally | None = None, *, chunk: int = 1000,
                    should_stop: Callable[[], bool] = lambda: False,
                    on_batch: Callable[[Tally, list[Checked]], None] = lambda t, d: None,
-                   progress: Callable[[int, int], None] | None = None) -> TreeTally:
-        """Check whole trees at the speed of walking them.
+                   progress: Callable[[int, int], None] | None = None) -> "TreeTally":
+        """Check whole trees at about the speed of walking them.
 
-        The walk (path byte order, each file's stat taken on the way) is merged with this host's
-        locations under each root, streamed from the ledger in the same order: a file whose stat,
-        zone and record say nothing can have changed is counted and nothing else; only new,
-        changed and noteworthy files (AI, unreadable, C2PA, lineage, open findings, prints owed)
-        go through `check`'s steps, in chunks handed to `on_batch` and dropped, so memory stays
-        flat however large the tree. What the ledger holds and the walk did not meet is gone
-        (unless a file of the walk turned out to be it, moved). Stops early, marking nothing
-        gone, when `should_stop()`.
+        Every file's stat is taken (nothing else says a file changed), but the ledger is asked one
+        question per folder, not per file: a folder whose digest of names and stats is the one the
+        ledger keeps is unchanged as a whole, and its files are only counted. Noteworthy files
+        (AI, unreadable, C2PA, lineage, open findings, prints owed) are judged again wherever they
+        are. Other folders are held against their files' rows one by one; new, changed and
+        noteworthy files go through `check`'s steps in chunks handed to `on_batch` and dropped, so
+        memory stays flat however large the tree. Recorded files the walk did not meet are gone
+        (unless a file of the walk turned out to be one of them, moved). Stops early, marking
+        nothing gone, when `should_stop()`.
         """
-        ledger = self.ledger
+        ledger, config = self.ledger, self.config
         totals = TreeTally() if tally is None else tally
-        notes = _Noteworthy.of(ledger, self.config)
+        notes = _Noteworthy.of(ledger, config)
+        zones = config.zones_by_folder()
+        by_folder = zones is not config.zone_of
+        filtered = config.filters_names()
         quiet = 0
+        missing: dict[bytes, tuple] = {}
+        work = _Sorted()
+        vouched: list[tuple[bytes, bytes, int]] = []
+
+        def flush() -> None:
+            nonlocal quiet
+            part = Tally(reused=quiet)  # what this chunk cost, quiet files since the last chunk included
+            batch = []
+            if work.size():
+                twins = ({p: _location(r, ledger.host) for p, r in missing.items() if p not in self.moved_away}
+                         if work.to_read else {})
+                batch = self._check_sorted(work, part, twins, vouched)
+                work.clear()
+            elif vouched:
+                with ledger.transaction():
+                    ledger.folders.vouch(vouched)
+            vouched.clear()
+            add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone))
+            quiet = 0
+            on_batch(part, batch)
+            if progress:
+                progress(totals.walked, 0)
+
         for root in roots:
-            rows = ledger.locations.stream_under(root)
-            row = next(rows, None)
-            missing: dict[bytes, tuple] = {}
-            work = _Sorted()
-            zones = self.config.zones_by_folder()
-
-            def flush() -> None:
-                nonlocal quiet
-                part = Tally(reused=quiet)  # what this chunk cost, quiet files since the last chunk included
-                batch = []
-                if work.size():
-                    twins = ({p: _location(r, ledger.host) for p, r in missing.items() if p not in self.moved_away}
-                             if work.to_read else {})
-                    batch = self._check_sorted(work, part, twins)
-                    work.clear()
-                add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone))
-                quiet = 0
-                on_batch(part, batch)
-                if progress:
-                    progress(totals.walked, 0)
-
-            for entry in iter_files([root], DEFAULT_IGNORE):
-                p = entry.fspath
-                while row is not None and row[0] < p:
-                    missing[row[0]] = row
-                    row = next(rows, None)
-                here = None
-                if row is not None and row[0] == p:
-                    here, row = row, next(rows, None)
-                zone = zones(p)
-                if zone == IGNORED or (not entry.error and not self.config.considers(p)):
-                    if here is not None:
-                        missing[p] = here  # recorded, now left out: no longer checked here
+            stored = ledger.folders.stream_under(root)
+            row = next(stored, None)
+            vanished: list[bytes] = []
+            unlisted: list[bytes] = []
+            for folder in iter_folders(root, DEFAULT_IGNORE):
+                key = folder.key
+                while row is not None and row[0] < key:
+                    vanished.append(row[0])
+                    row = next(stored, None)
+                digest_then, tally_then = None, None
+                if row is not None and row[0] == key:
+                    digest_then, tally_then, row = row[1], row[2], next(stored, None)
+                if folder.error:  # what it holds is unknown, not gone: its records stay as they are
+                    path = key[:-1]
+                    work.cannot_check.append((WalkEntry(path, folder.error), zones(path)))
+                    unlisted.append(key)
+                    totals.walked += 1
                     continue
-                totals.walked += 1
-                if entry.error:
-                    work.cannot_check.append((entry, zone))
-                elif here is not None and _unchanged(here, entry.st):
-                    if here[5] == zone and not notes.about(here, zone):
-                        totals.reused += 1
-                        totals.quiet += 1
-                        quiet += 1
+                folder_zone = zones(key + b"x") if by_folder else None
+                files = []
+                for name, st, error in folder.files:
+                    path = key + name
+                    zone = folder_zone or zones(path)
+                    if zone == IGNORED or (filtered and not error and not config.considers(path)):
                         continue
-                    work.unchanged.append((p, entry.st, zone, _location(here, ledger.host)))
+                    files.append((path, name, st, error, zone))
+                totals.walked += len(files)
+                digest = _digest(files, folder_zone)
+                if digest is not None and digest == digest_then:
+                    # unchanged as a whole: count it, and judge again only what is noteworthy in it
+                    totals.counts.update(tally_then)
+                    for r in notes.in_folder(key):  # counted by the check that judges them again
+                        totals.counts[(r[5], r[8])] -= 1
+                        f = next((f for f in files if f[0] == r[0]), None)
+                        if f is not None:
+                            work.unchanged.append((r[0], f[2], f[4], _location(r, ledger.host)))
+                    n = len(files) - len(notes.in_folder(key))
+                    totals.reused += n
+                    totals.quiet += n
+                    quiet += n
                 else:
-                    work.to_read.append((p, entry.st, zone))
+                    steady, n, tally = self._compare_folder(key, files, notes, work, missing, totals.counts)
+                    if steady and digest is not None:
+                        vouched.append((key, digest, tally))
+                    totals.reused += n
+                    totals.quiet += n
+                    quiet += n
                 if work.size() >= chunk or quiet >= 50 * chunk:
                     flush()
                     if should_stop():
                         return totals
             while row is not None:
-                missing[row[0]] = row
-                row = next(rows, None)
-            flush()
-            for p, r in missing.items():  # recorded, and no longer there
-                if p not in self.moved_away:
-                    ledger.locations.mark_gone(_location(r, ledger.host))
-                    totals.gone += 1
+                vanished.append(row[0])
+                row = next(stored, None)
+            for key in vanished:  # folders with recorded files that the walk did not meet
+                if any(key.startswith(u) for u in unlisted):
+                    continue
+                missing.update(ledger.locations.in_folder(key))
+                ledger.folders.forget(key)
+        flush()
+        for p, r in missing.items():  # recorded, and no longer there
+            if p not in self.moved_away:
+                ledger.locations.mark_gone(_location(r, ledger.host))
+                totals.gone += 1
         return totals
 
-    def _check_sorted(self, work: "_Sorted", tally: Tally, missing: dict[bytes, Location]) -> list[Checked]:
+    def _compare_folder(self, key: bytes, files: list, notes: "_Noteworthy", work: "_Sorted",
+                        missing: dict[bytes, tuple], counts: Counter) -> tuple[bool, int, Counter]:
+        """Hold a folder's files against their rows one by one; quiet ones are counted into `counts` by
+        zone and verdict. Returns whether every file is as recorded (the folder's digest may then be
+        kept), how many were quiet, and the folder's files by zone and verdict as recorded."""
+        rows = self.ledger.locations.in_folder(key)
+        tally = Counter((r[5], r[8]) for r in rows.values())
+        steady, quiet = True, 0
+        for path, name, st, error, zone in files:
+            row = rows.pop(path, None)
+            if error:
+                work.cannot_check.append((WalkEntry(path, error), zone))
+                steady = False
+            elif row is not None and _unchanged(row, st) and row[5] == zone:
+                if notes.about(row, zone):
+                    work.unchanged.append((path, st, zone, _location(row, self.ledger.host)))
+                else:
+                    quiet += 1
+                    counts[(zone, row[8])] += 1
+            elif row is not None and _unchanged(row, st):
+                work.unchanged.append((path, st, zone, _location(row, self.ledger.host)))  # its zone changed
+                steady = False
+            else:
+                work.to_read.append((path, st, zone))
+                steady = False
+        if rows:  # recorded here, not walked: gone, or moved
+            missing.update(rows)
+            steady = False
+        return steady, quiet, tally
+
+    def _check_sorted(self, work: "_Sorted", tally: Tally, missing: dict[bytes, Location],
+                      vouched: list[tuple[bytes, bytes, int]] = ()) -> list[Checked]:
         for attempt in range(CONFLICT_RETRIES + 1):
             part = Tally()
             try:
                 with self.ledger.batch() as tick:
                     batch = self._settle(work, part, missing, tick)
                     judge(self.ledger, batch, record=True, tick=tick)
+                    if vouched:  # after the writes of the batch, which clear the digests of their folders
+                        self.ledger.folders.vouch(vouched)
                 break
             except LedgerConflict:
                 if attempt == CONFLICT_RETRIES:

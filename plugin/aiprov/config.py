@@ -153,6 +153,10 @@ class Config:
             return found
         return zone
 
+    def filters_names(self) -> bool:
+        """Whether [files] include/exclude rules look at names at all (else every file is considered)."""
+        return self._include is not None or self._exclude is not None
+
     def considers(self, path: bytes | str) -> bool:
         """Whether the file types in [files] let this file in."""
         path = os.fsencode(path)

@@ -92,8 +92,8 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
         tally = checker.check_tree(roots, on_batch=lambda t, batch: result.files.extend(batch), progress=progress)
     add_counts(result, tally)
     result.quiet = tally.quiet
+    result.counts = +(tally.counts + Counter((c.zone, c.inspection.verdict) for c in result.files))
     if tally.quiet:
-        result.counts = ledger.locations.zones_and_verdicts_under(roots)
         if every_file:
             listed = {c.inspection.fspath for c in result.files}
             result.files += [c for c in recorded_files(ledger, roots) if c.inspection.fspath not in listed]

@@ -134,3 +134,42 @@ def _walk_dir(top: bytes, ignore: tuple[str, ...]) -> Iterator[WalkEntry]:
             yield WalkEntry(e.path, st=e.stat())
         except OSError:
             yield WalkEntry(e.path)  # gone since the listing, or unreadable: the reader says which
+
+
+@dataclass
+class Folder:
+    """One folder of a walk: its key (path and a final "/"), its files as (name, stat or None, error
+    or None), or why it could not be listed."""
+
+    key: bytes
+    files: list[tuple[bytes, os.stat_result | None, str | None]]
+    error: str | None = None
+
+
+def iter_folders(top: bytes, ignore: Iterable[str] = DEFAULT_IGNORE) -> Iterator[Folder]:
+    """The folders at and below `top`, each with its files' stats, in the order of their keys (the
+    order the ledger keeps folders in). Links are checked as `iter_files` checks them."""
+    ignore = tuple(ignore)
+    top = os.fsencode(top).rstrip(b"/") or b"/"
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        key = folder.rstrip(b"/") + b"/"
+        entries, error = _listing(folder, ignore)
+        if error:
+            yield Folder(key, [], error)
+            continue
+        files, subfolders = [], []
+        for e in entries:
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subfolders.append(e.path)
+                elif e.is_symlink():
+                    link = _link_entry(e.path)
+                    files.append((e.name, link.st, link.error))
+                else:
+                    files.append((e.name, e.stat(), None))
+            except OSError as exc:
+                files.append((e.name, None, f"cannot be read: {exc.strerror}"))
+        yield Folder(key, files)
+        stack.extend(reversed(subfolders))

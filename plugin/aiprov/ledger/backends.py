@@ -55,7 +55,6 @@ class Backend:
     def rollback(self) -> None: ...
     def schema_version(self) -> int: ...
     def set_schema_version(self, number: int) -> None: ...
-    def create_seen(self) -> None: ...
     def reconnect(self) -> None:
         """Open a new connection after the old one was lost (a no-op for a local file)."""
     def explain(self, exc: BaseException) -> LedgerError: ...
@@ -176,10 +175,6 @@ class SqliteBackend(Backend):
 
     def set_schema_version(self, number):
         self.conn.execute(f"PRAGMA user_version = {int(number)}")
-
-    def create_seen(self):
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS seen (path_raw BLOB PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.seen")
 
     def explain(self, exc):
         text = str(exc)
@@ -328,10 +323,6 @@ class PostgresBackend(Backend):
         for table in tables:
             self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{identifier(table)}', 'id'), "
                               f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
-
-    def create_seen(self):
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS seen (path_raw BYTEA PRIMARY KEY)")
-        self.conn.execute("DELETE FROM seen")
 
     def explain(self, exc):
         errors = self.psycopg.errors

@@ -8,16 +8,20 @@ one server's reconcile never marks another's files gone. Paths are stored twice,
 from __future__ import annotations
 
 import os
-from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from .sql import IN_CHUNK, now
+from .sql import AI_VERDICTS_SQL, IN_CHUNK, now
 
 
 def _display(path_raw: bytes) -> str:
     return path_raw.decode("utf-8", "backslashreplace")
+
+
+def folder_of(path_raw: bytes) -> bytes:
+    """A path's folder as the ledger keys it: everything up to and with the last "/". With the slash,
+    folders sort as a walk meets them (a folder's files and subfolders before its next sibling)."""
+    return path_raw[:path_raw.rfind(b"/") + 1]
 
 
 @dataclass
@@ -56,13 +60,12 @@ class Locations:
         rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND path_raw = ?", [self.db.host, path_raw])
         return Location.from_row(rows[0]) if rows else None
 
-    def live_under(self, root_raw: bytes, unseen_only: bool = False) -> dict[bytes, Location]:
-        """This host's recorded, not-gone locations below a folder (unseen_only: not in the sweep's seen table)."""
+    def live_under(self, root_raw: bytes) -> dict[bytes, Location]:
+        """This host's recorded, not-gone locations below a folder."""
         prefix = root_raw.rstrip(b"/") + b"/"
         upper = prefix[:-1] + b"0"  # "/" + 1: every name starting with the prefix sorts in between
-        unseen = " AND path_raw NOT IN (SELECT path_raw FROM seen)" if unseen_only else ""
-        rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND gone = 0 AND path_raw >= ? AND path_raw < ?"
-                          + unseen, [self.db.host, prefix, upper])
+        rows = self.db._rows("SELECT * FROM locations WHERE host = ? AND gone = 0 AND path_raw >= ? AND path_raw < ?",
+                             [self.db.host, prefix, upper])
         return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
 
     def stream_under(self, root_raw: bytes, chunk: int = 5000) -> Iterator[tuple]:
@@ -82,20 +85,6 @@ class Locations:
             if len(rows) < chunk:
                 return
             last = bytes(rows[-1][0])
-
-    def zones_and_verdicts_under(self, roots: list[bytes]) -> Counter:
-        """How many of this host's live files under the roots are in each (zone, verdict): a gate's
-        summary without a row per file in memory."""
-        out: Counter = Counter()
-        for root in roots:
-            prefix = root.rstrip(b"/") + b"/"
-            for zone, verdict, n in self.db._q(
-                    "SELECT l.zone, COALESCE(a.verdict, 'unreadable'), count(*) FROM locations l "
-                    "LEFT JOIN assets a ON a.content_id = l.content_id WHERE l.host = ? AND l.gone = 0 "
-                    "AND l.path_raw > ? AND l.path_raw < ? GROUP BY l.zone, COALESCE(a.verdict, 'unreadable')",
-                    [self.db.host, prefix, prefix[:-1] + b"0"]).fetchall():
-                out[(zone, verdict)] += n
-        return out
 
     def with_inodes(self, inodes: list[tuple[int, int]]) -> list[Location]:
         """This host's live locations on these (device, inode)s: where a renamed file was before."""
@@ -145,12 +134,14 @@ class Locations:
                         zone: str | None) -> Location:
         t = now()
         path = _display(path_raw)
+        folder = folder_of(path_raw)
         row = {"host": self.db.host, "path_raw": path_raw, "path": path, "name": path.rsplit("/", 1)[-1],
-               "content_id": content_id,
+               "folder_key": folder, "content_id": content_id,
                "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
                "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
                "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
         with self.db.transaction():
+            self.db.folders.changed(folder)
             return Location.from_row(self.db._db("upsert_returning", "locations", row, ("host", "path_raw"),
                                               ("first_seen",)))
 
@@ -163,6 +154,7 @@ class Locations:
 
     def mark_gone(self, loc: Location, moved: bool = False) -> None:
         with self.db.transaction():
+            self.db.folders.changed(folder_of(loc.path_raw))
             self.db._q("UPDATE locations SET gone = 1, gone_at = ? WHERE id = ?", [now(), loc.id])
             self.db._q("UPDATE findings SET resolved_at = ? WHERE location_id = ? AND resolved_at IS NULL",
                             [now(), loc.id])
@@ -174,23 +166,30 @@ class Locations:
         return self.db._rows("SELECT host, path, zone, gone, first_seen, last_seen, gone_at FROM locations "
                           "WHERE content_id = ? ORDER BY first_seen, id", [content_id])
 
-    @contextmanager
-    def seen(self) -> Iterator[SeenPaths]:
-        self.db.backend.create_seen()
-        try:
-            yield SeenPaths(self)
-        finally:
-            self.db._q("DROP TABLE IF EXISTS seen")
+    def in_folder(self, folder_key: bytes) -> dict[bytes, tuple]:
+        """This host's live locations directly in a folder, as stream_under's rows and their content's
+        verdict, by path."""
+        rows = self.db._q("SELECT l.path_raw, l.size, l.mtime_ns, l.inode, l.device, l.zone, l.content_id, l.id, "
+                          "COALESCE(a.verdict, 'unreadable') FROM locations l LEFT JOIN assets a ON a.content_id = "
+                          "l.content_id WHERE l.host = ? AND l.folder_key = ? AND l.gone = 0",
+                          [self.db.host, folder_key]).fetchall()
+        return {bytes(r[0]): (bytes(r[0]), *r[1:]) for r in rows}
 
-
-class SeenPaths:
-    """The paths a sweep has walked, in a temporary table: memory stays flat on huge trees."""
-
-    def __init__(self, locations: Locations):
-        self.locations = locations
-
-    def add(self, paths: list[bytes]) -> None:
-        self.locations.db._many("INSERT INTO seen (path_raw) VALUES (?) ON CONFLICT DO NOTHING", [(p,) for p in paths])
-
-    def unseen_under(self, root_raw: bytes) -> list[Location]:
-        return list(self.locations.live_under(root_raw, unseen_only=True).values())
+    def noteworthy(self, print_kinds: set[str]) -> list[tuple[bytes, tuple]]:
+        """(folder, row) of this host's live locations that a rescan judges again even when unchanged:
+        content that is AI, unreadable or carries a C2PA manifest (rules look at each), content with
+        lineage, locations with open findings, and (for the kinds some AI source has a print of)
+        finals content not printed yet. One question; the answer is the few, not the many."""
+        media = [f"a.media_type LIKE '{prefix}/%'" for kind, prefix in (("still", "image"), ("clip", "video"))
+                 if kind in print_kinds]
+        owed = (f" OR (l.zone = 'finals' AND a.verdict NOT IN {AI_VERDICTS_SQL} AND a.verdict <> 'unreadable' AND "
+                f"({' OR '.join(media)}) AND NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.content_id = "
+                "l.content_id))") if media else ""
+        rows = self.db._q(
+            "SELECT l.folder_key, l.path_raw, l.size, l.mtime_ns, l.inode, l.device, l.zone, l.content_id, l.id, "
+            "COALESCE(a.verdict, 'unreadable') FROM locations l LEFT JOIN assets a ON a.content_id = l.content_id WHERE l.host = ? AND l.gone = 0 AND ("
+            f"a.verdict IN {AI_VERDICTS_SQL} OR a.verdict = 'unreadable' OR a.c2pa LIKE '%\"present\": true%' "
+            "OR l.content_id IN (SELECT child_id FROM edges) "
+            "OR l.id IN (SELECT location_id FROM findings WHERE resolved_at IS NULL)" + owed + ")",
+            [self.db.host]).fetchall()
+        return [(bytes(r[0]) if r[0] is not None else folder_of(bytes(r[1])), (bytes(r[1]), *r[2:])) for r in rows]

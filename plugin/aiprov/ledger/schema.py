@@ -251,13 +251,44 @@ def _postgres_5(db, host: str) -> None:
         db.execute(statement, [host] if "?" in statement else ())
 
 
-POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host)]
+def _folders(db, host: str, blob: str) -> None:
+    """Folders: each location knows its folder (its path up to and with the last "/"), and each
+    folder of a host with live files has a row, with the digest of its files' names and stats when
+    a rescan last found all of them unchanged. A rescan then takes each file's stat and compares
+    one digest per folder with the ledger, instead of a row per file."""
+    db.execute("ALTER TABLE locations ADD COLUMN folder_key " + blob)
+    db.execute("CREATE INDEX locations_folder ON locations(host, folder_key)")
+    db.execute(f"CREATE TABLE folders (host TEXT NOT NULL, folder_key {blob} NOT NULL, digest {blob}, files BIGINT, "
+               "tally TEXT, PRIMARY KEY (host, folder_key))")
+    fill_folders(db)
+
+
+def fill_folders(db) -> None:
+    """Give locations without one their folder, and every folder with live files its row (no digest:
+    the next rescan compares those files one by one, and then records the digest)."""
+    last = 0
+    while True:
+        rows = db.execute("SELECT id, path_raw FROM locations WHERE id > ? AND folder_key IS NULL ORDER BY id "
+                          "LIMIT 5000", [last]).fetchall()
+        if not rows:
+            break
+        db.executemany("UPDATE locations SET folder_key = ? WHERE id = ?",
+                       [(bytes(path)[:bytes(path).rfind(b"/") + 1], loc_id) for loc_id, path in rows])
+        last = rows[-1][0]
+    db.execute("INSERT INTO folders (host, folder_key) SELECT DISTINCT host, folder_key FROM locations WHERE gone = 0 "
+               "ON CONFLICT DO NOTHING")
+
+
+SQLITE.append(lambda db, host: _folders(db, host, "BLOB"))
+
+POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host),
+                                                        lambda db, host: _folders(db, host, "BYTEA")]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 
 # Every table an export carries, in the order an import writes them.
 TABLES = ("meta", "assets", "evidence", "identifiers", "locations", "edges", "approvals", "findings", "events",
-          "journal", "registrations", "fingerprints", "daemons")
+          "journal", "registrations", "fingerprints", "daemons", "folders")
 
 
 def apply(db, migration: Migration, host: str) -> None:

@@ -5,7 +5,7 @@ hosts (backends.py). `Ledger` holds the connection and the transactions (and
 the writes deferred to commit); the questions live in one module per topic,
 reached as attributes: `ledger.assets`, `ledger.locations`, `ledger.lineage`,
 `ledger.approvals`, `ledger.registrations`, `ledger.findings`, `ledger.prints`,
-`ledger.journal`, `ledger.hosts`. A new question goes into its topic's module;
+`ledger.journal`, `ledger.hosts`, `ledger.folders`. A new question goes into its topic's module;
 a new topic is a module and one line in `Ledger.__init__`.
 
 Every write goes through a transaction (`transaction`, or `batch` for many
@@ -27,6 +27,7 @@ from .approvals import Approvals
 from .assets import Assets
 from .backends import Backend, connect, identifier, is_url
 from .findings import Findings
+from .folders import Folders
 from .hosts import Hosts
 from .journal import Journal
 from .lineage import Lineage
@@ -67,6 +68,7 @@ class Ledger:
         self._deferred: dict[str, list[list]] = {}
         self.assets = Assets(self)
         self.locations = Locations(self)
+        self.folders = Folders(self)
         self.lineage = Lineage(self)
         self.approvals = Approvals(self)
         self.registrations = Registrations(self)

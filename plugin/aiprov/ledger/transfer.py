@@ -134,6 +134,7 @@ def import_(ledger: Ledger, path: str | os.PathLike, rename_hosts: dict[str, str
                                   f"{report.rows.get(table, 0)}: nothing was imported")
         if hasattr(ledger.backend, "restart_ids"):
             ledger.backend.restart_ids(_ID_TABLES)
+        schema.fill_folders(ledger.backend)  # an export from before folders were kept
     return report
 
 
