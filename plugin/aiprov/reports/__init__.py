@@ -14,6 +14,7 @@ that `aiprov inspect` does not pay for loading the ledger and the scanner.
 from __future__ import annotations
 
 import importlib
+import io
 import sys
 from typing import Any
 
@@ -60,9 +61,11 @@ def render(result: Any, fmt: str = "text", output: str | None = None, **options)
         raise UnknownFormat(f"there is no {fmt} output for this report; it can be: {', '.join(table)}")
     for line in getattr(module, "notes_before", _no_notes)(result, output=output, **options):
         print(f"aiprov: {line}", file=sys.stderr, flush=True)
-    if output:
+    if output:  # the whole document first: a renderer that fails leaves no half-written report behind
+        document = io.StringIO(newline="")
+        table[fmt](result, document, **options)
         with open(output, "w", encoding="utf-8", newline="" if fmt == "csv" else None) as fh:
-            table[fmt](result, fh, **options)
+            fh.write(document.getvalue())
     else:
         table[fmt](result, sys.stdout, **options)
         sys.stdout.flush()
