@@ -510,7 +510,7 @@ def check_answer(name: str, f: Synthetic, answer, problems: list[str]) -> None:
         bad = answer
     elif name == "parents(cid)" and f.ref and len(answer) != 1:
         bad = answer
-    elif name == "aiprov lookup, whole" and (answer["content_id"] != f.cid or not answer["known"]):
+    elif name == "aiprov lookup, whole" and (answer.content_id != f.cid or not answer.known):
         bad = answer
     if bad is not None and len(problems) < 20:
         problems.append(f"{name} for {f.path}: unexpected answer {bad!r:.200}")

@@ -7,13 +7,30 @@ stays approved, and a re-export (new bytes) needs its own approval.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .checking import Checker
-from .config import Config
 from .errors import UnreadableMedia
-from .ledger import Ledger
 from .walk import entry_for
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .ledger import Ledger
+
+
+@dataclass
+class ApprovalList:
+    """`aiprov approvals`: the approvals on record, as the ledger keeps them, oldest first."""
+
+    approvals: list[dict] = field(default_factory=list)
+    exit_code = 0
+
+    def to_list(self) -> list[dict]:
+        return self.approvals
+
+
+def list_approvals(ledger: Ledger, include_revoked: bool = False) -> ApprovalList:
+    return ApprovalList(ledger.approvals.all(include_revoked=include_revoked))
 
 
 def approve_files(fspaths: Iterable[bytes], ledger: Ledger, config: Config, *, by: str, reason: str,
@@ -21,6 +38,8 @@ def approve_files(fspaths: Iterable[bytes], ledger: Ledger, config: Config, *, b
                   answers: dict[str, str]) -> Iterator[tuple[str, int, str, str]]:
     """Approve each file's content, then judge and record it as `scan` does: a finding it had in
     finals is resolved at once. Yields (path, approval id, content id, verdict)."""
+    from .checking import Checker  # numpy and the readers: only for approving, not for listing
+
     fspaths = [os.path.abspath(os.fsencode(p)) for p in fspaths]
     with Checker(config, ledger, workers=1) as checker:
         read = checker.read(fspaths)

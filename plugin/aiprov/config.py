@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jsonschema
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 from .ledger.backends import is_url
 
 try:
@@ -264,3 +264,15 @@ def for_paths(paths: list[bytes], explicit: str | None = None, no_config_zone: s
 
 def starter(name: str) -> str:
     return STARTER.format(name=name.replace('"', "'"))
+
+
+def write_starter(root: str, production: str | None = None, force: bool = False) -> str:
+    """`aiprov init`: a commented aiprov.toml at `root`, named after the folder unless told.
+    An existing one is kept unless `force`. Returns its path."""
+    path = os.path.join(root, CONFIG_NAME)
+    if os.path.exists(path) and not force:
+        raise UsageError(f"{path} exists; use --force to overwrite")
+    os.makedirs(root, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(starter(production or os.path.basename(os.path.abspath(root))))
+    return path

@@ -1,15 +1,25 @@
 """The errors aiprov raises on purpose, each with a message meant for a person.
 
-The CLI turns these into messages and exit codes in one place (cli.py), so a
+The CLI turns these, and the errors of the OS and the databases that need no
+more words (for_people), into messages and exit codes in one place, so a
 delivery script can rely on: 0 clean, 1 findings, 2 usage or config error,
 3 the ledger could not be used.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+
 
 class AiprovError(Exception):
     """Base class: str(error) is the whole message shown to the user."""
+
+    exit_code = 2
+
+
+class UsageError(AiprovError):
+    """What was asked cannot be done as asked: an argument is missing, or names the wrong thing."""
 
     exit_code = 2
 
@@ -60,3 +70,20 @@ class LedgerUnavailable(LedgerError):
 class LedgerConflict(LedgerError):
     """Two writers (on a shared PostgreSQL ledger) locked the same rows in opposite orders;
     the database aborted one. Running the step again succeeds."""
+
+
+def for_people(exc: BaseException) -> tuple[str, int] | None:
+    """The one-line message and exit code for an error aiprov can explain; None for a bug, which
+    keeps its traceback."""
+    from .names import display_path
+
+    if isinstance(exc, AiprovError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, OSError):  # a path that cannot be used: say which
+        where = display_path(os.fsencode(exc.filename)) if isinstance(exc.filename, (str, bytes)) else "a file"
+        return f"{where}: {exc.strerror or exc}", 2
+    if isinstance(exc, sqlite3.Error):  # anything the ledger did not explain itself
+        return f"the ledger could not be used: {exc}", 3
+    if type(exc).__module__.startswith("psycopg"):
+        return f"the shared ledger could not be used: {str(exc).strip()}", 3
+    return None

@@ -429,6 +429,11 @@ class SealResult:
     scan: object  # the ScanResult of the gate that allowed the seal
     changed_while_sealing: list[str] = field(default_factory=list)
 
+    @property
+    def exit_code(self) -> int:
+        """1 when the generation records bytes the scan did not check."""
+        return 1 if self.changed_while_sealing else 0
+
 
 def seal_comment(scan_result, ledger_id: str | None) -> str:
     s = scan_result.summary()

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from .version import __version__
 from .checking import Checker
 from .config import Config
-from .ledger import Ledger
+from .ledger import Ledger, read_only_or_empty
 from .model import AI_VERDICTS, UNREADABLE
 from .policy import FINALS
 
@@ -93,6 +93,7 @@ class TimelineReport:
     start_timecode: str
     ledger: str
     cuts: list[Cut] = field(default_factory=list)
+    no_ledger_at: str | None = None  # where the ledger was looked for, when there was none
 
     @property
     def ai_cuts(self) -> list[Cut]:
@@ -223,6 +224,17 @@ def cut_status(checked) -> tuple[str, str | None]:
     if checked.inspection.verdict in AI_VERDICTS and checked.approved:
         return APPROVED, None
     return NOT_NEEDED, None
+
+
+def check_edit(edit: str | os.PathLike, config: Config, ledger_target: str | os.PathLike, *,
+               rate: float | None = None, workers: int | None = None) -> TimelineReport:
+    """`aiprov timeline`: the edit checked against the ledger at `ledger_target`, which it only
+    reads. Without a ledger there, from the files alone: no approval or lineage is known."""
+    with read_only_or_empty(ledger_target) as (ledger, there):
+        report = check_timeline(edit, ledger, config, rate=rate, workers=workers)
+    if not there:
+        report.no_ledger_at = str(ledger_target)
+    return report
 
 
 def check_timeline(edit: str | os.PathLike, ledger: Ledger, config: Config, *,

@@ -22,6 +22,7 @@ import queue
 import re
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
 from .config import Config
-from .errors import AiprovError, LedgerError, LedgerUnavailable
+from .errors import AiprovError, LedgerError, LedgerUnavailable, UsageError
 from .hooks import HookRunner, finding_event
 from .ledger import Ledger, is_url, redact
 from .names import display_path
@@ -546,6 +547,29 @@ def status_path_for(base: Path) -> Path:
     return Path(str(base) + ".watch.json")
 
 
+@dataclass
+class DaemonStatus:
+    """`aiprov status`: this host's daemon on a ledger, as its last status file says."""
+
+    ledger: str  # as people may see it: never a password
+    status: dict | None  # None: no daemon holds the lock
+
+    @property
+    def running(self) -> bool:
+        return self.status is not None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.running else 1
+
+    def to_dict(self) -> dict:
+        return {"running": self.running, "ledger": self.ledger, **(self.status or {})}
+
+
+def daemon_status(ledger_target: Path | str, host: str | None = None) -> DaemonStatus:
+    return DaemonStatus(ledger=redact(str(ledger_target)), status=read_status(state_base(ledger_target, host)))
+
+
 def read_status(base: Path) -> dict | None:
     """The running daemon's status, or None when no daemon holds this lock."""
     if not InstanceLock(base).held_by_other():
@@ -554,6 +578,40 @@ def read_status(base: Path) -> dict | None:
         return json.loads(status_path_for(base).read_text())
     except (OSError, ValueError):
         return {"pid": None, "note": "running, status not written yet"}
+
+
+def log_to_stderr(log_format: str = "text") -> None:
+    """The daemon's log on stderr, where systemd's journal takes it: text lines, or one JSON
+    object a line for a log collector."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if log_format == "json"
+                         else logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root_logger = logging.getLogger("aiprov")
+    root_logger.handlers[:] = [handler]
+    root_logger.setLevel(logging.INFO)
+
+
+def roots_to_watch(paths: list[bytes], config: Config) -> list[bytes]:
+    """The folders given, else the production root of the config. A root given as a link is
+    watched where it leads (scanning.followed_roots), and the log says so."""
+    from .scanning import followed_roots
+
+    if not paths:
+        if config.source is None:
+            raise UsageError("give the folders to watch, or run it inside a production with an aiprov.toml")
+        paths = [os.fsencode(config.root)]
+    roots, links = followed_roots(paths)
+    for given, real in links.items():
+        log.info("%s is a link: watching %s, where it leads", given, real)
+    return roots
+
+
+def reloader(config: Config) -> Callable[[], Config]:
+    """What SIGHUP reloads: the config file the daemon started from, if there was one."""
+    from .config import load
+
+    source = config.source
+    return (lambda: load(source)) if source else (lambda: config)
 
 
 class JsonLogFormatter(logging.Formatter):
