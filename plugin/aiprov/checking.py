@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .ancestry import Ancestry
+from .compscripts import is_script
 from .config import Config
 from .errors import LedgerConflict
 from .isolation import ReaderPool
@@ -36,7 +38,7 @@ from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding,
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
-from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
+from .walk import DEFAULT_IGNORE, WalkEntry, entry_for, iter_files
 
 CONFLICT_RETRIES = 3
 # Evidence read from beside the file, not from its bytes: the ledger keeps it for the content
@@ -61,6 +63,7 @@ class Checked:
     new_findings: list[Finding] = field(default_factory=list)  # raised for the first time (hooks fire on these)
     approvals: list[dict] = field(default_factory=list)  # active approvals for final use of its content
     ai_ancestor: str | None = None  # the nearest unapproved AI material it was made from, described
+    lineage_unknown: list[str] = field(default_factory=list)  # inputs of the scripts rendering it, not worked out
     location: Location | None = field(default=None, repr=False)  # its record in the ledger (check mode)
 
     @property
@@ -147,30 +150,24 @@ def keep_what_was_beside_it(insp: Inspection, recorded: Inspection | None) -> In
 
 def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str | None:
     """A description of the nearest unapproved AI ancestor in the lineage, or None."""
-    if not content_id:
-        return None
-    for pid, edge in ledger.lineage.ancestors(content_id):
-        asset = ledger.assets.get(pid)
-        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
-            locs = ledger.locations.of(pid)
-            where = locs[-1].path if locs else pid
-            by = f" by {asset['generator']}" if asset["generator"] else ""
-            return f"{where}, {asset['verdict']}{by}; {edge['kind']}: {edge['reason']}"
-    return None
+    found = Ancestry(ledger).of(content_id)
+    return found.describe() if found else None
 
 
-def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]]) -> str | None:
+def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]],
+                        ancestry: Ancestry | None = None) -> str | None:
     """The first of these (parent content id, edge kind, why) that is unapproved AI, or has such an
     ancestor, described: for lineage found by `look` and not recorded."""
+    ancestry = ancestry or Ancestry(ledger)
     for pid, kind, reason in parents:
         asset = ledger.assets.get(pid)
         if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
             locs = ledger.locations.of(pid)
             by = f" by {asset['generator']}" if asset["generator"] else ""
             return f"{locs[-1].path if locs else pid}, {asset['verdict']}{by}; {kind}: {reason}"
-        further = ai_ancestor_without_approval(ledger, pid)
+        further = ancestry.of(pid)
         if further:
-            return further
+            return further.further(f"{kind}: {reason}").describe()
     return None
 
 
@@ -179,22 +176,24 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
     """Approvals and lineage for a batch, then the policy; in check mode the ledger's open findings
     of each location are made to match (and the newly raised ones noted, for hooks).
 
-    What the policy needs is asked once for the batch; only files with lineage and no approval
-    get their ancestors walked. `unrecorded`: parents `look` found (a perceptual match) and did
+    What the policy needs is asked once for the batch (ancestry.py): only files with lineage and no
+    approval get their ancestors walked, and a render's frames share their script's answer. `unrecorded`: parents `look` found (a perceptual match) and did
     not write, by content id.
     """
     cids = [c.inspection.content_id for c in batch if c.inspection.content_id]
     approvals = ledger.approvals.active_for_many(cids)
-    has_parents = ledger.lineage.with_parents(cids)
+    ancestry = Ancestry(ledger)
+    ancestry.know([(c.inspection.content_id, c.inspection.path) for c in batch])
     locations = [c.location.id for c in batch if record and c.location is not None]
     open_rows = ledger.findings.open_at(locations) if locations else {}
     for c in batch:
         cid = c.inspection.content_id
         c.approvals = approvals.get(cid, []) if cid else []
-        c.ai_ancestor = (ai_ancestor_without_approval(ledger, cid)
-                         if cid in has_parents and not c.approvals else None)
+        found = ancestry.of(cid) if cid and not c.approvals and ancestry.has_lineage(cid) else None
+        c.ai_ancestor = found.describe() if found else None
         if c.ai_ancestor is None and not c.approvals and unrecorded and cid in unrecorded:
-            c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid])
+            c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid], ancestry)
+        c.lineage_unknown = ancestry.unknown(c.inspection.path)
         c.findings = findings(c)
         if record and c.location is not None:
             c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []))
@@ -219,6 +218,7 @@ class Checker:
         self._workers = workers
         self.likeness = Likeness(ledger)
         self._print_pool: ReaderPool | None = None
+        self._relinked: set[str] = set()  # output keys of renders whose script lineage this batch changed
 
     def __enter__(self) -> "Checker":
         return self
@@ -259,13 +259,17 @@ class Checker:
 
     def check(self, entries: Iterable[WalkEntry], tally: Tally | None = None, *, missing_roots: Iterable[bytes] = (),
               missing_paths: Iterable[bytes] = (), progress: Callable[[int, int], None] | None = None,
-              total: int | None = None, already_read: dict[bytes, Inspection] | None = None) -> list[Checked]:
+              total: int | None = None, already_read: dict[bytes, Inspection] | None = None,
+              renders_within: list[bytes] | None = None) -> list[Checked]:
         """Reuse, move or read each entry, record it, then judge it and record its findings.
 
         missing_roots: folders whose recorded files not among `entries` are gone (a full walk);
         missing_paths: paths an event said were deleted or moved away;
         already_read: files the caller has just read (`read`), not read again: `register` and
-        `approve` need a content id before they write what makes the judgement.
+        `approve` need a content id before they write what makes the judgement;
+        renders_within: the daemon's roots. Renders on record there whose comp-script lineage this
+        batch changed (a script read, or a file a script reads) are judged again with it, so a
+        render that landed before its script, or before the AI plate its script reads, is caught.
         On a shared ledger another host may have locked the same assets in the opposite order;
         the database then aborts one of the two batches, and it is simply run again.
         """
@@ -276,7 +280,7 @@ class Checker:
             try:
                 with self.ledger.batch() as tick:
                     done = self._check(entries, part, missing_roots, missing_paths, tick, progress, total,
-                                       already_read or {})
+                                       already_read or {}, renders_within)
                 break
             except LedgerConflict:
                 if attempt == CONFLICT_RETRIES:
@@ -285,8 +289,10 @@ class Checker:
         add_counts(tally, part)
         return done
 
-    def _check(self, entries, tally, missing_roots, missing_paths, tick, progress, total, already_read) -> list[Checked]:
+    def _check(self, entries, tally, missing_roots, missing_paths, tick, progress, total, already_read,
+               renders_within) -> list[Checked]:
         ledger = self.ledger
+        self._relinked: set[str] = set()
         sorted_ = self._sort(entries, None, record=True)
         seen = sorted_.seen
         missing: dict[bytes, Location] = {}
@@ -306,6 +312,9 @@ class Checker:
                 progress(count[0], total or 0)
 
         batch = self._gather(sorted_, tally, record=True, missing=missing, tick=step, already_read=already_read)
+        if renders_within is not None:
+            again = self._sort([entry_for(p) for p in self._relinked_renders(batch, renders_within)], None, record=True)
+            batch += self._gather(again, tally, record=True, missing={}, tick=step)
         # perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
         self.fingerprint(batch)
         for loc in missing.values():  # recorded, and no longer there
@@ -344,7 +353,48 @@ class Checker:
                 out.unchanged.append((entry.fspath, st, where, loc))
             else:
                 out.to_read.append((entry.fspath, st, where))
+        if record:
+            self._read_scripts_never_read(out)
         return out
+
+    def _read_scripts_never_read(self, out: "_Sorted") -> None:
+        """An unchanged script recorded by an aiprov that did not read scripts is read once more,
+        so its renders get their lineage."""
+        scripts = [u[0] for u in out.unchanged if is_script(u[0])]
+        if not scripts:
+            return
+        done = self.ledger.scripts.read(scripts)
+        if len(done) == len(scripts):
+            return
+        still = []
+        for u in out.unchanged:
+            if is_script(u[0]) and u[0] not in done:
+                out.to_read.append((u[0], u[1], u[2]))
+            else:
+                still.append(u)
+        out.unchanged = still
+
+    def _relinked_renders(self, batch: list[Checked], within: list[bytes]) -> list[bytes]:
+        """Renders on record under `within`, not in this batch, whose comp-script lineage the batch
+        changed: outputs of the scripts it read (both versions), and of the scripts that read a file
+        it recorded anew, then of the scripts reading those renders (a precomp feeds a comp)."""
+        scripts = self.ledger.scripts
+        keys = set(self._relinked)
+        if not keys and not scripts.any():
+            return []
+        roots = [r.rstrip(b"/") + b"/" for r in within]
+        seen = {c.inspection.fspath for c in batch}
+        fresh = [c.inspection.path for c in batch if not c.reused and c.inspection.content_id]
+        found: list[bytes] = []
+        for _ in range(4):  # levels of renders feeding other scripts
+            keys |= {r["output_key"] for r in scripts.reading(fresh)} if fresh else set()
+            paths = [p for p in scripts.rendered(keys) if p not in seen and any(p.startswith(r) for r in roots)]
+            if not paths:
+                break
+            seen.update(paths)
+            found += paths
+            fresh, keys = [display_path(p) for p in paths], set()
+        return found
 
     def _gather(self, sorted_: "_Sorted", tally: Tally, *, record: bool, missing: dict[bytes, Location],
                 tick: Callable[[], None], already_read: dict[bytes, Inspection] | None = None) -> list[Checked]:
@@ -461,6 +511,8 @@ class Checker:
                         ledger.event("copied", cid, insp.path, {"from": others[0].path})
                     else:
                         ledger.event("seen", cid, insp.path, {"zone": zone})
+            if is_script(fspath) and cid:  # read: a new version of the script replaces the old one's lineage
+                self._relinked |= ledger.scripts.record(fspath, insp.path, cid, insp.script)
         return loc, moved
 
     # -- perceptual prints ------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jsonschema
 
+from .compscripts import is_script
 from .errors import ConfigError
 from .ledger.backends import is_url
 
@@ -46,6 +47,8 @@ working = ["working/**", "editorial/**", "vfx/**"]
 ignored = ["**/.cache/**", "**/render_tmp/**"]
 
 [files]
+# Comp scripts (*.nk, *.comp, *.setting) are always read for their renders' lineage,
+# whatever `include` says; list them in `exclude` to stop that.
 # include = ["*.exr", "*.dpx", "*.tif", "*.png", "*.jpg", "*.mov", "*.mp4", "*.mxf", "*.wav"]
 exclude = ["*.txt", "*.md", "*.json", "*.xml", "*.edl", "*.otio", "*.mhl", "*.py", "*.toml"]
 
@@ -129,11 +132,12 @@ class Config:
         return self.default_zone
 
     def considers(self, path: bytes | str) -> bool:
-        """Whether the file types in [files] let this file in."""
+        """Whether the file types in [files] let this file in. `include` lists media types; a comp
+        script is the lineage of the media it renders, so only `exclude` keeps one out."""
         name = os.fsdecode(os.path.basename(path))
         if any(r.match(name) for r in self._exclude):
             return False
-        return not self._include or any(r.match(name) for r in self._include)
+        return not self._include or is_script(name) or any(r.match(name) for r in self._include)
 
     def ledger_path(self, override: str | None = None) -> Path | str:
         """--ledger, else AIPROV_LEDGER (both relative to where the command runs), else the config's
