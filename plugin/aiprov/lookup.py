@@ -10,11 +10,16 @@ from __future__ import annotations
 import errno
 import os
 
+from .ancestry import Ancestry
 from .checking import Checker
 from .config import Config
 from .errors import AiprovError, NotInLedger
 from .ledger import Ledger
+from .ledger.scripts import describe
+from .model import AI_VERDICTS
 from .names import display_path
+
+SHOWN_FRAMES = 20  # files of a sequence input listed in a lookup (the AI ones first)
 
 
 def _asset_brief(ledger: Ledger, cid: str) -> dict:
@@ -22,6 +27,30 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
     locs = ledger.locations.of(cid, include_gone=False)
     return {"content_id": cid, "verdict": a.get("verdict"), "generator": a.get("generator"),
             "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
+
+
+def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[dict], dict | None]:
+    """The comp scripts that render this content (as lineage parents, one a script input), and the
+    nearest unapproved AI material it was made from with every step in between."""
+    if not cid:
+        return [], None
+    ancestry = Ancestry(ledger)
+    ancestry.know([(cid, path)])
+    parents = []
+    for row in ancestry.script_rows(cid):
+        files = ancestry.inputs(row)
+        files.sort(key=lambda f: (f["verdict"] not in AI_VERDICTS, f.get("frame") or 0))
+        parents.append({"kind": "comp-script", "reason": describe(row), "ref": row["input"],
+                        "script": {"path": row["script"], "render_node": row["writer"], "output": row["output"],
+                                   "read_node": row["reader"], "input": row["input"],
+                                   "frames": [row["first_frame"], row["last_frame"]], "unresolved": row["why"]},
+                        "files_on_record": len(files),
+                        "assets": [_asset_brief(ledger, f["content_id"]) for f in files[:SHOWN_FRAMES]]})
+    found = ancestry.of(cid) if ancestry.has_lineage(cid) else None
+    source = None if found is None else {
+        "content_id": found.content_id, "path": found.where, "verdict": found.verdict,
+        "generator": found.generator, "steps": list(found.hops), "description": found.describe()}
+    return parents, source
 
 
 def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
@@ -60,6 +89,15 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
     locations = ledger.locations.of(cid) if cid else []
     parents = ledger.lineage.parents(cid) if known else []
     children = ledger.lineage.children(cid) if known else []
+    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath))
+    script = ledger.scripts.of(fspath) if known else None
+    if script is None and checked is not None and checked.inspection.script is not None:
+        report = checked.inspection.script  # read now, not (yet) recorded
+        script = {"app": report.app, "summary": report.summary(), "read_at": None,
+                  "unresolved": [u.__dict__ for u in report.unresolved],
+                  "edges": [{"writer": r.node, "output": r.path, "reader": s.node, "input": s.path,
+                             "first_frame": s.first, "last_frame": s.last, "why": None}
+                            for r in report.renders for s in r.sources]}
     return {
         "path": display_path(fspath),
         "content_id": cid,
@@ -75,9 +113,14 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
                        "size": l.size} for l in locations],
         "events": [{**e, "where": e["path"] if e.get("host") in (None, ledger.host) else f"{e['host']}:{e['path']}"}
                    for e in (ledger.assets.history(cid) if cid else [])],
+        # a comp script's own lineage: what it renders from what (None for other files)
+        "script": script,
         "lineage": {
             "parents": [{"kind": e["kind"], "reason": e["reason"], "ref": e["parent_ref"],
-                         "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents],
+                         "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents]
+            + script_parents,
+            # the nearest unapproved AI material it was made from, and each step from it to this file
+            "ai_source": ai_source,
             "children": [{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])}
                          for e in children],
             "copies": [ledger.locations.where(l) for l in locations
