@@ -58,7 +58,8 @@ class ScriptReport:
     problems: list[str] = field(default_factory=list)  # why parts of the script could not be read
 
     def summary(self) -> str:
-        what = f"{self.app} script" + (f" ({self.app} {self.version})" if self.version else "")
+        what = f"{self.app} {'comp' if self.app == 'Fusion' else 'script'}" + (
+            f" ({self.app} {self.version})" if self.version else "")
         writers = len({r.node for r in self.renders})
         parts = [f"{writers} render node{'s' * (writers != 1)}",
                  f"{len(self.sources)} file-reading node{'s' * (len(self.sources) != 1)}"]

@@ -38,6 +38,8 @@ NOT_NODES = frozenset({"add_layer", "define_window_layout_xml", "knobDefault", "
 FILE_KNOBS = ("file", "proxy")
 LONGEST_KNOB = 4096  # longer knob values (roto shapes, embedded Python, plug-in blobs) are never paths
 MAX_DEPTH = 24  # expression nesting followed before giving up
+FAST_BRACES = 4 * 1024  # a braced word at least this long is matched with numpy (_brace_end_fast)
+WINDOW = 1 << 20  # characters counted at once (4 MB of memory)
 
 
 class ScriptError(Exception):
@@ -86,16 +88,63 @@ def unescape(s: str) -> str:
 
 def _brace_end(text: str, pos: int, end: int) -> int:
     """The index of the brace closing the one at `pos`."""
-    depth = 0
-    for m in _BRACE.finditer(text, pos, end):
-        c = m.group()
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return m.start()
+    depth, start = 0, pos
+    while start < end:
+        # a Python step per brace for the first FAST_BRACES characters; a long word goes on with numpy
+        stop = min(end, start + FAST_BRACES) if start == pos else end
+        if start != pos and _escaping(text, start):
+            start += 1  # the numpy count stopped right after a backslash
+        for m in _BRACE.finditer(text, start, stop):
+            c = m.group()
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+                if depth == 0:
+                    return m.start()
+        if stop == end:
+            break
+        found, depth, start = _brace_end_fast(text, stop, end, depth)
+        if found is not None:
+            return found
     raise ScriptError(f"a brace opened at line {_line(text, pos)} is never closed (the file is cut short?)")
+
+
+def _escaping(text: str, at: int) -> bool:
+    """Whether the character at `at` is escaped: an odd run of backslashes before it."""
+    run = 0
+    while at - run - 1 >= 0 and text[at - run - 1] == "\\":
+        run += 1
+    return run % 2 == 1
+
+
+def _brace_end_fast(text: str, start: int, end: int, depth: int) -> tuple[int | None, int, int]:
+    """Where the depth reaches 0, counted a window at a time with numpy (roto shapes hold millions
+    of braces: ~30x faster than a Python step per brace). Returns (index or None, depth, where it
+    stopped): it stops early, for the exact scanner to go on, at a backslash before a backslash."""
+    import numpy as np
+
+    window = 4 * FAST_BRACES  # grows to WINDOW: most long words are tens of KB, a few are megabytes
+    while start < end:
+        stop = min(end, start + window)
+        window = min(WINDOW, 2 * window)
+        chunk = np.frombuffer(text[start:stop].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        delta = (chunk == 123).astype(np.int32) - (chunk == 125).astype(np.int32)
+        slashes = chunk == 92
+        escaped_first = _escaping(text, start)
+        if slashes.any():
+            if (slashes[1:] & slashes[:-1]).any() or (escaped_first and slashes[0]):
+                return None, depth, start  # "\\\\{": only the exact scanner tells escaped from not
+            delta[1:][slashes[:-1]] = 0  # an escaped brace does not count
+        if escaped_first:
+            delta[0] = 0
+        levels = np.cumsum(delta) + depth
+        closed = np.flatnonzero(levels <= 0)
+        if closed.size:
+            return start + int(closed[0]), 0, start
+        depth = int(levels[-1])
+        start = stop
+    return None, depth, end
 
 
 def _quote_end(text: str, pos: int, end: int) -> int:
