@@ -57,6 +57,7 @@ class Ancestry:
         self._inputs: dict[tuple, list[dict]] = {}
         self._by_path: dict[str, list[dict]] = {}  # this host's display path -> rows making it
         self._scripts: bool | None = None  # whether the ledger has any script rows at all
+        self._asked: set[str] = set()  # this host's paths whose script rows have been asked for
 
     # -- what a batch needs, asked once ------------------------------------------------------
 
@@ -66,7 +67,8 @@ class Ancestry:
         self._expand([cid for cid, _ in files if cid])
         if not self._any_scripts():
             return
-        found = self.ledger.scripts.making([p for _, p in files])
+        # paths on record were asked with their contents; a file `look` reads is on no record
+        found = self.ledger.scripts.making([p for _, p in files if p not in self._asked])
         self._by_path.update(found)
         for cid, path in files:
             if cid and path in found:
@@ -193,7 +195,11 @@ class Ancestry:
         for r in self.ledger._in("SELECT content_id, host, path FROM locations WHERE content_id IN ({})", todo):
             where.setdefault(r["host"], {}).setdefault(r["path"], []).append(r["content_id"])
         for host, paths in where.items():
-            for path, rows in self.ledger.scripts.making(list(paths), host).items():
+            found = self.ledger.scripts.making(list(paths), host)
+            if host == self.ledger.host:
+                self._asked.update(paths)
+                self._by_path.update(found)
+            for path, rows in found.items():
                 for cid in paths[path]:
                     self._note_rows(cid, rows)
 

@@ -40,7 +40,7 @@ def read_script(fspath: bytes, data: bytes, environ: dict[str, str] | None = Non
                                       f"({MAX_BYTES // (1024 * 1024)} MB): its lineage was not read"])
     if b"\0" in data[:4096]:
         return None  # binary: not a script, whatever its name
-    text = data.decode("utf-8", "surrogateescape")
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")  # a BOM some editors add
     try:
         if kind == "nuke":
             from .nuke import read_nuke
