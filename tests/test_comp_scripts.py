@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from PIL import Image
 from aiprov.ancestry import Ancestry
 from aiprov.compscripts import read_script
 from aiprov.compscripts.frames import MARK, file_keys, key_of
-from aiprov.compscripts.nuke import build_graph, upstream
+from aiprov.compscripts.nuke import build_graph
 from aiprov.ledger import Ledger
 
 from .conftest import CORPUS

@@ -148,12 +148,6 @@ def keep_what_was_beside_it(insp: Inspection, recorded: Inspection | None) -> In
     return insp
 
 
-def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str | None:
-    """A description of the nearest unapproved AI ancestor in the lineage, or None."""
-    found = Ancestry(ledger).of(content_id)
-    return found.describe() if found else None
-
-
 def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]],
                         ancestry: Ancestry | None = None) -> str | None:
     """The first of these (parent content id, edge kind, why) that is unapproved AI, or has such an

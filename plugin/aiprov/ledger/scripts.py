@@ -17,7 +17,6 @@ were made from what it read; deleting the script must not launder them).
 from __future__ import annotations
 
 import json
-import os
 
 from ..compscripts import ScriptReport
 from ..compscripts.frames import file_keys, frame_of, split_key
@@ -141,7 +140,3 @@ def describe(row: dict) -> str:
     if row["input_key"] is None:
         return f"{where} reads {row['reader']}, whose path {row['why']}: {row['input']}"
     return f"{where} reads {row['reader']}: {row['input']}"
-
-
-def script_name(row: dict) -> str:
-    return os.path.basename(row["script"])
