@@ -698,6 +698,10 @@ def test_lookup_on_a_render_shows_the_path_back_to_the_ai_source_through_a_preco
     assert [s.split(" in ")[0] for s in source["steps"]] == ["comp-script: WritePre", "comp-script: WriteFinal"]
     text = aiprov("lookup", prod / "finals" / "sh030" / "sh030.0002.exr", "--ledger", ledger_target).stdout
     assert "comp-script" in text and str(comp) in text
+    # and down: the matte painting's lookup names the precomp's render node and its frames on record
+    down = json.loads(aiprov("lookup", prod / "working" / "assets" / "matte_painting.jpg", "--json",
+                             "--ledger", ledger_target).stdout)["lineage"]["script_children"]
+    assert [(c["script"], c["render_node"], c["files_on_record"]) for c in down] == [(str(precomp), "WritePre", 2)]
 
 
 def test_a_fusion_comp_rendering_an_ai_plate_into_finals_fails_the_gate(tmp_path, ledger_target):

@@ -53,6 +53,23 @@ def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[di
     return parents, source
 
 
+def _script_children(ledger: Ledger, cid: str | None) -> list[dict]:
+    """The render nodes of the comp scripts that read this content (at any of this host's places
+    it has had), with how many of their files are on record."""
+    if not cid:
+        return []
+    paths = [loc.path for loc in ledger.locations.of(cid) if loc.host == ledger.host]
+    out, seen = [], set()
+    for row in ledger.scripts.reading(paths) if paths else []:
+        if (row["script"], row["writer"], row["output"]) in seen:
+            continue
+        seen.add((row["script"], row["writer"], row["output"]))
+        out.append({"kind": "comp-script", "reason": describe(row), "script": row["script"],
+                    "render_node": row["writer"], "output": row["output"],
+                    "files_on_record": len(ledger.scripts.files(row["output_key"], row["host"], live=True))})
+    return out
+
+
 def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
     """What the ledger knows of a file, and what aiprov makes of it now: the same judgement `scan`
     makes (checking.py), in the zone the config gives its path, without recording anything."""
@@ -123,6 +140,8 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> dict:
             "ai_source": ai_source,
             "children": [{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])}
                          for e in children],
+            # the comp scripts' render nodes that read it (a render's frames counted, not listed)
+            "script_children": _script_children(ledger, cid) if known else [],
             "copies": [ledger.locations.where(l) for l in locations
                        if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
         },
