@@ -42,5 +42,5 @@ def test_every_corpus_file_is_in_the_manifest_and_its_origin_and_licence_are_nam
     assert on_disk == listed, "files and manifest.tsv disagree"
     for row in corpus_rows():
         line = next((l for l in readme.splitlines() if f"`{row['path']}`" in l), "")
-        assert row["source"].split()[0] in line and re.search(r"MIT|Apache", line), \
+        assert row["source"].split()[0] in line and re.search(r"MIT|Apache|BSD", line), \
             f"{row['path']}: the corpus README must name its origin and licence"

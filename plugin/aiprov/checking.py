@@ -31,6 +31,8 @@ from typing import Callable, Iterable
 
 import xxhash
 
+from .ancestry import Ancestry
+from .compscripts import is_script
 from .config import Config
 from .errors import LedgerConflict
 from .isolation import ReaderPool
@@ -40,7 +42,7 @@ from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding,
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
-from .walk import DEFAULT_IGNORE, WalkEntry, iter_files, iter_folders
+from .walk import DEFAULT_IGNORE, WalkEntry, entry_for, iter_files, iter_folders
 
 CONFLICT_RETRIES = 3
 # Evidence read from beside the file, not from its bytes: the ledger keeps it for the content
@@ -65,6 +67,7 @@ class Checked:
     new_findings: list[Finding] = field(default_factory=list)  # raised for the first time (hooks fire on these)
     approvals: list[dict] = field(default_factory=list)  # active approvals for final use of its content
     ai_ancestor: str | None = None  # the nearest unapproved AI material it was made from, described
+    lineage_unknown: list[str] = field(default_factory=list)  # inputs of the scripts rendering it, not worked out
     location: Location | None = field(default=None, repr=False)  # its record in the ledger (check mode)
 
     @property
@@ -223,32 +226,20 @@ def keep_what_was_beside_it(insp: Inspection, recorded: Inspection | None) -> In
     return insp
 
 
-def ai_ancestor_without_approval(ledger: Ledger, content_id: str | None) -> str | None:
-    """A description of the nearest unapproved AI ancestor in the lineage, or None."""
-    if not content_id:
-        return None
-    for pid, edge in ledger.lineage.ancestors(content_id):
-        asset = ledger.assets.get(pid)
-        if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
-            locs = ledger.locations.of(pid)
-            where = locs[-1].path if locs else pid
-            by = f" by {asset['generator']}" if asset["generator"] else ""
-            return f"{where}, {asset['verdict']}{by}; {edge['kind']}: {edge['reason']}"
-    return None
-
-
-def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]]) -> str | None:
+def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]],
+                        ancestry: Ancestry | None = None) -> str | None:
     """The first of these (parent content id, edge kind, why) that is unapproved AI, or has such an
     ancestor, described: for lineage found by `look` and not recorded."""
+    ancestry = ancestry or Ancestry(ledger)
     for pid, kind, reason in parents:
         asset = ledger.assets.get(pid)
         if asset and asset["verdict"] in AI_VERDICTS and not ledger.approvals.of(pid):
             locs = ledger.locations.of(pid)
             by = f" by {asset['generator']}" if asset["generator"] else ""
             return f"{locs[-1].path if locs else pid}, {asset['verdict']}{by}; {kind}: {reason}"
-        further = ai_ancestor_without_approval(ledger, pid)
+        further = ancestry.of(pid)
         if further:
-            return further
+            return further.further(f"{kind}: {reason}").describe()
     return None
 
 
@@ -257,22 +248,24 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
     """Approvals and lineage for a batch, then the policy; in check mode the ledger's open findings
     of each location are made to match (and the newly raised ones noted, for hooks).
 
-    What the policy needs is asked once for the batch; only files with lineage and no approval
-    get their ancestors walked. `unrecorded`: parents `look` found (a perceptual match) and did
+    What the policy needs is asked once for the batch (ancestry.py): only files with lineage and no
+    approval get their ancestors walked, and a render's frames share their script's answer. `unrecorded`: parents `look` found (a perceptual match) and did
     not write, by content id.
     """
     cids = [c.inspection.content_id for c in batch if c.inspection.content_id]
     approvals = ledger.approvals.active_for_many(cids)
-    has_parents = ledger.lineage.with_parents(cids)
+    ancestry = Ancestry(ledger)
+    ancestry.know([(c.inspection.content_id, c.inspection.path) for c in batch])
     locations = [c.location.id for c in batch if record and c.location is not None]
     open_rows = ledger.findings.open_at(locations) if locations else {}
     for c in batch:
         cid = c.inspection.content_id
         c.approvals = approvals.get(cid, []) if cid else []
-        c.ai_ancestor = (ai_ancestor_without_approval(ledger, cid)
-                         if cid in has_parents and not c.approvals else None)
+        found = ancestry.of(cid) if cid and not c.approvals and ancestry.has_lineage(cid) else None
+        c.ai_ancestor = found.describe() if found else None
         if c.ai_ancestor is None and not c.approvals and unrecorded and cid in unrecorded:
-            c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid])
+            c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid], ancestry)
+        c.lineage_unknown = ancestry.unknown(c.inspection.path)
         c.findings = findings(c)
         if record and c.location is not None:
             c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []))
@@ -298,6 +291,7 @@ class Checker:
         self.likeness = Likeness(ledger)
         self._print_pool: ReaderPool | None = None
         self.moved_away: set[bytes] = set()  # old halves of moves recorded by this checker
+        self._relinked: set[str] = set()  # output keys of renders whose script lineage this batch changed
 
     def __enter__(self) -> "Checker":
         return self
@@ -338,13 +332,17 @@ class Checker:
 
     def check(self, entries: Iterable[WalkEntry], tally: Tally | None = None, *, missing_roots: Iterable[bytes] = (),
               missing_paths: Iterable[bytes] = (), progress: Callable[[int, int], None] | None = None,
-              total: int | None = None, already_read: dict[bytes, Inspection] | None = None) -> list[Checked]:
+              total: int | None = None, already_read: dict[bytes, Inspection] | None = None,
+              renders_within: list[bytes] | None = None) -> list[Checked]:
         """Reuse, move or read each entry, record it, then judge it and record its findings.
 
         missing_roots: folders whose recorded files not among `entries` are gone (a full walk);
         missing_paths: paths an event said were deleted or moved away;
         already_read: files the caller has just read (`read`), not read again: `register` and
-        `approve` need a content id before they write what makes the judgement.
+        `approve` need a content id before they write what makes the judgement;
+        renders_within: the daemon's roots. Renders on record there whose comp-script lineage this
+        batch changed (a script read, or a file a script reads) are judged again with it, so a
+        render that landed before its script, or before the AI plate its script reads, is caught.
         On a shared ledger another host may have locked the same assets in the opposite order;
         the database then aborts one of the two batches, and it is simply run again.
         """
@@ -355,7 +353,7 @@ class Checker:
             try:
                 with self.ledger.batch() as tick:
                     done = self._check(entries, part, missing_roots, missing_paths, tick, progress, total,
-                                       already_read or {})
+                                       already_read or {}, renders_within)
                 break
             except LedgerConflict:
                 if attempt == CONFLICT_RETRIES:
@@ -364,8 +362,10 @@ class Checker:
         add_counts(tally, part)
         return done
 
-    def _check(self, entries, tally, missing_roots, missing_paths, tick, progress, total, already_read) -> list[Checked]:
+    def _check(self, entries, tally, missing_roots, missing_paths, tick, progress, total, already_read,
+               renders_within) -> list[Checked]:
         ledger = self.ledger
+        self._relinked: set[str] = set()
         sorted_ = self._sort(entries, None, record=True)
         seen = sorted_.seen
         missing: dict[bytes, Location] = {}
@@ -384,7 +384,12 @@ class Checker:
             if progress:
                 progress(count[0], total or 0)
 
-        batch = self._settle(sorted_, tally, missing, step, already_read)
+        batch = self._gather(sorted_, tally, record=True, missing=missing, tick=step, already_read=already_read)
+        if renders_within is not None:
+            again = self._sort([entry_for(p) for p in self._relinked_renders(batch, renders_within)], None, record=True)
+            batch += self._gather(again, tally, record=True, missing={}, tick=step)
+        # perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
+        self.fingerprint(batch)
         for loc in missing.values():  # recorded, and no longer there
             ledger.locations.mark_gone(loc)
             tally.gone += 1
@@ -429,7 +434,48 @@ class Checker:
                 out.unchanged.append((entry.fspath, st, where, loc))
             else:
                 out.to_read.append((entry.fspath, st, where))
+        if record:
+            self._read_scripts_never_read(out)
         return out
+
+    def _read_scripts_never_read(self, out: "_Sorted") -> None:
+        """An unchanged script recorded by an aiprov that did not read scripts is read once more,
+        so its renders get their lineage."""
+        scripts = [u[0] for u in out.unchanged if is_script(u[0])]
+        if not scripts:
+            return
+        done = self.ledger.scripts.read(scripts)
+        if len(done) == len(scripts):
+            return
+        still = []
+        for u in out.unchanged:
+            if is_script(u[0]) and u[0] not in done:
+                out.to_read.append((u[0], u[1], u[2]))
+            else:
+                still.append(u)
+        out.unchanged = still
+
+    def _relinked_renders(self, batch: list[Checked], within: list[bytes]) -> list[bytes]:
+        """Renders on record under `within`, not in this batch, whose comp-script lineage the batch
+        changed: outputs of the scripts it read (both versions), and of the scripts that read a file
+        it recorded anew, then of the scripts reading those renders (a precomp feeds a comp)."""
+        scripts = self.ledger.scripts
+        keys = set(self._relinked)
+        if not keys and not scripts.any():
+            return []
+        roots = [r.rstrip(b"/") + b"/" for r in within]
+        seen = {c.inspection.fspath for c in batch}
+        fresh = [c.inspection.path for c in batch if not c.reused and c.inspection.content_id]
+        found: list[bytes] = []
+        for _ in range(4):  # levels of renders feeding other scripts
+            keys |= {r["output_key"] for r in scripts.reading(fresh)} if fresh else set()
+            paths = [p for p in scripts.rendered(keys) if p not in seen and any(p.startswith(r) for r in roots)]
+            if not paths:
+                break
+            seen.update(paths)
+            found += paths
+            fresh, keys = [display_path(p) for p in paths], set()
+        return found
 
     def _gather(self, sorted_: "_Sorted", tally: Tally, *, record: bool, missing: dict[bytes, Location],
                 tick: Callable[[], None], already_read: dict[bytes, Inspection] | None = None) -> list[Checked]:
@@ -559,6 +605,8 @@ class Checker:
                         ledger.event("copied", cid, insp.path, {"from": others[0].path})
                     else:
                         ledger.event("seen", cid, insp.path, {"zone": zone})
+            if is_script(fspath) and cid:  # read: a new version of the script replaces the old one's lineage
+                self._relinked |= ledger.scripts.record(fspath, insp.path, cid, insp.script)
         return loc, moved
 
     # -- perceptual prints ------------------------------------------------------------------
@@ -649,6 +697,9 @@ class Checker:
         missing: dict[bytes, tuple] = {}
         work = _Sorted()
         vouched: list[tuple[bytes, bytes, int]] = []
+        self._relinked = set()
+        judged: set[bytes] = set()  # every file handed to on_batch (a render judged again at the end is not new)
+        fresh_ai: list[Checked] = []  # AI files recorded anew: renders of scripts reading them are judged again
 
         def flush() -> None:
             nonlocal quiet
@@ -657,8 +708,11 @@ class Checker:
             if work.size():
                 twins = ({p: _location(r, ledger.host) for p, r in missing.items() if p not in self.moved_away}
                          if work.to_read else {})
+                self._read_scripts_never_read(work)
                 batch = self._check_sorted(work, part, twins, vouched)
                 work.clear()
+                judged.update(c.inspection.fspath for c in batch)
+                fresh_ai.extend(c for c in batch if not c.reused and c.inspection.verdict in AI_VERDICTS)
             elif vouched:
                 with ledger.transaction():
                     ledger.folders.vouch(vouched)
@@ -730,11 +784,31 @@ class Checker:
                 missing.update(ledger.locations.in_folder(key))
                 ledger.folders.forget(key)
         flush()
+        self._judge_relinked_renders(roots, fresh_ai, judged, totals, on_batch)
         for p, r in missing.items():  # recorded, and no longer there
             if p not in self.moved_away:
                 ledger.locations.mark_gone(_location(r, ledger.host))
                 totals.gone += 1
         return totals
+
+    def _judge_relinked_renders(self, roots: list[bytes], fresh_ai: list[Checked], judged: set[bytes],
+                                totals: "TreeTally", on_batch) -> None:
+        """Renders judged before their script or the AI plate it reads was recorded in this walk (a
+        walk meets finals/ before working/) are judged again, now that the lineage is on record."""
+        again = [p for p in self._relinked_renders(fresh_ai, roots) if os.path.lexists(p)]
+        if not again:
+            return
+        work = self._sort([entry_for(p) for p in again], None, record=True)
+        for path, _, zone, loc in work.unchanged:
+            if path not in judged:  # it was counted quiet in the walk: it is listed now instead
+                verdict = self.ledger.assets.get(loc.content_id) if loc.content_id else None
+                totals.counts[(loc.zone, verdict["verdict"] if verdict else UNREADABLE)] -= 1
+                totals.quiet -= 1
+                totals.reused -= 1
+        part = Tally()
+        batch = self._check_sorted(work, part, {})
+        add_counts(totals, part)
+        on_batch(part, batch)
 
     def _compare_folder(self, key: bytes, files: list, notes: "_Noteworthy", work: "_Sorted",
                         missing: dict[bytes, tuple], counts: Counter) -> tuple[bool, int, Counter]:
@@ -750,7 +824,7 @@ class Checker:
                 work.cannot_check.append((WalkEntry(path, error), zone))
                 steady = False
             elif row is not None and _unchanged(row, st) and row[5] == zone:
-                if notes.about(row, zone):
+                if notes.about(row, zone) or is_script(name):  # a script: read once more if never read
                     work.unchanged.append((path, st, zone, _location(row, self.ledger.host)))
                 else:
                     quiet += 1

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jsonschema
 
+from .compscripts import is_script
 from .errors import ConfigError, UsageError
 from .ledger.backends import is_url
 
@@ -46,6 +47,8 @@ working = ["working/**", "editorial/**", "vfx/**"]
 ignored = ["**/.cache/**", "**/render_tmp/**"]
 
 [files]
+# Comp scripts (*.nk, *.comp, *.setting) are always read for their renders' lineage,
+# whatever `include` says; list them in `exclude` to stop that.
 # include = ["*.exr", "*.dpx", "*.tif", "*.png", "*.jpg", "*.mov", "*.mp4", "*.mxf", "*.wav"]
 exclude = ["*.txt", "*.md", "*.json", "*.xml", "*.edl", "*.otio", "*.mhl", "*.py", "*.toml"]
 
@@ -158,12 +161,13 @@ class Config:
         return self._include is not None or self._exclude is not None
 
     def considers(self, path: bytes | str) -> bool:
-        """Whether the file types in [files] let this file in."""
+        """Whether the file types in [files] let this file in. `include` lists media types; a comp
+        script is the lineage of the media it renders, so only `exclude` keeps one out."""
         path = os.fsencode(path)
         name = path[path.rfind(b"/") + 1:]
         if self._exclude is not None and self._exclude.match(name):
             return False
-        return self._include is None or self._include.match(name) is not None
+        return self._include is None or self._include.match(name) is not None or is_script(name)
 
     def ledger_path(self, override: str | None = None) -> Path | str:
         """--ledger, else AIPROV_LEDGER (both relative to where the command runs), else the config's

@@ -11,12 +11,16 @@ import errno
 import os
 from dataclasses import dataclass, field
 
+from .ancestry import Ancestry
 from .checking import Checker
 from .config import Config
 from .errors import AiprovError, NotInLedger
 from .ledger import Ledger
-from .model import Finding, Inspection
+from .ledger.scripts import describe
+from .model import AI_VERDICTS, Finding, Inspection
 from .names import display_path
+
+SHOWN_FRAMES = 20  # files of a sequence input listed in a lookup (the AI ones first)
 
 
 @dataclass
@@ -40,14 +44,18 @@ class LookupResult:
     parents: list[dict] = field(default_factory=list)
     children: list[dict] = field(default_factory=list)
     copies: list[str] = field(default_factory=list)  # where else the same content lives now
+    script: dict | None = None  # a comp script's own lineage: what it renders from what
+    ai_source: dict | None = None  # the nearest unapproved AI material it was made from, each step to it
+    script_children: list[dict] = field(default_factory=list)  # render nodes of the scripts that read it
     exit_code = 0  # an answer is an answer; a file nobody knows of is an error (NotInLedger)
 
     def to_dict(self) -> dict:
         return {"path": self.path, "content_id": self.content_id, "known": self.known,
                 "inspection": self.inspection.to_dict(), "approvals": self.approvals, "host": self.host,
                 "zone": self.zone, "exists": self.exists, "findings": [f.to_dict() for f in self.findings],
-                "locations": self.locations, "events": self.events,
-                "lineage": {"parents": self.parents, "children": self.children, "copies": self.copies}}
+                "locations": self.locations, "events": self.events, "script": self.script,
+                "lineage": {"parents": self.parents, "ai_source": self.ai_source, "children": self.children,
+                            "script_children": self.script_children, "copies": self.copies}}
 
 
 def _asset_brief(ledger: Ledger, cid: str) -> dict:
@@ -55,6 +63,47 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
     locs = ledger.locations.of(cid, include_gone=False)
     return {"content_id": cid, "verdict": a.get("verdict"), "generator": a.get("generator"),
             "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
+
+
+def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[dict], dict | None]:
+    """The comp scripts that render this content (as lineage parents, one a script input), and the
+    nearest unapproved AI material it was made from with every step in between."""
+    if not cid:
+        return [], None
+    ancestry = Ancestry(ledger)
+    ancestry.know([(cid, path)])
+    parents = []
+    for row in ancestry.script_rows(cid):
+        files = ancestry.inputs(row)
+        files.sort(key=lambda f: (f["verdict"] not in AI_VERDICTS, f.get("frame") or 0))
+        parents.append({"kind": "comp-script", "reason": describe(row), "ref": row["input"],
+                        "script": {"path": row["script"], "render_node": row["writer"], "output": row["output"],
+                                   "read_node": row["reader"], "input": row["input"],
+                                   "frames": [row["first_frame"], row["last_frame"]], "unresolved": row["why"]},
+                        "files_on_record": len(files),
+                        "assets": [_asset_brief(ledger, f["content_id"]) for f in files[:SHOWN_FRAMES]]})
+    found = ancestry.of(cid) if ancestry.has_lineage(cid) else None
+    source = None if found is None else {
+        "content_id": found.content_id, "path": found.where, "verdict": found.verdict,
+        "generator": found.generator, "steps": list(found.hops), "description": found.describe()}
+    return parents, source
+
+
+def _script_children(ledger: Ledger, cid: str | None) -> list[dict]:
+    """The render nodes of the comp scripts that read this content (at any of this host's places
+    it has had), with how many of their files are on record."""
+    if not cid:
+        return []
+    paths = [loc.path for loc in ledger.locations.of(cid) if loc.host == ledger.host]
+    out, seen = [], set()
+    for row in ledger.scripts.reading(paths) if paths else []:
+        if (row["script"], row["writer"], row["output"]) in seen:
+            continue
+        seen.add((row["script"], row["writer"], row["output"]))
+        out.append({"kind": "comp-script", "reason": describe(row), "script": row["script"],
+                    "render_node": row["writer"], "output": row["output"],
+                    "files_on_record": len(ledger.scripts.files(row["output_key"], row["host"], live=True))})
+    return out
 
 
 def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
@@ -93,6 +142,15 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
     locations = ledger.locations.of(cid) if cid else []
     parents = ledger.lineage.parents(cid) if known else []
     children = ledger.lineage.children(cid) if known else []
+    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath))
+    script = ledger.scripts.of(fspath) if known else None
+    if script is None and checked is not None and checked.inspection.script is not None:
+        report = checked.inspection.script  # read now, not (yet) recorded
+        script = {"app": report.app, "summary": report.summary(), "read_at": None,
+                  "unresolved": [u.__dict__ for u in report.unresolved],
+                  "edges": [{"writer": r.node, "output": r.path, "reader": s.node, "input": s.path,
+                             "first_frame": s.first, "last_frame": s.last, "why": None}
+                            for r in report.renders for s in r.sources]}
     return LookupResult(
         path=display_path(fspath),
         content_id=cid,
@@ -108,7 +166,10 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
         events=[{**e, "where": e["path"] if e.get("host") in (None, ledger.host) else f"{e['host']}:{e['path']}"}
                 for e in (ledger.assets.history(cid) if cid else [])],
         parents=[{"kind": e["kind"], "reason": e["reason"], "ref": e["parent_ref"],
-                  "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents],
+                  "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents] + script_parents,
         children=[{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])} for e in children],
         copies=[ledger.locations.where(l) for l in locations if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
+        script=script,
+        ai_source=ai_source,
+        script_children=_script_children(ledger, cid) if known else [],
     )

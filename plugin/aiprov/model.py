@@ -138,6 +138,7 @@ class Inspection:
     reason: str | None = None  # one line: why this verdict
     fspath: bytes | None = field(default=None, repr=False)  # the exact name on disk (not in reports)
     likeness: Any = field(default=None, repr=False)  # a perceptual print (likeness.Print), when asked for
+    script: Any = field(default=None, repr=False)  # a comp script's lineage (compscripts.ScriptReport)
 
     def to_dict(self) -> dict[str, Any]:
         return {

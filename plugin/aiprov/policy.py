@@ -56,6 +56,15 @@ def derived_from_ai(c) -> Finding | None:
                     "or replace it")
 
 
+def lineage_unknown(c) -> Finding | None:
+    unknown = getattr(c, "lineage_unknown", None)
+    if c.zone != FINALS or not unknown or c.ai_ancestor or c.approved or c.inspection.verdict in AI_VERDICTS:
+        return None
+    return _finding(c, "lineage-unknown", "warning",
+                    f"rendered by a comp script, but not all of its inputs could be worked out: {'; '.join(unknown)}. "
+                    "What it was made from through them is not known: check those inputs")
+
+
 def invalid_provenance(c) -> Finding | None:
     manifest = c.inspection.c2pa
     if not (manifest.present and manifest.integrity == TAMPERED):
@@ -94,7 +103,7 @@ def malformed_provenance(c) -> Finding | None:
 
 
 # The rules, in the order their findings are listed. A new rule is a function above and a line here.
-RULES: list[Callable] = [ai_in_finals, unreadable_in_finals, derived_from_ai, invalid_provenance,
+RULES: list[Callable] = [ai_in_finals, unreadable_in_finals, derived_from_ai, lineage_unknown, invalid_provenance,
                          unverifiable_provenance, malformed_provenance]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import claims, containers
 from .classify import classify
+from .compscripts import is_script
 from .identify import EMPTY_CONTENT_ID, content_id_of_stream
 from .model import TAMPERED, UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
 from .names import display_path
@@ -148,6 +149,31 @@ def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Insp
     return insp
 
 
+SCRIPT_MEDIA_TYPES = {"Nuke": "text/x-nuke-script", "Fusion": "text/x-fusion-comp"}
+
+
+def _read_script(fspath: bytes, fh, insp: Inspection) -> None:
+    """A comp script's lineage (compscripts/): read here, isolated, because a script is untrusted text."""
+    from .compscripts import MAX_BYTES, read_script
+
+    try:
+        fh.seek(0)
+        report = read_script(fspath, fh.read(MAX_BYTES + 1))
+    except OSError as exc:
+        insp.warnings.append(f"the script's lineage could not be read: {exc.strerror or exc}")
+        return
+    except Exception as exc:  # noqa: BLE001 - a script aiprov cannot follow is reported, the file still judged
+        insp.warnings.append(f"the script's lineage could not be read ({type(exc).__name__}: {exc}); "
+                             "its renders are not linked to what it reads")
+        return
+    if report is None:
+        return
+    insp.script = report
+    insp.media_type = SCRIPT_MEDIA_TYPES[report.app]
+    insp.warnings += report.problems
+    insp.warnings += [f"{u.node}: the {u.knob} path {u.why}: {u.value}" for u in report.unresolved]
+
+
 def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Inspection:
     fspath = os.fsencode(fspath)
     if settings.task == "fingerprint":
@@ -183,6 +209,8 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         claim = claims.check(fspath, meta)
         if claim.warning:
             insp.warnings.append(claim.warning)
+        if meta.format == "unknown" and is_script(fspath):
+            _read_script(fspath, fh, insp)
         ctx = ProbeContext(path=insp.path, fspath=fspath, meta=meta, inspection=insp, tools=tools, settings=settings)
         # The walk's handle stays open for the probes: stealth decodes pixels from it rather than
         # reopening the file (and it is the same file even if the path was renamed meanwhile).
@@ -213,6 +241,8 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
     has_metadata = bool(meta.text or meta.xmp or (insp.c2pa.present and not void)
                         or [e for e in insp.evidence if not (void and e.source == "c2pa")])
     insp = classify(insp, meta.problems + ctx.problems, has_metadata)
+    if insp.script is not None and insp.verdict not in (UNREADABLE,) and not insp.evidence:
+        insp.reason = f"{insp.script.summary()}; what it renders from what is recorded as lineage"
     if insp.verdict == UNKNOWN and unchecked:
         insp.reason = (f"its C2PA manifest cannot be read or checked: {insp.c2pa.error}; "
                        "nothing readable says AI or where the file came from")

@@ -92,6 +92,8 @@ def scan(paths: Iterable[bytes | str], config: Config, ledger: Ledger, *, worker
         tally = checker.check_tree(roots, on_batch=lambda t, batch: result.files.extend(batch), progress=progress)
     add_counts(result, tally)
     result.quiet = tally.quiet
+    # a render judged again at the end of the walk (its script came later) is listed once, as judged last
+    result.files = list({c.inspection.fspath: c for c in result.files}.values())
     result.counts = +(tally.counts + Counter((c.zone, c.inspection.verdict) for c in result.files))
     if tally.quiet:
         if every_file:

@@ -283,7 +283,8 @@ class Watcher:
         self.settle.take(paths)
         result = Tally()
         try:
-            done = self.checker.check([entry_for(p) for p in paths], result, missing_paths=deleted)
+            done = self.checker.check([entry_for(p) for p in paths], result, missing_paths=deleted,
+                                      renders_within=[*self.options.roots, *self._real_roots])
         except LedgerUnavailable as exc:
             # Nothing of this batch was written: put it back, to be read again once the ledger is back.
             self.settle.resume(paths)

@@ -18,6 +18,40 @@ from typing import Callable, Union
 
 Migration = Union[str, Callable[..., None]]
 
+# 6 (in both lists below): comp-script lineage.
+SCRIPTS_6 = """
+    CREATE TABLE scripts (
+        host TEXT NOT NULL,
+        path_raw BLOB NOT NULL,
+        path TEXT NOT NULL,
+        content_id TEXT,
+        app TEXT,
+        summary TEXT,
+        unresolved TEXT,
+        read_at TEXT NOT NULL,
+        PRIMARY KEY (host, path_raw)
+    );
+    CREATE TABLE script_edges (
+        id INTEGER PRIMARY KEY,
+        host TEXT NOT NULL,
+        script_raw BLOB NOT NULL,
+        script TEXT NOT NULL,
+        script_id TEXT,
+        writer TEXT NOT NULL,
+        output TEXT NOT NULL,
+        output_key TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        input TEXT NOT NULL,
+        input_key TEXT,
+        first_frame INTEGER,
+        last_frame INTEGER,
+        why TEXT
+    );
+    CREATE INDEX script_edges_output ON script_edges (host, output_key);
+    CREATE INDEX script_edges_input ON script_edges (host, input_key);
+    CREATE INDEX script_edges_script ON script_edges (host, script_raw);
+    """
+
 SQLITE: list = [
     # 1: the first schema
     """
@@ -160,6 +194,11 @@ SQLITE: list = [
     # name is indexed, and so are the references of unresolved lineage edges: an
     # ingredient known only by name is found without reading every location.
     lambda db, host: _sqlite_5(db, host),
+    # 6: what comp scripts render from what (ledger/scripts.py). One row a script read at a
+    # place, and one a (render node output, file-reading node upstream of it); keyed by the
+    # render's path, a frame sequence's with its number taken out, so a render's thousand
+    # frames match one row. Replaced when a new version of the script is read at that place.
+    SCRIPTS_6,
 ]
 
 
@@ -281,14 +320,14 @@ def fill_folders(db) -> None:
 
 SQLITE.append(lambda db, host: _folders(db, host, "BLOB"))
 
-POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host),
+POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host), _pg_types(SCRIPTS_6),
                                                         lambda db, host: _folders(db, host, "BYTEA")]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 
 # Every table an export carries, in the order an import writes them.
 TABLES = ("meta", "assets", "evidence", "identifiers", "locations", "edges", "approvals", "findings", "events",
-          "journal", "registrations", "fingerprints", "daemons", "folders")
+          "journal", "registrations", "fingerprints", "daemons", "scripts", "script_edges", "folders")
 
 
 def apply(db, migration: Migration, host: str) -> None:

@@ -5,7 +5,7 @@ hosts (backends.py). `Ledger` holds the connection and the transactions (and
 the writes deferred to commit); the questions live in one module per topic,
 reached as attributes: `ledger.assets`, `ledger.locations`, `ledger.lineage`,
 `ledger.approvals`, `ledger.registrations`, `ledger.findings`, `ledger.prints`,
-`ledger.journal`, `ledger.hosts`, `ledger.folders`. A new question goes into its topic's module;
+`ledger.journal`, `ledger.hosts`, `ledger.scripts`, `ledger.folders`. A new question goes into its topic's module;
 a new topic is a module and one line in `Ledger.__init__`.
 
 Every write goes through a transaction (`transaction`, or `batch` for many
@@ -34,6 +34,7 @@ from .lineage import Lineage
 from .locations import Locations
 from .prints import Prints
 from .registrations import Registrations
+from .scripts import Scripts
 from .sql import IN_CHUNK, now
 
 
@@ -76,6 +77,7 @@ class Ledger:
         self.prints = Prints(self)
         self.journal = Journal(self)
         self.hosts = Hosts(self)
+        self.scripts = Scripts(self)
         try:
             if readonly:
                 self._check_readable()

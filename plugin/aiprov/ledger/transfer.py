@@ -145,4 +145,5 @@ def _write(ledger: Ledger, table: str, rows: list[dict], report: TransferReport)
     report.rows[table] = report.rows.get(table, 0) + len(rows)
 
 
-_ID_TABLES = ("locations", "evidence", "edges", "approvals", "findings", "events", "registrations", "fingerprints")
+_ID_TABLES = ("locations", "evidence", "edges", "approvals", "findings", "events", "registrations", "fingerprints",
+              "script_edges")
