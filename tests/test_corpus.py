@@ -8,13 +8,15 @@ from aiprov.pipeline import inspect_paths
 
 from .conftest import CORPUS, corpus_rows
 
-# manifest.tsv's expect_ai -> the verdicts that answer it. "no" is not-ai
-# (provenance read, none of it AI) or unknown (no provenance at all).
+# manifest.tsv's expect_ai -> the verdicts that answer it. "no" is no-ai-declared (metadata read,
+# none of it declares AI) or unknown (no provenance at all); "not-ai" is a declared non-generative
+# origin (an IPTC capture or procedural source type).
 ACCEPTED = {
     "yes": {"ai", "ai-composite"},
-    "no": {"not-ai", "unknown"},
+    "no": {"no-ai-declared", "unknown"},
+    "not-ai": {"not-ai"},
     "unreadable": {"unreadable"},
-    "no-or-unreadable": {"not-ai", "unknown", "unreadable"},
+    "no-or-unreadable": {"no-ai-declared", "unknown", "unreadable"},
 }
 C2PA = {
     "present": (True, "intact"),

@@ -7,8 +7,8 @@ from rich.markup import escape
 
 from ..model import AI_VERDICTS, Inspection
 
-STYLE = {"ai": "bold red", "ai-composite": "bold magenta", "not-ai": "green", "unknown": "yellow",
-         "unreadable": "bold red"}
+STYLE = {"ai": "bold red", "ai-composite": "bold magenta", "not-ai": "green", "no-ai-declared": "cyan",
+         "unknown": "yellow", "unreadable": "bold red"}
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
@@ -17,10 +17,11 @@ def short_dst(uri: str | None) -> str | None:
 
 
 def print_inspection(console: Console, insp: Inspection, verbose: bool = False) -> None:
-    verdict = f"[{STYLE.get(insp.verdict, '')}]{insp.verdict:<12}[/]"
+    verdict = f"[{STYLE.get(insp.verdict, '')}]{insp.verdict:<14}[/]"
     extra = []
     if insp.generator:
-        extra.append(f"generator: {escape(insp.generator)}")
+        extra.append(f"generator: {escape(insp.generator)}"
+                     + (f", named by {escape(insp.generator_source)}" if insp.generator_source else ""))
     if insp.digital_source_type:
         extra.append(f"source type: {short_dst(insp.digital_source_type)}")
     if insp.c2pa.present:
@@ -65,7 +66,8 @@ def print_scan(console: Console, result, verbose: bool = False) -> None:
             console.print(f"[green]ok     [/] {escape(run.label)}  [dim]({fr.zone}, {i.verdict}{frames})[/]",
                           highlight=False, soft_wrap=True)
     verdicts = ", ".join(f"{n} {v}" for v, n in s["verdicts"].items())
-    console.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}, unchanged {s['reused']}, "
+    older = f" ({s['older_rules']} recorded under older rules)" if s.get("older_rules") else ""
+    console.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}{older}, unchanged {s['reused']}, "
                   f"moved {s['moved']}, gone {s['gone']}; {s['seconds']:.1f} s", highlight=False)
     if s["findings"]["error"]:
         console.print(f"[bold red]{s['findings']['error']} error(s)[/], {s['findings']['warning']} warning(s): "
