@@ -36,6 +36,7 @@ from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding,
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
+from .version import RULES_VERSION
 from .walk import DEFAULT_IGNORE, WalkEntry, iter_files
 
 CONFLICT_RETRIES = 3
@@ -96,23 +97,26 @@ class _Sorted:
 class _Noteworthy:
     """What makes an unchanged file worth judging again, asked of the ledger once per tree check:
     contents whose verdict or C2PA manifest a rule looks at, contents with lineage, locations
-    with open findings, and (once an AI source has a print) finals contents with no print yet."""
+    with open findings, (once an AI source has a print) finals contents with no print yet, and
+    contents judged under older rules (their files are read again, `_reuse`)."""
 
     contents: set[str]
     with_parents: set[str]
     flagged: set[int]
     owed_print: set[str]
+    older_rules: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, ledger: Ledger, config: Config) -> "_Noteworthy":
         kinds = ledger.prints.source_kinds() if config.likeness else set()
         return cls(ledger.assets.noteworthy(), ledger.lineage.children_with_parents(),
-                   ledger.findings.open_locations(), ledger.prints.owed_in_finals(kinds) if kinds else set())
+                   ledger.findings.open_locations(), ledger.prints.owed_in_finals(kinds) if kinds else set(),
+                   ledger.assets.judged_under_older_rules())
 
     def about(self, row: tuple, zone: str) -> bool:
         cid = row[6]
         return (cid in self.contents or cid in self.with_parents or row[7] in self.flagged
-                or (zone == FINALS and cid in self.owed_print))
+                or (zone == FINALS and cid in self.owed_print) or cid in self.older_rules)
 
 
 def _unchanged(row: tuple, st: os.stat_result | None) -> bool:
@@ -129,12 +133,14 @@ def _location(row: tuple, host: str) -> Location:
 
 @dataclass
 class Tally:
-    """What a batch cost: files read, reused unopened, moved and gone."""
+    """What a batch cost: files read, reused unopened, moved and gone; of those read, how many were
+    unchanged but judged under older rules (what their metadata means may have changed)."""
 
     read: int = 0
     reused: int = 0
     moved: int = 0
     gone: int = 0
+    older_rules: int = 0
 
     def add(self, other: "Tally") -> None:
         add_counts(self, other)
@@ -151,7 +157,7 @@ class TreeTally(Tally):
 
 def add_counts(into, part: Tally) -> None:
     """Add a batch's counts to a running total (a Tally, or a ScanResult that keeps the same four)."""
-    for name in ("read", "reused", "moved", "gone"):
+    for name in ("read", "reused", "moved", "gone", "older_rules"):
         setattr(into, name, getattr(into, name) + getattr(part, name))
 
 
@@ -175,7 +181,8 @@ def apply_registrations(insp: Inspection, regs: list[dict]) -> Inspection:
         insp.verdict = AI if whole else AI_COMPOSITE
         insp.reason = f"registration: {insp.evidence[-1].value}"
         insp.error = None
-    insp.generator = insp.generator or regs[0]["tool"]
+    if not insp.generator:
+        insp.generator, insp.generator_source = regs[0]["tool"], "aiprov register"
     return insp
 
 
@@ -187,7 +194,9 @@ def keep_what_was_beside_it(insp: Inspection, recorded: Inspection | None) -> In
     if not kept:
         return insp
     insp.evidence.extend(e for e in kept if e not in insp.evidence)
-    insp.verdict, insp.generator = recorded.verdict, recorded.generator or insp.generator
+    insp.verdict = recorded.verdict
+    if recorded.generator:
+        insp.generator, insp.generator_source = recorded.generator, recorded.generator_source
     insp.digital_source_type = recorded.digital_source_type
     insp.reason = f"{recorded.reason} (recorded earlier; the sidecar that said so is gone)"
     insp.error = None
@@ -422,13 +431,14 @@ class Checker:
 
     def _reuse(self, unchanged, to_read, tally: Tally, *, record: bool, tick) -> list[Checked]:
         """Files whose stat matches their record, from the recorded verdicts: nothing is opened.
-        A file whose asset record is missing is read instead."""
+        A file whose asset record is missing, or was judged under older rules, is read instead."""
         recorded = self.ledger.assets.inspections([loc.content_id for _, _, _, loc in unchanged])
         out, touched = [], []
         for fspath, st, zone, loc in unchanged:
             template = recorded.get(loc.content_id)
-            if template is None:
+            if template is None or template.rules < RULES_VERSION:
                 to_read.append((fspath, st, zone))
+                tally.older_rules += template is not None
                 continue
             insp = dataclasses.replace(template, path=loc.path, fspath=fspath)
             if record and loc.zone != zone:
@@ -459,6 +469,9 @@ class Checker:
         for fspath, st, zone in to_read:
             twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
             insp = self.ledger.assets.inspection(twin.content_id, "") if twin is not None else None
+            if insp is not None and insp.rules < RULES_VERSION:
+                insp = None  # judged under older rules: read it (the move is then found by its content id)
+                tally.older_rules += 1
             if twin is not None and twin.path_raw in missing and insp is not None:
                 del missing[twin.path_raw]
                 self.moved_away.add(twin.path_raw)
@@ -631,7 +644,7 @@ class Checker:
                              if work.to_read else {})
                     batch = self._check_sorted(work, part, twins)
                     work.clear()
-                add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone))
+                add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone, part.older_rules))
                 quiet = 0
                 on_batch(part, batch)
                 if progress:

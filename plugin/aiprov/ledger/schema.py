@@ -8,7 +8,8 @@ SQLite's first four migrations are the schema aiprov shipped with; PostgreSQL's
 are the same tables in its types (BIGINT for sizes, inodes and nanosecond times,
 BYTEA for raw path bytes, identity columns that keep the ids an import brings).
 The fifth makes the ledger shared: a location is (host, path), because the same
-path on two storage servers is two different files.
+path on two storage servers is two different files. RULES_7 records the rules each verdict
+was judged under.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ import re
 from typing import Callable, Union
 
 Migration = Union[str, Callable[..., None]]
+
+# 7 (in both lists below; 6 is comp-script lineage): the rules each verdict was judged under
+# (aiprov.version.RULES_VERSION; NULL: before rules were recorded), so a rescan reads again the
+# files judged under older rules, and what named each AI asset's generator.
+RULES_7 = """
+    ALTER TABLE assets ADD COLUMN rules INTEGER;
+    ALTER TABLE assets ADD COLUMN generator_source TEXT;
+    """
 
 SQLITE: list = [
     # 1: the first schema
@@ -160,6 +169,7 @@ SQLITE: list = [
     # name is indexed, and so are the references of unresolved lineage edges: an
     # ingredient known only by name is found without reading every location.
     lambda db, host: _sqlite_5(db, host),
+    RULES_7,
 ]
 
 
@@ -251,7 +261,7 @@ def _postgres_5(db, host: str) -> None:
         db.execute(statement, [host] if "?" in statement else ())
 
 
-POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host)]
+POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host), _pg_types(RULES_7)]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 
