@@ -22,8 +22,13 @@ import pytest
 from mutagen.id3 import COMM, ID3, TXXX, WOAS, WXXX
 from PIL import Image
 
+from aiprov.checking import Checker
+from aiprov.config import Config
+from aiprov.ledger import Ledger, schema
 from aiprov.markers import IPTC_DST
 from aiprov.reader import ReadSettings, Tools, read_file
+from aiprov.scanning import scan
+from aiprov.version import RULES_VERSION
 
 from .conftest import KEYS
 
@@ -425,3 +430,100 @@ def test_a_prompt_shaped_caption_is_a_weak_hint_not_a_verdict(tmp_path, tools):
     hint = [e for e in insp.evidence if e.implies == "ai"]
     assert len(hint) == 1 and 0 < hint[0].weight < 0.5 and "generation prompt" in hint[0].value
     assert "weak hint" in insp.reason
+
+
+def test_a_prompt_shaped_caption_in_finals_is_a_warning_and_a_runway_caption_is_not(tmp_path):
+    delivery = tmp_path / "DELIVERY"
+    delivery.mkdir()
+    exiftool(jpeg(delivery / "concept.jpg"), "-EXIF:ImageDescription=portrait, (freckles:1.3), <lora:filmgrain:0.7>, soft light")
+    exiftool(jpeg(delivery / "a380.jpg"), "-EXIF:ImageDescription=A380 on the runway at dusk, Heathrow")
+    with Ledger(tmp_path / "l.db") as ledger:
+        result = scan([delivery], Config(root=delivery, production="t", default_zone="finals"), ledger)
+
+    found = {Path(c.inspection.path).name: [(f.rule, f.severity) for f in c.findings] for c in result.files}
+    assert found == {"concept.jpg": [("prompt-hint-in-finals", "warning")], "a380.jpg": []}
+    assert result.exit_code == 0  # a hint asks someone to look; it does not stop a delivery
+
+
+# --- verdicts recorded under older rules -------------------------------------------------------
+
+
+def delivery_of_three(root: Path) -> dict[str, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    camera = jpeg(root / "A001_still.jpg")
+    exiftool(camera, "-EXIF:Make=ARRI", "-EXIF:Model=ALEXA 35")
+    plain = root / "plate.png"
+    picture().save(plain, "PNG")
+    ai = tagged(root, subprocess.run(FFMPEG + ["-f", "lavfi", "-i", "sine=duration=0.3", "-c:a", "libmp3lame",
+                                              "-f", "mp3", "-"], capture_output=True, check=True).stdout,
+                "temp_score.mp3", WOAS(url="https://suno.com/song/7f0c2a9e-5b1d-4c3e-8a2f-9d6b4e1c0a7f"))
+    return {"camera": camera, "plain": plain, "ai": ai}
+
+
+def test_a_rescan_reads_again_only_the_files_judged_under_older_rules_and_says_so(tmp_path, ledger_target):
+    files = delivery_of_three(tmp_path / "DELIVERY")
+    config = Config(root=tmp_path / "DELIVERY", production="t", default_zone="working")
+    with Ledger(ledger_target) as ledger:
+        first = scan([tmp_path / "DELIVERY"], config, ledger)
+        assert (first.read, first.older_rules) == (3, 0)
+        cids = {k: c.inspection.content_id for c in first.files for k, p in files.items()
+                if Path(c.inspection.path) == p}
+        # What an older aiprov recorded: the camera still as not-ai, the Suno song as not-ai.
+        for key in ("camera", "ai"):
+            with ledger.transaction():
+                ledger._q("UPDATE assets SET verdict = 'not-ai', generator = NULL, rules = ? WHERE content_id = ?",
+                          [RULES_VERSION - 1, cids[key]])
+
+        again = scan([tmp_path / "DELIVERY"], config, ledger)
+
+        assert (again.read, again.older_rules, again.quiet) == (2, 2, 1)
+        assert again.summary()["older_rules"] == 2
+        verdicts = {Path(c.inspection.path).name: c.inspection.verdict for c in again.files}
+        assert verdicts == {"A001_still.jpg": "no-ai-declared", "temp_score.mp3": "ai"}
+        assert ledger.assets.get(cids["ai"])["rules"] == RULES_VERSION
+        assert ledger.assets.get(cids["ai"])["generator_source"] == "exiftool ID3v2_3:SourceURL"
+        third = scan([tmp_path / "DELIVERY"], config, ledger)
+        assert (third.read, third.older_rules) == (0, 0)
+
+
+def test_lookup_reads_a_file_judged_under_older_rules_instead_of_repeating_the_old_verdict(tmp_path, ledger_target):
+    files = delivery_of_three(tmp_path / "DELIVERY")
+    config = Config(root=tmp_path / "DELIVERY", production="t", default_zone="finals")
+    with Ledger(ledger_target) as ledger:
+        scan([tmp_path / "DELIVERY"], config, ledger)
+        with ledger.transaction():
+            ledger._q("UPDATE assets SET verdict = 'not-ai', generator = NULL, rules = NULL")
+        with Checker(config, ledger) as checker:
+            looked = {Path(c.inspection.path).name: (c.inspection.verdict, c.reused)
+                      for c in checker.look([files["ai"], files["camera"]])}
+
+    assert looked == {"temp_score.mp3": ("ai", False), "A001_still.jpg": ("no-ai-declared", False)}
+
+
+def test_a_ledger_from_before_rules_were_recorded_is_upgraded_and_its_files_read_again(tmp_path):
+    files = delivery_of_three(tmp_path / "DELIVERY")
+    config = Config(root=tmp_path / "DELIVERY", production="t", default_zone="working")
+    target = tmp_path / "old.db"
+    with Ledger(target) as ledger:
+        scan([tmp_path / "DELIVERY"], config, ledger)
+        rows = {t: ledger._rows(f"SELECT * FROM {t}") for t in ("assets", "locations")}
+    # The same ledger as the schema before RULES_7 holds it: rebuilt from the older migrations.
+    before = schema.SQLITE.index(schema.RULES_7)
+    old = tmp_path / "older.db"
+    with Ledger(old, check=False) as ledger:
+        with ledger.transaction():
+            for migration in schema.SQLITE[:before]:
+                schema.apply(ledger.backend, migration, ledger.host)
+            ledger.backend.set_schema_version(before)
+            for table, table_rows in rows.items():
+                for row in table_rows:
+                    row = {k: v for k, v in row.items() if k not in ("rules", "generator_source")}
+                    ledger._q(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                              list(row.values()))
+
+    with Ledger(old) as ledger:
+        assert ledger.schema_version == len(schema.SQLITE)
+        assert len(ledger.assets.judged_under_older_rules()) == 3
+        again = scan([tmp_path / "DELIVERY"], config, ledger)
+
+    assert (again.read, again.older_rules, again.reused) == (3, 3, 0)
