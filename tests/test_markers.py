@@ -295,3 +295,10 @@ def test_generator_names_are_matched_as_words_not_inside_other_words():
     assert generator_named_in("Sorauta Films") is None
     assert generator_named_in("Suno v4") == "Suno"
     assert generator_named_in("stable diffusion web ui") == "AUTOMATIC1111"
+
+
+def test_json_nested_past_any_real_graph_is_read_without_crashing_the_reader():
+    value = '{"prompt": ' * 900 + '{}' + '}' * 900  # a hostile comment, just inside what Python's parser reads
+    nested = json.dumps({"prompt": {"prompt": {"prompt": {"3": {"class_type": "KSampler"}}}}})
+    assert not decides_ai(text_evidence("ffprobe", "format:comment", value))
+    assert not decides_ai(text_evidence("ffprobe", "format:comment", nested))  # a graph is one level down at most

@@ -469,7 +469,7 @@ class Checker:
         for fspath, st, zone in to_read:
             twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
             insp = self.ledger.assets.inspection(twin.content_id, "") if twin is not None else None
-            if insp is not None and insp.rules < RULES_VERSION:
+            if insp is not None and insp.rules < RULES_VERSION and twin.path_raw in missing:
                 insp = None  # judged under older rules: read it (the move is then found by its content id)
                 tally.older_rules += 1
             if twin is not None and twin.path_raw in missing and insp is not None:

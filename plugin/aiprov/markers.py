@@ -225,7 +225,7 @@ def _a1111(key: str, value: str, data) -> tuple[str, str] | None:
     return "AUTOMATIC1111", "AUTOMATIC1111 generation parameters"
 
 
-def _comfy_graph(data) -> str | None:
+def _comfy_graph(data, nested: bool = False) -> str | None:
     """What a parsed ComfyUI graph is: its API prompt (nodes by id, each with a class_type) or its
     UI workflow (a node list beside links), or both in one object as video savers write them."""
     if not isinstance(data, dict):
@@ -235,10 +235,10 @@ def _comfy_graph(data) -> str | None:
     values = list(data.values())[:64]
     if values and sum(isinstance(n, dict) and "class_type" in n for n in values) * 2 >= len(values):
         return "ComfyUI prompt graph"
-    for k in ("prompt", "workflow"):
+    for k in () if nested else ("prompt", "workflow"):  # a graph one level down; never deeper
         inner = data.get(k)
-        inner = _json(inner) if isinstance(inner, str) and inner.lstrip().startswith("{") else inner
-        if isinstance(inner, dict) and _comfy_graph(inner):
+        inner = _json(inner) if isinstance(inner, str) and inner[:16].lstrip().startswith("{") else inner
+        if _comfy_graph(inner, nested=True):
             return "ComfyUI prompt and workflow"
     return None
 
