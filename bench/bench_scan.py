@@ -68,7 +68,7 @@ SHOTS_PER_REEL = 20
 MIN_SIDE, MAX_SIDE = 32, 96
 EXIFTOOL_BATCH = 500
 # aiprov's own exiftool arguments (reader.Tools.exiftool_read), so both sides answer the same question.
-EXIFTOOL_ARGS = ["-G1", "-a", "-n", "-charset", "filename=utf8", "-api", "largefilesupport=1"]
+EXIFTOOL_ARGS = ["-G1:4", "-a", "-n", "-charset", "filename=utf8", "-api", "largefilesupport=1"]
 SAMPLERS = ["Euler a", "DPM++ 2M Karras", "DDIM"]
 
 

@@ -330,7 +330,7 @@ def test_a_motion_photo_with_its_video_after_the_jpeg_is_not_called_truncated(tm
 
     assert not meta.problems
     insp = read(still, tools)
-    assert insp.verdict == "not-ai" and insp.error is None
+    assert insp.verdict == "no-ai-declared" and insp.error is None
 
 
 def test_a_jpeg_cut_inside_its_exif_segment_is_reported(tmp_path):
@@ -455,7 +455,7 @@ def test_stale_bytes_after_a_bext_originator_terminator_are_not_read(tmp_path, t
     meta = walk(path)
 
     assert ("BWF:Originator", "Pro Tools") in meta.text
-    assert read(path, tools).verdict == "not-ai"
+    assert read(path, tools).verdict == "no-ai-declared"
 
 
 def id3v2_4(frames: list[tuple[bytes, bytes]]) -> bytes:
@@ -591,7 +591,7 @@ def test_bytes_left_after_the_nul_that_ends_a_dpx_field_are_not_read(tmp_path, t
     meta = walk(path)
 
     assert ("DPX:Creator", "DaVinci Resolve") in meta.text
-    assert read(path, tools).verdict == "not-ai"
+    assert read(path, tools).verdict == "no-ai-declared"
 
 
 def test_a_dpx_shorter_than_its_header_says_is_truncated(tmp_path):

@@ -8,13 +8,15 @@ from aiprov.pipeline import inspect_paths
 
 from .conftest import CORPUS, corpus_rows
 
-# manifest.tsv's expect_ai -> the verdicts that answer it. "no" is not-ai
-# (provenance read, none of it AI) or unknown (no provenance at all).
+# manifest.tsv's expect_ai -> the verdicts that answer it. "no" is no-ai-declared (metadata read,
+# none of it declares AI) or unknown (no provenance at all); "not-ai" is a declared non-generative
+# origin (an IPTC capture or procedural source type).
 ACCEPTED = {
     "yes": {"ai", "ai-composite"},
-    "no": {"not-ai", "unknown"},
+    "no": {"no-ai-declared", "unknown"},
+    "not-ai": {"not-ai"},
     "unreadable": {"unreadable"},
-    "no-or-unreadable": {"not-ai", "unknown", "unreadable"},
+    "no-or-unreadable": {"no-ai-declared", "unknown", "unreadable"},
 }
 C2PA = {
     "present": (True, "intact"),
@@ -80,3 +82,24 @@ def test_algorithmic_media_is_not_generative_ai(results):
 def test_corpus_is_read_in_place_unchanged():
     # The corpus is read-only input; reading must not leave anything beside it.
     assert not list(CORPUS.rglob("*.xmp"))
+
+
+def test_every_ai_file_in_the_corpus_names_its_generator_and_what_named_it(results):
+    named = {row["path"]: (results[row["path"]].generator, getattr(results[row["path"]], "generator_source", None))
+             for row in corpus_rows() if row["expect_ai"] == "yes"}
+    assert named and all(generator and source for generator, source in named.values()), named
+
+
+def test_no_camera_scanned_or_edited_file_in_the_corpus_turns_ai_or_names_a_generator(results):
+    for row in corpus_rows():
+        if row["expect_ai"] not in ("no", "not-ai"):
+            continue
+        insp = results[row["path"]]
+        assert insp.verdict not in ("ai", "ai-composite") and insp.generator is None, (row["path"], insp.reason)
+        assert not [e for e in insp.evidence if e.implies in ("ai", "ai-composite") and e.weight > 0], row["path"]
+
+
+def test_a_declared_capture_is_not_ai_and_camera_or_editor_tags_alone_declare_nothing(results):
+    assert results["c2pa/C_with_CAWG_data.jpg"].verdict == "not-ai"  # C2PA digitalCapture
+    for path in ("plain/A.jpg", "plain/cloud.jpg"):  # a Canon still through Lightroom; a Photoshop export
+        assert results[path].verdict == "no-ai-declared", results[path].reason

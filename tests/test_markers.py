@@ -16,6 +16,9 @@ import pytest
 from aiprov.classify import DECIDING_WEIGHT
 from aiprov.markers import (
     IPTC_DST,
+    SIGNED,
+    TRUSTED_SIGNER,
+    VOID,
     dst_evidence,
     generator_named_in,
     normalise_digital_source_type,
@@ -70,23 +73,26 @@ def test_values_that_are_no_source_type_are_not_normalised(value):
 
 
 def test_algorithmic_media_is_procedural_not_generative_ai():
-    ev = dst_evidence("xmp", "Iptc4xmpExt:DigitalSourceType", IPTC_DST + "algorithmicMedia", trustworthy=True)
+    ev = dst_evidence("xmp", "Iptc4xmpExt:DigitalSourceType", IPTC_DST + "algorithmicMedia", standing=TRUSTED_SIGNER)
     assert ev.implies not in ("ai", "ai-composite")
     assert ev.digital_source_type == IPTC_DST + "algorithmicMedia"
 
 
 def test_a_trained_declaration_counts_whoever_made_it():
-    ev = dst_evidence("xmp", "Iptc4xmpExt:DigitalSourceType", TRAINED, trustworthy=False)
+    ev = dst_evidence("xmp", "Iptc4xmpExt:DigitalSourceType", TRAINED, standing=VOID)
     assert (ev.implies, ev.weight) == ("ai", 1.0)
-    composite = dst_evidence("xmp", "f", "compositeWithTrainedAlgorithmicMedia", trustworthy=False)
+    composite = dst_evidence("xmp", "f", "compositeWithTrainedAlgorithmicMedia", standing=VOID)
     assert (composite.implies, composite.weight) == ("ai-composite", 1.0)
 
 
-def test_a_not_ai_declaration_only_counts_from_a_trustworthy_source():
-    untrusted = dst_evidence("xmp", "f", "digitalCapture", trustworthy=False)
-    trusted = dst_evidence("c2pa", "f", "digitalCapture", trustworthy=True)
-    assert untrusted.weight == 0.0 and untrusted.implies is None
-    assert trusted.implies == "not-ai" and trusted.weight > 0
+def test_a_not_ai_declaration_weighs_as_much_as_who_declared_it():
+    unsigned = dst_evidence("xmp", "f", "digitalCapture")
+    signed = dst_evidence("c2pa", "f", "digitalCapture", standing=SIGNED)
+    trusted = dst_evidence("c2pa", "f", "digitalCapture", standing=TRUSTED_SIGNER)
+    forged = dst_evidence("c2pa", "f", "digitalCapture", standing=VOID)
+    assert {e.implies for e in (unsigned, signed, trusted)} == {"not-ai"}
+    assert 0 < unsigned.weight < signed.weight < trusted.weight
+    assert forged.weight == 0.0 and forged.implies is None
 
 
 def test_composite_synthetic_says_nothing_either_way():
@@ -289,3 +295,10 @@ def test_generator_names_are_matched_as_words_not_inside_other_words():
     assert generator_named_in("Sorauta Films") is None
     assert generator_named_in("Suno v4") == "Suno"
     assert generator_named_in("stable diffusion web ui") == "AUTOMATIC1111"
+
+
+def test_json_nested_past_any_real_graph_is_read_without_crashing_the_reader():
+    value = '{"prompt": ' * 900 + '{}' + '}' * 900  # a hostile comment, just inside what Python's parser reads
+    nested = json.dumps({"prompt": {"prompt": {"prompt": {"3": {"class_type": "KSampler"}}}}})
+    assert not decides_ai(text_evidence("ffprobe", "format:comment", value))
+    assert not decides_ai(text_evidence("ffprobe", "format:comment", nested))  # a graph is one level down at most

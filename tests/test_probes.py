@@ -201,14 +201,14 @@ def test_a_camera_jpeg_with_capture_one_and_digital_capture_is_not_ai(tmp_path, 
     assert not insp.warnings
 
 
-def test_an_airport_still_captioned_on_the_runway_is_not_ai_and_names_no_generator(tmp_path, tools):
+def test_an_airport_still_captioned_on_the_runway_declares_no_ai_and_names_no_generator(tmp_path, tools):
     path = tmp_path / "a380.jpg"
     path.write_bytes(jpeg_bytes())
     exiftool_write(path, "-EXIF:Make=Canon", "-EXIF:ImageDescription=A380 on the runway at dusk, Heathrow")
 
     insp = read(path, tools)
 
-    assert insp.verdict == "not-ai"
+    assert insp.verdict == "no-ai-declared"
     assert insp.generator is None
     assert any("runway" in e.value and e.weight < 0.5 for e in insp.evidence)  # shown, deciding nothing
 
@@ -292,16 +292,22 @@ def test_image_data_changed_after_signing_is_tampered_but_still_declares_ai(tmp_
     assert insp.verdict == "ai" and insp.digital_source_type == TRAINED
 
 
-def test_digital_capture_from_an_untrusted_signer_gives_no_not_ai_weight(tmp_path, tools):
+def test_digital_capture_from_an_untrusted_signer_is_not_ai_but_weighs_less_than_a_trusted_one(tmp_path, tools):
     path = sign(jpeg_bytes(), "image/jpeg", tmp_path / "capture.jpg",
                 [{"action": "c2pa.created", "digitalSourceType": CAPTURE}], title="capture.jpg")
+    settings = ReadSettings(trust_anchors=str(CERT))
+    trusting = Tools(settings)
+    try:
+        trusted = read_file(str(path), settings, trusting)
+    finally:
+        trusting.close()
 
     insp = read(path, tools)
 
     assert insp.c2pa.integrity == "intact" and insp.c2pa.trusted is False
-    assert insp.digital_source_type == CAPTURE
-    assert not [e for e in insp.evidence if e.implies == "not-ai" and e.weight > 0]
-    assert insp.verdict != "ai"
+    assert insp.digital_source_type == CAPTURE and insp.verdict == "not-ai"
+    untrusted_weight = max(e.weight for e in insp.evidence if e.implies == "not-ai")
+    assert 0 < untrusted_weight < max(e.weight for e in trusted.evidence if e.implies == "not-ai")
 
 
 def test_digital_capture_counts_once_the_production_trusts_the_signer(tmp_path):
@@ -349,14 +355,14 @@ def test_a_mov_comment_generated_with_runway_is_read_by_ffprobe(tmp_path, tools)
     assert any(e.source == "ffprobe" and e.field == "format:comment" for e in insp.evidence)
 
 
-def test_a_camera_mov_with_only_encoder_tags_is_not_ai(tmp_path, tools):
+def test_a_camera_mov_with_only_encoder_tags_declares_no_ai(tmp_path, tools):
     path = tmp_path / "A001C003.mov"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=4", "-t", "0.5", "-c:v", "mjpeg",
            "-movflags", "use_metadata_tags", "-metadata", "com.apple.quicktime.make=ARRI", str(path))
 
     insp = read(path, tools)
 
-    assert insp.verdict == "not-ai"
+    assert insp.verdict == "no-ai-declared"  # a camera maker's name in a tag anyone can write proves nothing
     assert any("ARRI" in e.value for e in insp.evidence)
 
 
@@ -425,7 +431,7 @@ def test_a_name_ending_in_a_carriage_return_is_not_confused_with_the_file_read_b
     finally:
         t.close()
 
-    assert insp.verdict == "not-ai", insp.reason
+    assert insp.verdict == "no-ai-declared", insp.reason
     assert insp.generator is None
 
 
@@ -448,14 +454,14 @@ def test_exiftool_is_given_a_safe_alias_for_names_its_argument_protocol_cannot_c
     assert not os.path.exists(alias_dir)  # the aliases are cleaned up
 
 
-def test_a_photographer_named_sora_in_a_gif_read_by_exiftool_is_not_ai(tmp_path, tools):
+def test_a_photographer_named_sora_in_a_gif_read_by_exiftool_declares_no_ai(tmp_path, tools):
     path = tmp_path / "bts.gif"
     picture().convert("P").save(path, "GIF")
     exiftool_write(path, "-XMP-dc:Creator=Sora Nakamura", "-XMP-dc:Description=Behind the scenes, day 3")
 
     insp = read(path, tools)
 
-    assert insp.verdict == "not-ai", insp.reason
+    assert insp.verdict == "no-ai-declared", insp.reason
     assert any(e.field == "XMP-dc:Creator" for e in insp.evidence)
 
 

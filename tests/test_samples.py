@@ -24,9 +24,9 @@ EXPECTED = {
     "stills/photo_no_metadata.png": ("unknown", None),
     "video/ai_c2pa_generated.mp4": ("ai", "OpenAI Sora"),
     "video/ai_temp_shot_prores.mov": ("ai", "Runway"),
-    "video/camera_clip.mov": ("not-ai", None),
+    "video/camera_clip.mov": ("no-ai-declared", None),  # camera tags, no declared capture
     "exr/ai_plate.exr": ("ai", "ComfyUI"),
-    "exr/camera_plate.exr": ("not-ai", None),
+    "exr/camera_plate.exr": ("no-ai-declared", None),
     "audio/ai_voice.wav": ("ai", "ElevenLabs"),
     "audio/ai_music.mp3": ("ai", "Suno"),
     "audio/ai_c2pa_voice.wav": ("ai", "ElevenLabs"),

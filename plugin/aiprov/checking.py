@@ -42,6 +42,7 @@ from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding,
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
+from .version import RULES_VERSION
 from .walk import DEFAULT_IGNORE, WalkEntry, entry_for, iter_files, iter_folders
 
 CONFLICT_RETRIES = 3
@@ -103,8 +104,9 @@ class _Sorted:
 class _Noteworthy:
     """What makes an unchanged file worth judging again, asked of the ledger once per tree check:
     contents whose verdict or C2PA manifest a rule looks at, contents with lineage, locations
-    with open findings, and (once an AI source has a print) finals contents with no print yet.
-    Few files are noteworthy: their rows are held, by folder."""
+    with open findings, (once an AI source has a print) finals contents with no print yet, and
+    contents judged under older rules (their files are read again, `_reuse`). Few files are
+    noteworthy: their rows are held, by folder."""
 
     rows: dict[bytes, list[tuple]]  # folder -> rows of its noteworthy locations
     ids: set[int]
@@ -114,7 +116,7 @@ class _Noteworthy:
         kinds = ledger.prints.source_kinds() if config.likeness else set()
         by_folder: dict[bytes, list[tuple]] = {}
         ids = set()
-        for folder, r in ledger.locations.noteworthy(kinds):
+        for folder, r in ledger.locations.noteworthy(kinds, RULES_VERSION):
             by_folder.setdefault(folder, []).append(r)
             ids.add(r[7])
         return cls(by_folder, ids)
@@ -158,12 +160,14 @@ def _location(row: tuple, host: str) -> Location:
 
 @dataclass
 class Tally:
-    """What a batch cost: files read, reused unopened, moved and gone."""
+    """What a batch cost: files read, reused unopened, moved and gone; of those read, how many were
+    unchanged but judged under older rules (what their metadata means may have changed)."""
 
     read: int = 0
     reused: int = 0
     moved: int = 0
     gone: int = 0
+    older_rules: int = 0
 
     def add(self, other: "Tally") -> None:
         add_counts(self, other)
@@ -181,7 +185,7 @@ class TreeTally(Tally):
 
 def add_counts(into, part: Tally) -> None:
     """Add a batch's counts to a running total (a Tally, or a ScanResult that keeps the same four)."""
-    for name in ("read", "reused", "moved", "gone"):
+    for name in ("read", "reused", "moved", "gone", "older_rules"):
         setattr(into, name, getattr(into, name) + getattr(part, name))
 
 
@@ -205,7 +209,8 @@ def apply_registrations(insp: Inspection, regs: list[dict]) -> Inspection:
         insp.verdict = AI if whole else AI_COMPOSITE
         insp.reason = f"registration: {insp.evidence[-1].value}"
         insp.error = None
-    insp.generator = insp.generator or regs[0]["tool"]
+    if not insp.generator:
+        insp.generator, insp.generator_source = regs[0]["tool"], "aiprov register"
     return insp
 
 
@@ -217,7 +222,9 @@ def keep_what_was_beside_it(insp: Inspection, recorded: Inspection | None) -> In
     if not kept:
         return insp
     insp.evidence.extend(e for e in kept if e not in insp.evidence)
-    insp.verdict, insp.generator = recorded.verdict, recorded.generator or insp.generator
+    insp.verdict = recorded.verdict
+    if recorded.generator:
+        insp.generator, insp.generator_source = recorded.generator, recorded.generator_source
     insp.digital_source_type = recorded.digital_source_type
     insp.reason = f"{recorded.reason} (recorded earlier; the sidecar that said so is gone)"
     insp.error = None
@@ -495,13 +502,14 @@ class Checker:
 
     def _reuse(self, unchanged, to_read, tally: Tally, *, record: bool, tick) -> list[Checked]:
         """Files whose stat matches their record, from the recorded verdicts: nothing is opened.
-        A file whose asset record is missing is read instead."""
+        A file whose asset record is missing, or was judged under older rules, is read instead."""
         recorded = self.ledger.assets.inspections([loc.content_id for _, _, _, loc in unchanged])
         out, touched = [], []
         for fspath, st, zone, loc in unchanged:
             template = recorded.get(loc.content_id)
-            if template is None:
+            if template is None or template.rules < RULES_VERSION:
                 to_read.append((fspath, st, zone))
+                tally.older_rules += template is not None
                 continue
             insp = dataclasses.replace(template, path=loc.path, fspath=fspath)
             if record and loc.zone != zone:
@@ -532,6 +540,9 @@ class Checker:
         for fspath, st, zone in to_read:
             twin = by_inode.get((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)) if st else None
             insp = self.ledger.assets.inspection(twin.content_id, "") if twin is not None else None
+            if insp is not None and insp.rules < RULES_VERSION and twin.path_raw in missing:
+                insp = None  # judged under older rules: read it (the move is then found by its content id)
+                tally.older_rules += 1
             if twin is not None and twin.path_raw in missing and insp is not None:
                 del missing[twin.path_raw]
                 self.moved_away.add(twin.path_raw)
@@ -717,7 +728,7 @@ class Checker:
                 with ledger.transaction():
                     ledger.folders.vouch(vouched)
             vouched.clear()
-            add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone))
+            add_counts(totals, Tally(part.read, part.reused - quiet, part.moved, part.gone, part.older_rules))
             quiet = 0
             on_batch(part, batch)
             if progress:

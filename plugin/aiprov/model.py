@@ -11,13 +11,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-# Verdicts, from "says it is AI" to "could not be read".
+from .version import RULES_VERSION
+
+# Verdicts, from "says it is AI" to "could not be read" (classify.py says what each rests on).
 AI = "ai"
 AI_COMPOSITE = "ai-composite"
-NOT_AI = "not-ai"
+NOT_AI = "not-ai"  # positive evidence of a non-generative origin: a declared capture, scan, human edit
+NO_AI_DECLARED = "no-ai-declared"  # metadata read, none of it says AI, nothing says where it came from
 UNKNOWN = "unknown"
 UNREADABLE = "unreadable"
-VERDICTS = (AI, AI_COMPOSITE, NOT_AI, UNKNOWN, UNREADABLE)
+VERDICTS = (AI, AI_COMPOSITE, NOT_AI, NO_AI_DECLARED, UNKNOWN, UNREADABLE)
 AI_VERDICTS = (AI, AI_COMPOSITE)
 
 # What a piece of evidence points to. Weight says how strongly (0..1).
@@ -54,6 +57,7 @@ class Evidence:
     implies: str | None = IMPLIES_NOTHING
     generator: str | None = None  # the generator this fact names, if any
     digital_source_type: str | None = None  # the IPTC code this fact declares, if any
+    named_by: str | None = None  # where the generator's name was read, when not this fact's own field
 
     def to_dict(self) -> dict[str, Any]:
         d = {"source": self.source, "field": self.field, "value": self.value, "weight": self.weight}
@@ -61,6 +65,8 @@ class Evidence:
             d["implies"] = self.implies
         if self.generator:
             d["generator"] = self.generator
+        if self.named_by:
+            d["named_by"] = self.named_by
         return d
 
 
@@ -127,6 +133,7 @@ class Inspection:
     path: str
     verdict: str = UNKNOWN
     generator: str | None = None
+    generator_source: str | None = None  # what named the generator: "C2PA claim generator", "png-text tEXt:parameters"
     digital_source_type: str | None = None
     c2pa: C2paReport = field(default_factory=C2paReport)
     evidence: list[Evidence] = field(default_factory=list)
@@ -139,12 +146,14 @@ class Inspection:
     fspath: bytes | None = field(default=None, repr=False)  # the exact name on disk (not in reports)
     likeness: Any = field(default=None, repr=False)  # a perceptual print (likeness.Print), when asked for
     script: Any = field(default=None, repr=False)  # a comp script's lineage (compscripts.ScriptReport)
+    rules: int = RULES_VERSION  # the rules it was judged under (older ones are judged again)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "verdict": self.verdict,
             "generator": self.generator,
+            "generator_source": self.generator_source,
             "digital_source_type": self.digital_source_type,
             "reason": self.reason,
             "media_type": self.media_type,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .markers import is_prompt_hint
 from .model import AI, AI_VERDICTS, MALFORMED, TAMPERED, UNCHECKED_MANIFEST, UNREADABLE, Finding
 
 FINALS, WORKING, IGNORED = "finals", "working", "ignored"
@@ -102,9 +103,27 @@ def malformed_provenance(c) -> Finding | None:
                     "thumbnail) is lost")
 
 
+def prompt_hint_in_finals(c) -> Finding | None:
+    """Text shaped like a generation prompt, with no generator named and nothing declaring AI.
+
+    A warning, not an error: the shape (attention weights, LoRA tags, a negative prompt,
+    Midjourney parameters, quality padding) is specific to prompts, but it declares nothing.
+    A generator's name alone in a caption ("on the runway") is not warned about: those words
+    are too common to stop anyone over."""
+    insp = c.inspection
+    if c.zone != FINALS or insp.verdict in AI_VERDICTS or insp.verdict == UNREADABLE or c.approved:
+        return None
+    hint = next((e for e in insp.evidence if is_prompt_hint(e)), None)
+    if hint is None:
+        return None
+    return _finding(c, "prompt-hint-in-finals", "warning",
+                    f"nothing in it declares AI, but its {hint.source} {hint.field} {hint.value}. Ask where it "
+                    "came from; if it was generated, register it (aiprov register) or replace it")
+
+
 # The rules, in the order their findings are listed. A new rule is a function above and a line here.
 RULES: list[Callable] = [ai_in_finals, unreadable_in_finals, derived_from_ai, lineage_unknown, invalid_provenance,
-                         unverifiable_provenance, malformed_provenance]
+                         unverifiable_provenance, malformed_provenance, prompt_hint_in_finals]
 
 
 def findings(checked) -> list[Finding]:

@@ -78,7 +78,7 @@ class Tools:
         if self._exiftool is None:
             self._exiftool = exiftool.ExifToolHelper(
                 executable=self.settings.exiftool,
-                common_args=["-G1", "-a", "-n", "-charset", "filename=utf8", "-api", "largefilesupport=1"],
+                common_args=["-G1:4", "-a", "-n", "-charset", "filename=utf8", "-api", "largefilesupport=1"],
                 check_execute=False,
             )
         result = self._exiftool.get_metadata(self._safe_name(fspath))

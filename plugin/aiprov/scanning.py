@@ -35,6 +35,7 @@ class ScanResult:
     reused: int = 0
     moved: int = 0
     gone: int = 0
+    older_rules: int = 0  # of `read`: unchanged, but judged under older rules when recorded
     quiet: int = 0  # unchanged files with nothing noteworthy on record: counted, not listed in `files`
     # zone and verdict of every file checked, quiet ones included (from the ledger, in one question)
     counts: Counter = field(default_factory=Counter)
@@ -65,6 +66,7 @@ class ScanResult:
             "findings": {"error": len(self.errors), "warning": len(self.findings) - len(self.errors),
                          "by_rule": dict(sorted(rules.items()))},
             "read": self.read,
+            "older_rules": self.older_rules,
             "reused": self.reused,
             "moved": self.moved,
             "gone": self.gone,

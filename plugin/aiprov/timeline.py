@@ -40,7 +40,7 @@ NO_MEDIA = "no-media"  # the clip has no media reference (or a generator / missi
 NOT_LOCAL = "not-local"  # an http:// or other non-file URL
 
 VERDICT_RANK = {"ai": 0, "ai-composite": 1, UNREADABLE: 2, MISSING: 3, NOT_LOCAL: 4, NO_MEDIA: 5, "unknown": 6,
-                "not-ai": 7}
+                "no-ai-declared": 7, "not-ai": 8}
 
 
 @dataclass

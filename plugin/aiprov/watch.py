@@ -365,9 +365,10 @@ class Watcher:
         self.status.last_reconcile = time.time()
         self.reconcile_requested = False
         _release_memory()
-        log.info("reconciled %d file(s) in %.1f s: read %d, unchanged %d, moved %d, gone %d", files,
-                 time.time() - started, totals.read, totals.reused, totals.moved, totals.gone,
-                 extra={"fields": {"event": "reconcile", "files": files, "read": totals.read, "gone": totals.gone}})
+        log.info("reconciled %d file(s) in %.1f s: read %d (%d recorded under older rules), unchanged %d, moved %d, "
+                 "gone %d", files, time.time() - started, totals.read, totals.older_rules, totals.reused, totals.moved,
+                 totals.gone, extra={"fields": {"event": "reconcile", "files": files, "read": totals.read,
+                                                "older_rules": totals.older_rules, "gone": totals.gone}})
 
     def _error(self, msg: str) -> None:
         self.status.errors = (self.status.errors + [f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {msg}"])[-20:]

@@ -22,7 +22,7 @@ STANDALONE = {0x01, *range(0xD0, 0xD8)}
 FRAME_HEADERS = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # IPTC-IIM datasets (record 2) that name a program or carry credit/caption text.
 IIM_FIELDS = {65: "IPTC:OriginatingProgram", 110: "IPTC:Credit", 115: "IPTC:Source", 120: "IPTC:Caption-Abstract",
-              80: "IPTC:By-line"}
+              80: "IPTC:By-line", 105: "IPTC:Headline"}
 
 
 def read_photoshop_irb(data: bytes, meta: Metadata) -> None:

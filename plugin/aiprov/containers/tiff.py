@@ -13,6 +13,7 @@ from . import MAX_TEXT_BYTES, Metadata, Reader, reader_for_bytes
 
 # tag -> field name for the text-valued tags that say who or what made a file
 TEXT_TAGS = {
+    0x010D: "EXIF:DocumentName",  # ComfyUI's WebP saver counts down from Make (0x010F) for each extra key
     0x010E: "EXIF:ImageDescription",
     0x010F: "EXIF:Make",
     0x0110: "EXIF:Model",

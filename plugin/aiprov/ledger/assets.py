@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..model import C2paReport, Evidence, Ingredient, Inspection
+from ..version import RULES_VERSION
 from .sql import AI_VERDICTS_SQL, now
 
 
@@ -31,6 +32,12 @@ class Assets:
             evidence.setdefault(r["content_id"], []).append(r)
         return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
 
+    def judged_under_older_rules(self) -> set[str]:
+        """Contents whose verdict was recorded under rules older than this aiprov's: what their
+        metadata means may have changed, so a rescan reads their files again."""
+        return {r[0] for r in self.db._q("SELECT content_id FROM assets WHERE rules IS NULL OR rules < ?",
+                                         [RULES_VERSION])}
+
     def noteworthy(self) -> set[str]:
         """Contents a finding rule looks at whatever else is true: AI, unreadable, or carrying a C2PA
         manifest (its integrity has rules of its own). A rescan judges their unchanged files again;
@@ -44,7 +51,8 @@ class Assets:
         cid = insp.content_id
         t = now()
         row = {"content_id": cid, "size": insp.size, "media_type": insp.media_type, "verdict": insp.verdict,
-               "generator": insp.generator, "digital_source_type": insp.digital_source_type,
+               "generator": insp.generator, "generator_source": insp.generator_source, "rules": insp.rules,
+               "digital_source_type": insp.digital_source_type,
                "reason": insp.reason, "error": insp.error, "c2pa": json.dumps(insp.c2pa.to_dict()),
                "warnings": json.dumps(insp.warnings), "last_seen": t, "first_seen": t}
         with self.db.transaction():
@@ -86,6 +94,7 @@ def _inspection(a: dict, evidence: list[dict], path: str) -> Inspection:
     report = C2paReport(**{k: v for k, v in c2pa.items() if k != "ingredients"})
     report.ingredients = [Ingredient(**i) for i in c2pa.get("ingredients", [])]
     return Inspection(path=path, verdict=a["verdict"], generator=a["generator"],
+                      generator_source=a.get("generator_source"), rules=a.get("rules") or 1,
                       digital_source_type=a["digital_source_type"], c2pa=report,
                       evidence=[Evidence(r["source"], r["field"], r["value"], r["weight"], r["implies"], r["generator"])
                                 for r in evidence],

@@ -175,11 +175,11 @@ class Locations:
                           [self.db.host, folder_key]).fetchall()
         return {bytes(r[0]): (bytes(r[0]), *r[1:]) for r in rows}
 
-    def noteworthy(self, print_kinds: set[str]) -> list[tuple[bytes, tuple]]:
+    def noteworthy(self, print_kinds: set[str], rules: int) -> list[tuple[bytes, tuple]]:
         """(folder, row) of this host's live locations that a rescan judges again even when unchanged:
         content that is AI, unreadable or carries a C2PA manifest (rules look at each), content with
-        lineage, locations with open findings, and (for the kinds some AI source has a print of)
-        finals content not printed yet. One question; the answer is the few, not the many."""
+        lineage, locations with open findings, content judged under rules older than `rules` (read
+        again), and (for the kinds some AI source has a print of) finals content not printed yet. One question; the answer is the few, not the many."""
         media = [f"a.media_type LIKE '{prefix}/%'" for kind, prefix in (("still", "image"), ("clip", "video"))
                  if kind in print_kinds]
         owed = (f" OR (l.zone = 'finals' AND a.verdict NOT IN {AI_VERDICTS_SQL} AND a.verdict <> 'unreadable' AND "
@@ -190,6 +190,7 @@ class Locations:
             "COALESCE(a.verdict, 'unreadable') FROM locations l LEFT JOIN assets a ON a.content_id = l.content_id WHERE l.host = ? AND l.gone = 0 AND ("
             f"a.verdict IN {AI_VERDICTS_SQL} OR a.verdict = 'unreadable' OR a.c2pa LIKE '%\"present\": true%' "
             "OR l.content_id IN (SELECT child_id FROM edges) "
-            "OR l.id IN (SELECT location_id FROM findings WHERE resolved_at IS NULL)" + owed + ")",
-            [self.db.host]).fetchall()
+            "OR l.id IN (SELECT location_id FROM findings WHERE resolved_at IS NULL) "
+            "OR (a.content_id IS NOT NULL AND (a.rules IS NULL OR a.rules < ?))" + owed + ")",
+            [self.db.host, rules]).fetchall()
         return [(bytes(r[0]) if r[0] is not None else folder_of(bytes(r[1])), (bytes(r[1]), *r[2:])) for r in rows]

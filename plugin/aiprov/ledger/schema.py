@@ -8,7 +8,8 @@ SQLite's first four migrations are the schema aiprov shipped with; PostgreSQL's
 are the same tables in its types (BIGINT for sizes, inodes and nanosecond times,
 BYTEA for raw path bytes, identity columns that keep the ids an import brings).
 The fifth makes the ledger shared: a location is (host, path), because the same
-path on two storage servers is two different files.
+path on two storage servers is two different files. RULES_8 records the rules each verdict
+was judged under.
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ SCRIPTS_6 = """
     CREATE INDEX script_edges_output ON script_edges (host, output_key);
     CREATE INDEX script_edges_input ON script_edges (host, input_key);
     CREATE INDEX script_edges_script ON script_edges (host, script_raw);
+    """
+
+# 8 (appended to both lists, after 6 comp-script lineage and 7 folders): the rules each verdict was judged under
+# (aiprov.version.RULES_VERSION; NULL: before rules were recorded), so a rescan reads again the
+# files judged under older rules, and what named each AI asset's generator.
+RULES_8 = """
+    ALTER TABLE assets ADD COLUMN rules INTEGER;
+    ALTER TABLE assets ADD COLUMN generator_source TEXT;
     """
 
 SQLITE: list = [
@@ -319,9 +328,10 @@ def fill_folders(db) -> None:
 
 
 SQLITE.append(lambda db, host: _folders(db, host, "BLOB"))
+SQLITE.append(RULES_8)
 
 POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host), _pg_types(SCRIPTS_6),
-                                                        lambda db, host: _folders(db, host, "BYTEA")]
+                                                        lambda db, host: _folders(db, host, "BYTEA"), _pg_types(RULES_8)]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 

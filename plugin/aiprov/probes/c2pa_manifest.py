@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 
+from ..c2pa_declarations import action_dst, actions, claim_generator, ingredient_dst, manifest_evidence
 from ..c2pa_integrity import ASSERTION_STRUCTURE_CODES, assertion_label, broken_assertions, sort_failures
-from ..markers import dst_evidence, generator_named_in, normalise_digital_source_type
-from ..model import (AI, AI_COMPOSITE, INTACT, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence,
-                     Ingredient)
+from ..markers import SIGNED, TRUSTED_SIGNER, VOID, normalise_digital_source_type
+from ..model import INTACT, MALFORMED, TAMPERED, UNREADABLE_MANIFEST, UNSUPPORTED, Evidence, Ingredient
 
 NAME = "c2pa"
 
@@ -89,7 +89,8 @@ def _manifests_from_store(detailed: dict) -> dict:
                 ref_url = ref.get("url") if isinstance(ref, dict) else None
                 ingredients.append({"title": data.get("dc:title"), "relationship": data.get("relationship"),
                                     "format": data.get("dc:format"), "instance_id": data.get("instanceID"),
-                                    "document_id": data.get("documentID"), "active_manifest": _manifest_label(ref_url)})
+                                    "document_id": data.get("documentID"), "active_manifest": _manifest_label(ref_url),
+                                    "metadata": data.get("metadata")})
         out[label] = {"claim_generator": claim.get("claim_generator"),
                       "claim_generator_info": [info] if isinstance(info, dict) else info,
                       "assertions": [{"label": k, "data": v} for k, v in store.items()],
@@ -121,45 +122,6 @@ def _locate_unnamed_failures(failures, label: str, store: dict, dropped: bool):
     return out
 
 
-def _actions(manifest: dict) -> list[dict]:
-    out = []
-    for a in manifest.get("assertions") or []:
-        if str(a.get("label", "")).startswith("c2pa.actions"):
-            data = a.get("data")
-            actions = data.get("actions") if isinstance(data, dict) else None
-            if isinstance(actions, list):
-                out.extend(x for x in actions if isinstance(x, dict))
-    return out
-
-
-def _agent_name(agent) -> str | None:
-    if isinstance(agent, dict):
-        return agent.get("name")
-    return agent if isinstance(agent, str) else None
-
-
-def _declared_dst(manifest: dict) -> str | None:
-    """The strongest AI declaration among a manifest's actions, else any declaration."""
-    found = None
-    for action in _actions(manifest):
-        dst = action.get("digitalSourceType") or (action.get("parameters") or {}).get("digitalSourceType")
-        uri = normalise_digital_source_type(dst) if isinstance(dst, str) else None
-        if uri and (found is None or uri.endswith("trainedAlgorithmicMedia")):
-            found = uri
-    return found
-
-
-def _claim_generator(manifest: dict) -> str | None:
-    if manifest.get("claim_generator"):
-        return str(manifest["claim_generator"])
-    info = manifest.get("claim_generator_info")
-    if isinstance(info, dict):
-        info = [info]
-    if isinstance(info, list) and info:
-        return " ".join(f"{i.get('name', '')}/{i.get('version', '')}".rstrip("/") for i in info if isinstance(i, dict))
-    return None
-
-
 def interpret(report: dict, validation_state: str | None, ctx, detailed: dict | None = None) -> None:
     """`detailed` is c2pa's raw store, asked for only when `report` left the active manifest out."""
     insp = ctx.inspection
@@ -184,49 +146,37 @@ def interpret(report: dict, validation_state: str | None, ctx, detailed: dict | 
     c.trusted = False if sorted_.trust else (True if validation_state == "Trusted" else None)
     if c.trusted is None and validation_state in ("Valid", "Invalid") and not sorted_.trust:
         c.trusted = False  # validated, but no trust list vouched for the signer
-    c.claim_generator = _claim_generator(active)
-    trustworthy = c.integrity == INTACT and bool(c.trusted)
+    c.claim_generator = claim_generator(active)
     if c.integrity == TAMPERED:
         insp.evidence.append(Evidence("c2pa", "validation", "manifest no longer matches its signature: "
                                       + sorted_.words, 0.0, None))
     elif c.integrity != INTACT:
         c.error = sorted_.words  # the reader could not use all of a manifest that is there
         insp.evidence.append(Evidence("c2pa", "validation", f"manifest {c.integrity}: {c.error}", 0.0, None))
-    if c.claim_generator:
-        gen = generator_named_in(c.claim_generator)
-        insp.evidence.append(Evidence("c2pa", "claim_generator", c.claim_generator, 0.8 if gen else 0.0,
-                                      AI if gen else None, generator=gen))
-    for action in _actions(active):
-        name = action.get("action", "?")
-        agent = _agent_name(action.get("softwareAgent"))
-        dst = action.get("digitalSourceType") or (action.get("parameters") or {}).get("digitalSourceType")
-        if isinstance(dst, str):
-            ev = dst_evidence("c2pa", f"c2pa.actions[{name}].digitalSourceType", dst, trustworthy=trustworthy)
-            if ev:
-                # AI made part of it: an edit, not the creation, is a composite.
-                if ev.implies == AI and name not in ("c2pa.created",):
-                    ev = Evidence(ev.source, ev.field, ev.value, ev.weight, AI_COMPOSITE,
-                                  digital_source_type=ev.digital_source_type)
-                gen = generator_named_in(agent) if agent else None
-                if gen or agent:
-                    ev = Evidence(ev.source, ev.field, ev.value, ev.weight, ev.implies,
-                                  generator=gen or (agent if ev.implies in (AI, AI_COMPOSITE) else None),
-                                  digital_source_type=ev.digital_source_type)
-                insp.evidence.append(ev)
-        elif agent:
-            gen = generator_named_in(agent)
-            insp.evidence.append(Evidence("c2pa", f"c2pa.actions[{name}].softwareAgent", agent,
-                                          0.8 if gen else 0.0, AI if gen else None, generator=gen))
+    insp.evidence.extend(manifest_evidence(label, manifests, _standing(c)))
     for ingr in active.get("ingredients") or []:
-        label = ingr.get("active_manifest")
-        dst = _declared_dst(manifests.get(label, {})) if label else None
-        item = Ingredient(title=ingr.get("title"), relationship=ingr.get("relationship"),
-                          format=ingr.get("format"), instance_id=ingr.get("instance_id"),
-                          document_id=ingr.get("document_id"), manifest_label=label, digital_source_type=dst)
-        c.ingredients.append(item)
-        if dst and dst.endswith(("/trainedAlgorithmicMedia", "/compositeWithTrainedAlgorithmicMedia")):
-            insp.evidence.append(Evidence("c2pa", f"ingredient {item.title!r}", dst, 0.9, AI_COMPOSITE,
-                                          digital_source_type=dst))
+        ref = ingr.get("active_manifest")
+        c.ingredients.append(Ingredient(
+            title=ingr.get("title"), relationship=ingr.get("relationship"), format=ingr.get("format"),
+            instance_id=ingr.get("instance_id"), document_id=ingr.get("document_id"), manifest_label=ref,
+            digital_source_type=ingredient_dst(ingr) or (_declared_dst(manifests.get(ref, {})) if ref else None)))
+
+
+def _standing(c) -> float:
+    """How much this manifest's declaration of a non-generative origin weighs."""
+    if c.integrity in (INTACT, MALFORMED):
+        return TRUSTED_SIGNER if c.trusted else SIGNED
+    return VOID
+
+
+def _declared_dst(manifest: dict) -> str | None:
+    """The strongest source type a manifest's actions declare (an AI one first), for the ingredient list."""
+    found = None
+    for action in actions(manifest):
+        uri = normalise_digital_source_type(action_dst(action) or "")
+        if uri and (found is None or uri.endswith("trainedAlgorithmicMedia")):
+            found = uri
+    return found
 
 
 # c2pa's errors for a manifest that is there but that it cannot check, by what it says (its

@@ -21,6 +21,23 @@ SKIP_GROUPS = {"System", "File", "Composite", "ExifTool"}
 NOT_READ = {"aac"}
 
 
+# User-defined ID3 frames (TXXX, WXXX) and their kin carry their own name: exiftool shows it in
+# brackets before the value, "(AI_GENERATOR) Suno v4", so every such frame has the same tag name.
+USER_DEFINED = {"UserDefinedText", "UserDefinedURL"}
+
+
+def _named(group: str, name: str, value: str) -> tuple[str, str, str]:
+    """(field, tag name, value) with exiftool's copy number taken out (-G1:4 names the second and
+    later tags of the same name "Copy1", "Copy2": without it exiftool keeps only the last one) and
+    a user-defined frame's own name made part of the field."""
+    copy, _, bare = name.partition(":")
+    name = bare if bare and copy.startswith("Copy") else name
+    if name in USER_DEFINED and value.startswith("(") and ") " in value:
+        own, value = value[1:].split(") ", 1)
+        return f"{group}:{name}:{own}", own, value
+    return f"{group}:{name}", name, value
+
+
 def wants(ctx) -> bool:
     if ctx.meta.format in NOT_READ:
         return False
@@ -50,8 +67,9 @@ def read(ctx) -> None:
         if group in SKIP_GROUPS or not name or isinstance(value, (int, float)):
             continue
         value = value if isinstance(value, str) else str(value)
+        key, name, value = _named(group, name, value)
         if name.lower() == "digitalsourcetype":
-            ev = dst_evidence("exiftool", key, value, trustworthy=False)
+            ev = dst_evidence("exiftool", key, value)
             if ev:
                 ctx.inspection.evidence.append(ev)
         else:

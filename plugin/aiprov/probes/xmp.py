@@ -39,7 +39,8 @@ PREFIXES = {
 }
 # Properties (by local name) worth reading beyond DigitalSourceType.
 TEXT_PROPERTIES = {"CreatorTool", "Software", "softwareAgent", "Credit", "description", "Make", "Model",
-                   "Producer", "Creator", "Source", "UserComment", "Instructions"}
+                   "Producer", "Creator", "Source", "UserComment", "Instructions", "title", "Headline",
+                   "AISystemUsed", "AIPromptInformation"}
 ID_PROPERTIES = {"InstanceID", "DocumentID", "OriginalDocumentID"}
 DST_RAW = re.compile(rb"digitalsourcetype/([A-Za-z]+)", re.IGNORECASE)
 MAX_SIDECAR = 16 * 1024 * 1024
@@ -108,7 +109,7 @@ def evidence_from_packet(packet: bytes, source: str, where: str, ctx) -> None:
     if props is None:
         ctx.problems.append(f"{where}: XMP packet does not parse as XML; searched it as text")
         for m in DST_RAW.finditer(packet[:MAX_SIDECAR]):
-            ev = dst_evidence(source, where + " DigitalSourceType (raw)", m.group(1).decode("ascii"), trustworthy=False)
+            ev = dst_evidence(source, where + " DigitalSourceType (raw)", m.group(1).decode("ascii"))
             if ev:
                 insp.evidence.append(ev)
         return
@@ -118,7 +119,7 @@ def evidence_from_packet(packet: bytes, source: str, where: str, ctx) -> None:
             insp.evidence.extend(aiprov_evidence(source, label, value))
         elif local.lower() == "digitalsourcetype":
             # The IPTC property, or a vendor's look-alike (normalised to the IPTC code).
-            ev = dst_evidence(source, label, value, trustworthy=False)
+            ev = dst_evidence(source, label, value)
             if ev:
                 insp.evidence.append(ev)
         elif local in ID_PROPERTIES and ns == "http://ns.adobe.com/xap/1.0/mm/":
@@ -133,7 +134,7 @@ def aiprov_evidence(source: str, label: str, value: str):
     from ..model import Evidence
 
     if label.endswith(":DigitalSourceType"):
-        ev = dst_evidence(source, label, value, trustworthy=False)
+        ev = dst_evidence(source, label, value)
         return [ev] if ev else []
     return [Evidence(source, label, value, 0.0, None)]
 

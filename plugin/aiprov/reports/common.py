@@ -10,8 +10,8 @@ from typing import Callable, Iterator, TextIO
 from rich.console import Console
 
 # Rich styles of the verdicts in terminal output.
-STYLE = {"ai": "bold red", "ai-composite": "bold magenta", "not-ai": "green", "unknown": "yellow",
-         "unreadable": "bold red"}
+STYLE = {"ai": "bold red", "ai-composite": "bold magenta", "not-ai": "green", "no-ai-declared": "cyan",
+         "unknown": "yellow", "unreadable": "bold red"}
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 
 
 def print_inspection(con: Console, insp: Inspection, verbose: bool = False) -> None:
-    verdict = f"[{STYLE.get(insp.verdict, '')}]{insp.verdict:<12}[/]"
+    verdict = f"[{STYLE.get(insp.verdict, '')}]{insp.verdict:<14}[/]"
     extra = []
     if insp.generator:
-        extra.append(f"generator: {escape(insp.generator)}")
+        extra.append(f"generator: {escape(insp.generator)}"
+                     + (f", named by {escape(insp.generator_source)}" if insp.generator_source else ""))
     if insp.digital_source_type:
         extra.append(f"source type: {short_dst(insp.digital_source_type)}")
     if insp.c2pa.present:

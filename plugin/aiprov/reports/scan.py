@@ -58,7 +58,8 @@ def text(result: ScanResult, out: TextIO, *, verbose: bool = False, **_) -> None
             con.print(f"[green]ok     [/] {escape(run.label)}  [dim]({fr.zone}, {i.verdict}{frames})[/]",
                       highlight=False, soft_wrap=True)
     verdicts = ", ".join(f"{n} {v}" for v, n in s["verdicts"].items())
-    con.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}, unchanged {s['reused']}, "
+    older = f" ({s['older_rules']} recorded under older rules)" if s.get("older_rules") else ""
+    con.print(f"\n[bold]{s['files']} files[/] ({verdicts}); read {s['read']}{older}, unchanged {s['reused']}, "
               f"moved {s['moved']}, gone {s['gone']}; {s['seconds']:.1f} s", highlight=False)
     if s["findings"]["error"]:
         con.print(f"[bold red]{s['findings']['error']} error(s)[/], {s['findings']['warning']} warning(s): "
@@ -130,7 +131,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 h1{font-size:1.4em} table{border-collapse:collapse;width:100%;margin:1em 0}
 th,td{border-bottom:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4} .error{color:#b00020;font-weight:600} .warning{color:#a66400}
-.v-ai,.v-ai-composite,.v-unreadable{color:#b00020;font-weight:600} .v-not-ai{color:#1b7f3b} .v-unknown{color:#8a6d00}
+.v-ai,.v-ai-composite,.v-unreadable{color:#b00020;font-weight:600} .v-not-ai{color:#1b7f3b} .v-no-ai-declared{color:#22606e} .v-unknown{color:#8a6d00}
 .summary span{display:inline-block;margin-right:1.5em} img{max-width:160px;max-height:120px;border:1px solid #ccc}
 code{font-size:.9em;word-break:break-all} .ok{color:#1b7f3b;font-weight:600}
 """
