@@ -96,17 +96,18 @@ def test_exif_orientation_is_applied(tmp_path):
     exif[0x0112] = 6                                                # "rotate 90 CW to display"
     stored = im.transpose(Image.Transpose.ROTATE_90)               # pixels as a camera stores them
     rotated = encode(stored, "JPEG", quality=92, exif=exif.tobytes())
-    upright = still_fingerprint(encode(im, "JPEG", quality=92), probes=False)
-    assert hamming(still_fingerprint(rotated, probes=False).bits, upright.bits) <= 8
+    upright = still_fingerprint(encode(im, "JPEG", quality=92), crops=False)
+    assert hamming(still_fingerprint(rotated, crops=False).bits, upright.bits) <= 8
 
 
 def same_picture(a: Image.Image, b: Image.Image) -> bool:
-    """Ground truth without hashes: same aspect and nearly the same pixels at 32x32."""
+    """Ground truth without hashes: same aspect and nearly the same pixels at 32x32, as they
+    are or mirrored (the samples' C2PA composite is the camera original flopped)."""
     if abs(a.width / a.height - b.width / b.height) > 0.02:
         return False
     x = np.asarray(a.convert("L").resize((32, 32), Image.BOX), np.float32)
     y = np.asarray(b.convert("L").resize((32, 32), Image.BOX), np.float32)
-    return float(np.abs(x - y).mean()) < 4.0
+    return min(float(np.abs(x - y).mean()), float(np.abs(x - y[:, ::-1]).mean())) < 4.0
 
 
 def unrelated_set() -> list[tuple[str, Image.Image, bytes]]:
@@ -123,7 +124,7 @@ def unrelated_set() -> list[tuple[str, Image.Image, bytes]]:
     while made < 20:                      # 20 photos that PDQ rates >= MIN_QUALITY (2 in 50 are too flat)
         im, seed = photo(seed), seed + 1
         data = encode(im, "JPEG", quality=90)
-        if still_fingerprint(data, probes=False) is not None:
+        if still_fingerprint(data, crops=False) is not None:
             out.append((f"photo{seed - 1}", im, data))
             made += 1
     return out
@@ -143,8 +144,10 @@ def test_unrelated_pictures_never_match(corpus):
             continue
         assert d > MATCH_THRESHOLD, f"false match: {items[i][0]} / {items[j][0]} at {d} bits"
         closest = min(closest, d)
-    # the set holds two known duplicates (a PNG and a JPEG of one sample; A.jpg = sample1.png)
+    # the set holds known duplicates (a PNG and a JPEG of one sample; A.jpg = sample1.png; the
+    # camera original and its flop in the C2PA composite)
     assert ("a1111_parameters.png", "a1111_usercomment.jpg") in [tuple(sorted(p)) for p in same_pairs]
+    assert ("ai_c2pa_composite.png", "camera_original.jpg") in [tuple(sorted(p)) for p in same_pairs]
     assert closest >= 2 * MATCH_THRESHOLD - 10, f"closest unrelated pair only {closest} bits apart"
 
 
@@ -172,13 +175,18 @@ def test_decompression_bombs_are_refused_before_decoding():
 def test_fingerprint_blob_round_trip(tmp_path):
     p = tmp_path / "x.png"
     photo(3).save(p)
-    fp = still_fingerprint(p)
+    fp = still_fingerprint(p, features=True)
     blob = fp.to_blob()
-    assert len(blob) == 64                                          # bits + centre-crop variant
+    assert len(fp.crops) > 100 and len(fp.features) == 2           # a source: crops, flops, both features
     back = Fingerprint.from_blob(blob, quality=fp.quality)
-    assert back.stored == fp.stored
+    assert back.stored == fp.stored and back.variants == fp.variants
+    assert [f.descriptors.tobytes() for f in back.features] == [f.descriptors.tobytes() for f in fp.features]
     with open(p, "rb") as fh:                                       # open file objects work too
         assert still_fingerprint(fh).bits == fp.bits
+    query = still_fingerprint(p, crops=False)                       # what finals stills keep
+    assert len(query.to_blob()) == 14 + 64 and query.stored == (fp.bits, fp.variants[0])
+    legacy = Fingerprint.from_blob(fp.bits + fp.variants[0])        # prints of earlier versions
+    assert legacy.own == query.own and legacy.features == ()
 
 
 # --------------------------------------------------------------------------------------
@@ -232,15 +240,18 @@ def test_index_agrees_with_brute_force():
     assert got == sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
 
 
-def test_index_finds_a_cropped_still_by_its_probes():
+def test_index_finds_a_cropped_or_mirrored_still_by_the_sources_crop_hypotheses():
     pics = [photo(500 + i) for i in range(30)]
     idx = FingerprintIndex()
     for key, im in enumerate(pics):
-        fp = still_fingerprint(encode(im), probes=False)
+        fp = still_fingerprint(encode(im))      # a source: its crop and flop hypotheses are indexed
         for h in (fp.stored if fp else ()):   # a flat picture has no fingerprint
             idx.add(key, h)
-    copy = still_fingerprint(encode(crop(pics[17], left=0.05, bottom=0.03), "JPEG", quality=75))
-    hits = idx.query_many(copy.queries, MATCH_THRESHOLD)
+    copy = still_fingerprint(encode(crop(pics[17], left=0.05, bottom=0.03), "JPEG", quality=75), crops=False)
+    assert [k for k, _ in idx.query_many(copy.own, MATCH_THRESHOLD)] == [17]
+    flop = pics[17].transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    mirrored = still_fingerprint(encode(crop(flop, right=0.04), "JPEG", quality=80), crops=False)
+    hits = idx.query_many(mirrored.own, MATCH_THRESHOLD)
     assert [k for k, _ in hits] == [17]
 
 

@@ -218,7 +218,7 @@ class Checker:
         self._own_pool = pool is None
         self._workers = workers
         self.likeness = Likeness(ledger)
-        self._print_pool: ReaderPool | None = None
+        self._print_pools: dict[bool, ReaderPool] = {}  # by role: printing AI sources, or the rest
 
     def __enter__(self) -> "Checker":
         return self
@@ -234,10 +234,10 @@ class Checker:
         return self._pool
 
     def close(self) -> None:
-        for pool in (self._print_pool, self._pool if self._own_pool else None):
+        for pool in (*self._print_pools.values(), self._pool if self._own_pool else None):
             if pool is not None:
                 pool.close()
-        self._print_pool = None
+        self._print_pools = {}
         if self._own_pool:
             self._pool = None
 
@@ -465,12 +465,14 @@ class Checker:
 
     # -- perceptual prints ------------------------------------------------------------------
 
-    def _prints(self) -> ReaderPool:
-        """A second pool of the same isolated readers, for perceptual prints (they decode pixels)."""
-        if self._print_pool is None:
-            self._print_pool = ReaderPool(reader_settings(self.config, task="fingerprint"),
-                                          workers=self.pool.size, timeout_s=self.pool.timeout_s)
-        return self._print_pool
+    def _prints(self, sources: bool = False) -> ReaderPool:
+        """More pools of the same isolated readers, for perceptual prints (they decode pixels):
+        AI sources get a fuller print than the material searched against them."""
+        if sources not in self._print_pools:
+            self._print_pools[sources] = ReaderPool(
+                reader_settings(self.config, task="fingerprint", source_prints=sources),
+                workers=self.pool.size, timeout_s=self.pool.timeout_s)
+        return self._print_pools[sources]
 
     def fingerprint(self, batch: list[Checked]) -> None:
         """Print AI sources, then (only once some source exists) finals material; link near-duplicates.
@@ -486,7 +488,7 @@ class Checker:
                       and c.inspection.verdict != UNREADABLE]
         printed = self.ledger.prints.printed_among([i.content_id for i, _ in candidates])
         unprinted = [(i, z) for i, z in candidates if i.content_id not in printed]
-        self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS])
+        self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS], sources=True)
         finals = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"]
         sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
         self._print([(i, z) for i, z in finals if sources[kind_of(i.media_type)]])
@@ -512,11 +514,11 @@ class Checker:
                                               for parent, why in self.likeness.sources_of(insp, got.likeness)]
         return found
 
-    def _print(self, files: list[tuple[Inspection, str]]) -> None:
+    def _print(self, files: list[tuple[Inspection, str]], sources: bool = False) -> None:
         todo = {i.fspath: (i, zone) for i, zone in files}
         if not todo:
             return
-        for got in self._prints().read_many(list(todo)):
+        for got in self._prints(sources).read_many(list(todo)):
             insp, zone = todo[got.fspath]
             if got.likeness is not None:
                 self.likeness.record(insp, zone, got.likeness)

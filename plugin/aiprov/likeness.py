@@ -21,7 +21,6 @@ matching runs in the parent against the ledger's stored prints.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +31,6 @@ STILL, CLIP = "still", "clip"
 # Sources are sampled densely so every sample of a master finds the frame it was cut from.
 SOURCE_INTERVAL_S = 0.5
 FFMPEG_STILL_FORMATS = {"image/x-exr", "image/x-dpx"}  # Pillow cannot decode these; ffmpeg can
-TIMEOUT_S = 120
 
 
 def kind_of(media_type: str | None) -> str | None:
@@ -48,39 +46,38 @@ def kind_of(media_type: str | None) -> str | None:
 @dataclass
 class Print:
     kind: str
-    stored: bytes  # what the ledger keeps (a still's hashes; a clip's sampled frames)
-    queries: bytes = b""  # extra hashes to search with (a still's crop guesses); never stored
+    stored: bytes  # what the ledger keeps (a still's fingerprint blob; a clip's sampled frames)
     quality: int = 0
 
 
-def _ffmpeg_rgb(fspath: bytes, side: int = 256) -> np.ndarray:
-    """First picture of anything ffmpeg decodes (EXR, DPX), as 8-bit RGB squeezed to side x side
-    (the hash works on a 64x64 reduction of the whole picture anyway)."""
-    cmd = [b"ffmpeg", b"-v", b"error", b"-nostdin", b"-i", b"file:" + os.path.abspath(fspath), b"-frames:v", b"1",
-           b"-vf", f"scale={side}:{side}".encode(), b"-f", b"rawvideo", b"-pix_fmt", b"rgb24", b"-"]
-    proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S)
-    if proc.returncode != 0 or len(proc.stdout) != side * side * 3:
-        raise ValueError(proc.stderr.decode("utf-8", "replace").strip()[-200:] or "ffmpeg could not decode it")
-    return np.frombuffer(proc.stdout, dtype=np.uint8).reshape(side, side, 3)
+def fingerprint_file(fspath: bytes, media_type: str | None, source: bool = False,
+                     crop_guesses: bool = True) -> Print | None:
+    """The perceptual print of one file (runs inside a reader worker). None: nothing to print.
 
-
-def fingerprint_file(fspath: bytes, media_type: str | None, crop_guesses: bool = True) -> Print | None:
-    """The perceptual print of one file (runs inside a reader worker). None: nothing to print."""
-    from .fingerprints import fingerprint_array, still_fingerprint
+    An AI source gets everything that lets a laundered copy find it (crop and flop
+    hypotheses, local features of both orientations: ~30 ms, once per source); finals
+    material only what it is searched with (two hashes and its local features: ~2 ms).
+    """
+    from . import localfeatures as lf
+    from .fingerprints import WORK_SIZE, fingerprint_luma, load_luma
     from .videoprints import clip_fingerprint
 
     kind = kind_of(media_type)
     if kind == STILL:
+        work = lf.SOURCE_SIDE if source else WORK_SIZE
         if media_type in FFMPEG_STILL_FORMATS:
-            fp = fingerprint_array(_ffmpeg_rgb(fspath), probes=crop_guesses)
+            from .ffpictures import ffmpeg_luma
+
+            luma = ffmpeg_luma(fspath, media_type, work)
         else:
             with open(fspath, "rb") as fh:
-                fp = still_fingerprint(fh, probes=crop_guesses)
+                luma = load_luma(fh, work_size=work)
+        fp = fingerprint_luma(luma, crops=source and crop_guesses, features=True)
         if fp is None:
             return None
-        return Print(STILL, fp.to_blob(), b"".join(fp.queries), fp.quality)
+        return Print(STILL, fp.to_blob(), fp.quality)
     if kind == CLIP:
-        cp = clip_fingerprint(os.fsdecode(fspath), SOURCE_INTERVAL_S)
+        cp = clip_fingerprint(os.fsdecode(fspath), SOURCE_INTERVAL_S, flops=source)
         return Print(CLIP, cp.to_blob()) if cp.frames else None
     return None
 
@@ -89,35 +86,103 @@ def still_reason(distance: int) -> str:
     return f"looks like it (perceptual hash: {distance} of 256 bits differ)"
 
 
+def part_reason(placement) -> str:
+    return f"part of this picture is it: {placement.describe()}"
+
+
+class _Stills:
+    """Stills on record, searchable two ways: their hashes (whole pictures, crops, flops) in
+    one index, their local features' descriptors in another (parts of pictures)."""
+
+    def __init__(self):
+        from .fpindex import FingerprintIndex
+
+        self.hashes = FingerprintIndex()
+        self.descriptors = FingerprintIndex()
+        self.features: dict[int, tuple] = {}
+
+    def add(self, row_id: int, fp) -> None:
+        hashes = fp.stored
+        self.hashes.add_many([row_id] * len(hashes), np.frombuffer(b"".join(hashes), np.uint8).reshape(-1, 32))
+        if fp.features:
+            self.features[row_id] = fp.features
+            desc = np.concatenate([f.descriptors for f in fp.features])
+            self.descriptors.add_many(np.full(desc.shape[0], row_id, np.int64), desc)
+
+    def find(self, fp, hashes) -> dict[int, str]:
+        """Rows this still looks like, each with why: a hash within the threshold, else
+        local features that place the one picture inside the other."""
+        from . import localfeatures as lf
+        from .fingerprints import MATCH_THRESHOLD
+
+        found: dict[int, str] = {}
+        for key, dist in self.hashes.query_many(list(hashes), MATCH_THRESHOLD):
+            found[key] = still_reason(dist)
+        if not fp.features or not self.features:
+            return found
+        votes: dict[int, int] = {}
+        for f in fp.features:
+            for key, n in self.descriptors.votes(f.descriptors, lf.MAX_DISTANCE).items():
+                votes[key] = max(votes.get(key, 0), n)
+        for key, n in sorted(votes.items(), key=lambda kv: -kv[1]):
+            if key in found or n < lf.MIN_INLIERS:
+                continue
+            best = None
+            for mine in fp.features:
+                for theirs in self.features.get(key, ()):
+                    # the larger picture holds the smaller one; try both ways, keep the better
+                    for src, qry in ((mine, theirs), (theirs, mine)):
+                        placed = lf.place(src, qry)
+                        if placed and (best is None or placed.inliers > best.inliers):
+                            best = placed
+            if best is not None:
+                found[key] = part_reason(best)
+        return found
+
+
 class Likeness:
     """Matches new prints against the ledger's and records near-duplicate edges."""
 
     def __init__(self, ledger):
         self.ledger = ledger
-        self._sources = None  # FingerprintIndex of AI stills, built on first use
+        self._sources: _Stills | None = None  # AI stills, loaded on first use
+        self._finals: _Stills | None = None   # the other stills on record, loaded when a new source needs them
 
-    def _source_index(self):
-        from .fpindex import FingerprintIndex
+    def _load(self, ai: bool) -> _Stills:
+        from .fingerprints import Fingerprint
 
+        out = _Stills()
+        for row_id, _, blob in self.ledger.prints.of_kind(STILL, ai=ai):
+            try:
+                out.add(row_id, Fingerprint.from_blob(blob))
+            except ValueError:
+                continue  # a print this version cannot read: it is made again when its file is next read
+        return out
+
+    def _source_stills(self) -> _Stills:
         if self._sources is None:
-            self._sources = FingerprintIndex.from_rows(
-                (row_id, blob) for row_id, _, blob in self.ledger.prints.of_kind(STILL, ai=True))
+            self._sources = self._load(ai=True)
         return self._sources
 
     def record(self, insp: Inspection, zone: str, p: Print) -> None:
         """Store the print and link the file to what it looks like."""
-        from .fingerprints import MATCH_THRESHOLD
+        from .fingerprints import Fingerprint
 
         row_id = self.ledger.prints.put(insp.content_id, p.kind, p.stored, p.quality)
         is_source = insp.verdict in AI_VERDICTS
         if p.kind == STILL:
+            fp = Fingerprint.from_blob(p.stored, p.quality)
             if is_source:
                 if self._sources is not None:
-                    self._sources.add_many([row_id] * (len(p.stored) // 32),
-                                           np.frombuffer(p.stored, np.uint8).reshape(-1, 32))
-                self._match_new_source_still(insp, p, MATCH_THRESHOLD)
+                    self._sources.add(row_id, fp)
+                if self._finals is None:
+                    self._finals = self._load(ai=False)
+                for key, reason in self._finals.find(fp, fp.stored).items():
+                    self._link(self.ledger.prints.owner(key), insp.content_id, reason)
             else:
-                for parent, reason in self._still_sources_of(p):
+                if self._finals is not None:
+                    self._finals.add(row_id, fp)
+                for parent, reason in self._still_sources_of(fp):
                     self._link(insp.content_id, parent, reason)
         else:
             self._match_clip(insp, p, is_source)
@@ -125,39 +190,19 @@ class Likeness:
     def sources_of(self, insp: Inspection, p: Print) -> list[tuple[str, str]]:
         """The AI sources a file that is not AI looks like, as (content id, why), recording nothing:
         what `look` (lookup, timeline, pyblish) needs for a file the ledger has never seen."""
+        from .fingerprints import Fingerprint
+
         if p.kind == STILL:
-            return self._still_sources_of(p)
+            return self._still_sources_of(Fingerprint.from_blob(p.stored, p.quality))
         return [(source, reason) for target, source, reason in self._clip_matches(insp, p, is_source=False)]
 
-    def _still_sources_of(self, p: Print) -> list[tuple[str, str]]:
-        from .fingerprints import MATCH_THRESHOLD
-
-        hashes = [p.stored[i:i + 32] for i in range(0, len(p.stored), 32)]
-        hashes += [p.queries[i:i + 32] for i in range(0, len(p.queries), 32)]
-        best: dict[int, int] = {}
-        for key, dist in self._source_index().query_many(hashes, MATCH_THRESHOLD):
-            best[key] = min(dist, best.get(key, 999))
+    def _still_sources_of(self, fp) -> list[tuple[str, str]]:
         out = []
-        for key, dist in best.items():
+        for key, reason in self._source_stills().find(fp, fp.own).items():
             owner = self.ledger.prints.owner(key)
             if owner:
-                out.append((owner, still_reason(dist)))
+                out.append((owner, reason))
         return out
-
-    def _match_new_source_still(self, insp: Inspection, p: Print, threshold: int) -> None:
-        """A new AI source: finals stills already on record may be copies of it."""
-        from .fpindex import FingerprintIndex
-
-        rows = self.ledger.prints.of_kind(STILL, ai=False)
-        if not rows:
-            return
-        index = FingerprintIndex.from_rows((row_id, blob) for row_id, _, blob in rows)
-        hashes = [p.stored[i:i + 32] for i in range(0, len(p.stored), 32)]
-        best: dict[int, int] = {}
-        for key, dist in index.query_many(hashes, threshold):
-            best[key] = min(dist, best.get(key, 999))
-        for key, dist in best.items():
-            self._link(self.ledger.prints.owner(key), insp.content_id, still_reason(dist))
 
     def _match_clip(self, insp: Inspection, p: Print, is_source: bool) -> None:
         for target, source, reason in self._clip_matches(insp, p, is_source):
@@ -165,7 +210,7 @@ class Likeness:
 
     def _clip_matches(self, insp: Inspection, p: Print, is_source: bool) -> list[tuple[str, str, str]]:
         """(the clip that holds the frames, the AI clip they come from, why) for each match."""
-        from .videoprints import ClipPrint, match_clip
+        from .videoprints import ClipPrint, match_clip_any_way
 
         mine = ClipPrint.from_blob(p.stored)
         out = []
@@ -175,12 +220,13 @@ class Likeness:
             other = ClipPrint.from_blob(blob)
             source, target = (mine, other) if is_source else (other, mine)
             target_cid, source_cid = (cid, insp.content_id) if is_source else (insp.content_id, cid)
-            segments = match_clip(source, target)
+            segments, mirrored = match_clip_any_way(source, target)
             if segments:
                 fps = target.fps or 24.0
                 ranges = ", ".join(f"{a}-{b}" for a, b in (s.timecodes(fps) for s in segments))
+                how = " mirrored" if mirrored else ""
                 out.append((target_cid, source_cid,
-                            f"frames {ranges} of this file match it (sampled-frame perceptual hashes)"))
+                            f"frames {ranges} of this file match it{how} (sampled-frame perceptual hashes)"))
         return out
 
     def _link(self, child: str | None, parent: str | None, reason: str) -> None:
