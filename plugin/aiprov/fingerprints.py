@@ -265,7 +265,7 @@ def fingerprint_luma(luma: Image.Image, *, crops: bool = False, features: bool =
                 big = big.copy()
                 big.thumbnail((lf.SOURCE_SIDE, lf.SOURCE_SIDE), Image.Resampling.BOX, reducing_gap=2.0)
             arr = np.asarray(big)
-            found = [lf.extract(x, lf.SOURCE_FEATURES, levels=8) for x in (arr, arr[:, ::-1])]
+            found = [lf.extract(x, lf.SOURCE_FEATURES, levels=lf.SOURCE_LEVELS) for x in (arr, arr[:, ::-1])]
         else:
             found = [lf.extract(np.asarray(small))]
         feats = tuple(f for f in found if f is not None)
@@ -343,7 +343,11 @@ def load_luma(src: Source, max_pixels: int = MAX_PIXELS, work_size: int = WORK_S
         except Exception:  # broken EXIF is not a reason to give up on the pixels
             orientation = 1
         if im.format == "JPEG" and im.mode in ("RGB", "L", "YCbCr"):
-            im.draft("L", (work_size * 2, work_size * 2))   # DCT-domain downscale, luma only
+            # DCT-domain downscale, luma only, to no less than the work size: decoding a 640x480
+            # JPEG at half size is 10% faster, and the reduction after it 4x cheaper
+            f = work_size / max(w, h)
+            if f < 1:
+                im.draft("L", (max(1, int(w * f)), max(1, int(h * f))))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             try:

@@ -299,8 +299,8 @@ class FingerprintIndex:
         qids = np.concatenate([q_ for _, q_ in pairs]).astype(np.int64)
         if not keys.size:
             return {}
-        uniq = np.unique(np.stack([keys, qids], axis=1), axis=0)
-        k, c = np.unique(uniq[:, 0], return_counts=True)
+        pair_ids = np.unique(keys.astype(np.int64) * q.shape[0] + qids)     # each (key, query) once
+        k, c = np.unique(pair_ids // q.shape[0], return_counts=True)
         return dict(zip(k.tolist(), c.tolist()))
 
     def memory_bytes(self) -> int:

@@ -109,7 +109,7 @@ class _Stills:
             desc = np.concatenate([f.descriptors for f in fp.features])
             self.descriptors.add_many(np.full(desc.shape[0], row_id, np.int64), desc)
 
-    def find(self, fp, hashes) -> dict[int, str]:
+    def find(self, fp, hashes, searching_from_source: bool = False) -> dict[int, str]:
         """Rows this still looks like, each with why: a hash within the threshold, else
         local features that place the one picture inside the other."""
         from . import localfeatures as lf
@@ -120,21 +120,23 @@ class _Stills:
             found[key] = still_reason(dist)
         if not fp.features or not self.features:
             return found
-        votes: dict[int, int] = {}
-        for f in fp.features:
-            for key, n in self.descriptors.votes(f.descriptors, lf.MAX_DISTANCE).items():
-                votes[key] = max(votes.get(key, 0), n)
-        for key, n in sorted(votes.items(), key=lambda kv: -kv[1]):
-            if key in found or n < lf.MIN_INLIERS:
-                continue
+        keys = [k for k in self.features if k not in found]
+        if len(keys) > lf.MAX_CANDIDATES:
+            # many pictures on record: check the ones sharing the most descriptors with this one
+            votes: dict[int, int] = {}
+            for f in fp.features:
+                for key, n in self.descriptors.votes(f.descriptors, lf.VOTE_DISTANCE).items():
+                    votes[key] = max(votes.get(key, 0), n)
+            keys = sorted((k for k in votes if k not in found), key=lambda k: -votes[k])[:lf.MAX_CANDIDATES]
+        for key in keys:
             best = None
             for mine in fp.features:
-                for theirs in self.features.get(key, ()):
-                    # the larger picture holds the smaller one; try both ways, keep the better
-                    for src, qry in ((mine, theirs), (theirs, mine)):
-                        placed = lf.place(src, qry)
-                        if placed and (best is None or placed.inliers > best.inliers):
-                            best = placed
+                for theirs in self.features[key]:
+                    # the source placed in the query frame (or, for a reframe, the frame in it)
+                    src, qry = (mine, theirs) if searching_from_source else (theirs, mine)
+                    placed = lf.place(src, qry)
+                    if placed and (best is None or placed.inliers > best.inliers):
+                        best = placed
             if best is not None:
                 found[key] = part_reason(best)
         return found
@@ -177,7 +179,7 @@ class Likeness:
                     self._sources.add(row_id, fp)
                 if self._finals is None:
                     self._finals = self._load(ai=False)
-                for key, reason in self._finals.find(fp, fp.stored).items():
+                for key, reason in self._finals.find(fp, fp.stored, searching_from_source=True).items():
                     self._link(self.ledger.prints.owner(key), insp.content_id, reason)
             else:
                 if self._finals is not None:

@@ -43,9 +43,15 @@ RANSAC_PX = 3.0
 MAX_ROTATION = 20.0        # degrees: a reframe turns a shot a little; a match that needs more is noise
 MIN_SPREAD = 0.12
 MIN_COVER = 0.15
-SOURCE_FEATURES = 400      # per orientation, from a picture up to SOURCE_SIDE pixels
-QUERY_FEATURES = 250
+SOURCE_FEATURES = 500      # per orientation, from a picture up to SOURCE_SIDE pixels, 10 levels (to 1/5)
+SOURCE_LEVELS = 10
+QUERY_FEATURES = 300
 SOURCE_SIDE = 512
+# With more pictures on record than this, only the ones sharing the most descriptors (within
+# VOTE_DISTANCE) are checked: straight edges give look-alike descriptors in any two pictures,
+# so shared descriptors rank candidates but cannot decide (unrelated pictures share up to 40%).
+MAX_CANDIDATES = 16
+VOTE_DISTANCE = 32
 _MAGIC = b"ORB1"
 
 
