@@ -328,3 +328,152 @@ def test_timecode():
     assert timecode(1800 / 29.97, 29.97) == "00:01:00:00"                       # non-drop count
     assert timecode(1800 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:01:00;02"
     assert timecode(17982 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:10:00;00"
+
+
+# --------------------------------------------------------------------------------------
+# stills through the pipeline: grades, encodings, flops, reframes, bars, titles, comps.
+# The AI source is the samples' C2PA-signed AI picture (320x180, Adobe Firefly per its
+# manifest); every copy is made by ffmpeg filters or Pillow as a finishing pipeline would.
+
+AI_PICTURE = SAMPLES / "stills" / "ai_c2pa_generated.jpg"
+CAMERA_PLATE = SAMPLES / "stills" / "camera_original.jpg"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@pytest.fixture(scope="module")
+def ai_source():
+    """What the ledger keeps for the AI picture as a source: hashes, crop and flop
+    hypotheses, local features of both orientations."""
+    from aiprov.likeness import _Stills, fingerprint_file
+
+    print_ = fingerprint_file(bytes(AI_PICTURE), "image/jpeg", source=True)
+    stills = _Stills()
+    stills.add(1, Fingerprint.from_blob(print_.stored))
+    return stills
+
+
+def looks_like(stills, path, media_type: str) -> str | None:
+    """Why a finals file looks like the source (None: it does not), as `aiprov scan` decides."""
+    from aiprov.likeness import fingerprint_file
+
+    p = fingerprint_file(bytes(path), media_type)
+    if p is None:
+        return None
+    fp = Fingerprint.from_blob(p.stored)
+    return stills.find(fp, fp.own).get(1)
+
+
+def ff_still(tmp_path, name: str, *args: str, src=AI_PICTURE) -> bytes:
+    out = tmp_path / name
+    ffmpeg("-i", str(src), *args, "-frames:v", "1", str(out))
+    return out
+
+
+GRADES = {  # what a colourist does to a shot, as ffmpeg filters
+    "contrast and saturation": "eq=contrast=1.3:saturation=1.5",
+    "gamma": "eq=gamma=1.6",
+    "lift and gain": "curves=all='0/0.08 1/0.85'",
+    "warm white balance": "colortemperature=temperature=4000",
+    "cool white balance": "colorbalance=rs=-0.15:bs=0.2:rm=-0.1:bm=0.15",
+    "crushed and desaturated": "eq=contrast=0.7:brightness=-0.05:saturation=0.4",
+}
+
+
+@pytest.mark.parametrize("grade", list(GRADES), ids=list(GRADES))
+def test_a_graded_copy_of_an_ai_still_looks_like_it(tmp_path, ai_source, grade):
+    out = ff_still(tmp_path, "graded.jpg", "-vf", GRADES[grade], "-q:v", "3")
+    assert "bits differ" in (looks_like(ai_source, out, "image/jpeg") or "")
+
+
+def test_an_exr_in_linear_light_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "plate.exr", "-vf", "zscale=transferin=iec61966-2-1:transfer=linear:npl=100,"
+                   "format=gbrpf32le", "-compression", "zip16", "-format", "half")
+    assert "bits differ" in (looks_like(ai_source, out, "image/x-exr") or "")
+
+
+def test_a_10_bit_log_dpx_looks_like_the_ai_still(tmp_path, ai_source):
+    # Cineon printing density: code = 685 + 300 log10(linear) (black 95), from sRGB-decoded light
+    lin = "pow((val/65535+0.055)/1.055\\,2.4)"
+    code = f"clip(685+300*log(max({lin}\\,0.0001)*(1-0.0108)+0.0108)/log(10)\\,0\\,1023)*64"
+    out = ff_still(tmp_path, "scan.dpx", "-vf", f"format=rgb48le,lutrgb=r='{code}':g='{code}':b='{code}'",
+                   "-pix_fmt", "rgb48le", "-bits_per_raw_sample", "10")
+    raw = bytearray(out.read_bytes())
+    assert raw[:4] in (b"SDPX", b"XPDS")
+    raw[801] = 3                       # transfer characteristic: logarithmic, as a scanner writes it
+    out.write_bytes(bytes(raw))
+    assert "bits differ" in (looks_like(ai_source, out, "image/x-dpx") or "")
+
+
+def test_a_16_bit_tiff_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "deliver.tif", "-pix_fmt", "rgb48le")
+    with Image.open(out) as im:
+        assert im.size == (320, 180)
+    assert "bits differ" in (looks_like(ai_source, out, "image/tiff") or "")
+
+
+def test_a_flopped_copy_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "flop.png", "-vf", "hflip,eq=saturation=1.2")
+    assert "bits differ" in (looks_like(ai_source, out, "image/png") or "")
+
+
+def test_a_reframed_and_slightly_rotated_copy_looks_like_the_ai_still(tmp_path, ai_source):
+    # push in 12% and turn 2 degrees, back to the delivery size
+    out = ff_still(tmp_path, "reframe.jpg", "-vf", "rotate=2*PI/180,crop=iw*0.88:ih*0.88,scale=320:180",
+                   "-q:v", "3")
+    assert looks_like(ai_source, out, "image/jpeg")
+    # beyond what the crop hypotheses cover (12% cut, turned 4 degrees): local features place it
+    out = ff_still(tmp_path, "reframe4.jpg", "-vf", "rotate=4*PI/180,crop=iw*0.8:ih*0.8:0:0,scale=320:180",
+                   "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why and "turned +4" in why, why
+
+
+@pytest.mark.parametrize("bars", ["letterbox", "pillarbox"])
+def test_a_letterboxed_or_pillarboxed_copy_looks_like_the_ai_still(tmp_path, ai_source, bars):
+    pad = "pad=320:240:0:30:black" if bars == "letterbox" else "pad=430:180:55:0:black"
+    out = ff_still(tmp_path, f"{bars}.jpg", "-vf", f"eq=contrast=1.1,{pad}", "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "bits differ" in why, why
+
+
+def test_a_letterboxed_copy_with_subtitles_in_the_bar_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "subs.jpg", "-vf", f"pad=320:260:0:40:black,drawtext=fontfile={FONT}:"
+                   "text='We have to go back':fontsize=16:fontcolor=white:x=(w-text_w)/2:y=h-24", "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "bits differ" in why, why
+
+
+def test_a_copy_with_a_burnt_in_title_and_lower_third_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "titled.jpg", "-vf", f"drawbox=x=0:y=ih*0.72:w=iw*0.6:h=ih*0.16:color=black@0.7:t=fill,"
+                   f"drawtext=fontfile={FONT}:text='DR. ANNA KERN':fontsize=14:fontcolor=white:x=10:y=h*0.75,"
+                   f"drawtext=fontfile={FONT}:text='THE LAST LIGHT':fontsize=26:fontcolor=white:x=(w-text_w)/2:y=20",
+                   "-q:v", "3")
+    assert looks_like(ai_source, out, "image/jpeg")
+
+
+def comp(tmp_path, name: str, element_filter: str, x: str, y: str) -> bytes:
+    """The AI picture (treated by element_filter) comped over a 640x360 camera plate at (x, y)."""
+    out = tmp_path / name
+    ffmpeg("-i", str(CAMERA_PLATE), "-i", str(AI_PICTURE), "-filter_complex",
+           f"[0:v]scale=640:360,eq=contrast=1.05[plate];[1:v]{element_filter}[el];[plate][el]overlay={x}:{y}",
+           "-frames:v", "1", "-q:v", "3", str(out))
+    return out
+
+
+def test_an_ai_element_at_its_own_scale_comped_over_a_quarter_of_a_plate_is_found(tmp_path, ai_source):
+    out = comp(tmp_path, "insert.jpg", "null", "290", "150")           # 320x180 of 640x360: a quarter
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why
+
+
+def test_an_ai_element_scaled_and_comped_over_a_plate_is_found(tmp_path, ai_source):
+    out = comp(tmp_path, "scaled.jpg", "scale=400:225,eq=saturation=0.8", "40", "100")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why
+
+
+def test_an_ai_sky_replacing_the_top_of_a_plate_is_found(tmp_path, ai_source):
+    # the AI picture scaled to the plate's width; only its upper 45% is kept (the sky)
+    out = comp(tmp_path, "sky.jpg", "scale=640:360,crop=640:162:0:0", "0", "0")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why

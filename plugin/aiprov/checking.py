@@ -31,7 +31,7 @@ from .config import Config
 from .errors import LedgerConflict
 from .isolation import ReaderPool
 from .ledger import Ledger, Location
-from .likeness import Likeness, kind_of
+from .likeness import Finals, Likeness, kind_of
 from .model import AI, AI_COMPOSITE, AI_VERDICTS, UNREADABLE, Evidence, Finding, Inspection
 from .names import display_path
 from .policy import FINALS, IGNORED, findings
@@ -489,9 +489,9 @@ class Checker:
         printed = self.ledger.prints.printed_among([i.content_id for i, _ in candidates])
         unprinted = [(i, z) for i, z in candidates if i.content_id not in printed]
         self._print([(i, z) for i, z in unprinted if i.verdict in AI_VERDICTS], sources=True)
-        finals = [(i, z) for i, z in unprinted if i.verdict not in AI_VERDICTS and z == "finals"]
-        sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i, _ in finals}}
-        self._print([(i, z) for i, z in finals if sources[kind_of(i.media_type)]])
+        finals = [i for i, z in unprinted if i.verdict not in AI_VERDICTS and z == FINALS]
+        if finals:  # frame sequences are printed as shots; nothing is printed with no source on record
+            Finals(self.likeness, self._prints().read_many).record(finals, FINALS)
 
     def _looks_like(self, batch: list[Checked]) -> dict[str, list[tuple[str, str, str]]]:
         """For `look`: the AI sources that finals material the ledger has never printed looks like,
@@ -503,16 +503,9 @@ class Checker:
                       if c.zone == FINALS and c.inspection.content_id and c.inspection.fspath
                       and kind_of(c.inspection.media_type) and c.inspection.verdict not in (*AI_VERDICTS, UNREADABLE)]
         printed = self.ledger.prints.printed_among([i.content_id for i in candidates])
-        sources = {kind: self.ledger.prints.has_sources(kind) for kind in {kind_of(i.media_type) for i in candidates}}
-        todo = {i.fspath: i for i in candidates if i.content_id not in printed and sources[kind_of(i.media_type)]}
-        found: dict[str, list[tuple[str, str, str]]] = {}
-        if todo:
-            for got in self._prints().read_many(list(todo)):
-                insp = todo[got.fspath]
-                if got.likeness is not None:
-                    found[insp.content_id] = [(parent, "near-duplicate", why)
-                                              for parent, why in self.likeness.sources_of(insp, got.likeness)]
-        return found
+        todo = [i for i in candidates if i.content_id not in printed]
+        found = Finals(self.likeness, self._prints().read_many).look(todo) if todo else {}
+        return {cid: [(parent, "near-duplicate", why) for parent, why in links] for cid, links in found.items() if links}
 
     def _print(self, files: list[tuple[Inspection, str]], sources: bool = False) -> None:
         todo = {i.fspath: (i, zone) for i, zone in files}

@@ -236,3 +236,165 @@ class Likeness:
             return
         self.ledger.lineage.add(child, parent, "near-duplicate", reason)
         self.ledger.event("near-duplicate", child, None, {"of": parent, "reason": reason})
+
+
+# --------------------------------------------------------------------------------------
+# frame sequences in finals: shots, printed like clips
+
+# Image sequences carry no frame rate aiprov can rely on; timecodes count at 24 fps.
+SEQUENCE_FPS = 24.0
+SEQUENCE_INTERVAL_S = 0.5     # a sampled frame every 12 frames, as clips are sampled
+MIN_SHOT_FRAMES = 8           # fewer numbered frames are printed one by one, as stills
+
+
+@dataclass
+class Shot:
+    """A run of numbered frames in finals (an EXR or DPX render of a shot): printed by sampled frames."""
+
+    label: str                                   # "finals/sh010.[1001-1240].exr"
+    frames: list[tuple[int, Inspection]]         # (frame number, the frame), in order
+
+    @property
+    def step(self) -> int:
+        return max(1, int(round(SEQUENCE_INTERVAL_S * SEQUENCE_FPS)))
+
+    def sampled(self) -> list[int]:
+        """Indices of the frames printed: every `step`-th, and the last."""
+        idx = list(range(0, len(self.frames), self.step))
+        if idx[-1] != len(self.frames) - 1:
+            idx.append(len(self.frames) - 1)
+        return idx
+
+    def time_of(self, index: int) -> float:
+        return index / SEQUENCE_FPS
+
+    def frame_range(self, lo: int, hi: int) -> str:
+        """Frames [lo, hi] (indices) as the frame numbers and timecodes a finding shows."""
+        from .videoprints import timecode
+
+        a, b = self.frames[lo][0], self.frames[hi][0]
+        return (f"frames {a}-{b} of {self.label} ({timecode(self.time_of(lo), SEQUENCE_FPS)}-"
+                f"{timecode(self.time_of(hi + 1), SEQUENCE_FPS)} at {SEQUENCE_FPS:g} fps)")
+
+
+def shots_among(files: list[Inspection]) -> tuple[list[Shot], list[Inspection]]:
+    """Numbered stills that form runs of MIN_SHOT_FRAMES or more, and the rest."""
+    from .sequences import FRAME, group
+
+    stills = [i for i in files if kind_of(i.media_type) == STILL]
+    others = [i for i in files if kind_of(i.media_type) != STILL]
+    shots, singles = [], list(others)
+    for run in group(stills, lambda i: os.fsdecode(i.fspath)):
+        if run.frames >= MIN_SHOT_FRAMES:
+            numbered = [(int(FRAME.match(os.path.basename(os.fsdecode(i.fspath)))["frame"]), i) for i in run.items]
+            shots.append(Shot(run.label, sorted(numbered, key=lambda f: f[0])))
+        else:
+            singles.extend(run.items)
+    return shots, singles
+
+
+class Finals:
+    """Prints finals material that is not AI and finds what it looks like: single files one by
+    one, frame sequences as shots (sampled frames, segments with frame ranges)."""
+
+    def __init__(self, likeness: Likeness, read_many):
+        self.likeness = likeness
+        self.ledger = likeness.ledger
+        self.read_many = read_many   # paths -> Inspections carrying prints (the isolated readers)
+
+    def _wanted(self, files: list[Inspection]) -> tuple[list[Shot], list[Inspection]]:
+        has = {kind: self.ledger.prints.has_sources(kind) for kind in (STILL, CLIP)}
+        shots, singles = shots_among(files) if (has[STILL] or has[CLIP]) else ([], [])
+        return shots, [i for i in singles if has[kind_of(i.media_type)]]
+
+    def record(self, files: list[Inspection], zone: str) -> None:
+        shots, singles = self._wanted(files)
+        todo = {i.fspath: i for i in {i.content_id: i for i in singles}.values()}   # once per content
+        for got in self.read_many(list(todo)) if todo else ():
+            insp = todo[got.fspath]
+            if got.likeness is not None:
+                self.likeness.record(insp, zone, got.likeness)
+            else:  # flat, featureless or undecodable: remember that, so it is not tried on every scan
+                self.ledger.prints.put(insp.content_id, kind_of(insp.media_type), b"", 0)
+        for shot, prints in self._print_shots(shots):
+            for i, p in prints.items():
+                insp = shot.frames[i][1]
+                self.ledger.prints.put(insp.content_id, STILL, p.stored if p else b"", p.quality if p else 0)
+            sampled = set(prints)
+            for i, (_, insp) in enumerate(shot.frames):   # frames between the samples: covered by them
+                if i not in sampled:
+                    self.ledger.prints.put(insp.content_id, STILL, b"", 0)
+            for cid, links in self._shot_links(shot, prints).items():
+                for parent, why in links:
+                    self.likeness._link(cid, parent, why)
+
+    def look(self, files: list[Inspection]) -> dict[str, list[tuple[str, str]]]:
+        """The AI sources each file looks like (content id -> [(source, why)]), recording nothing."""
+        shots, singles = self._wanted(files)
+        todo = {i.fspath: i for i in {i.content_id: i for i in singles}.values()}   # once per content
+        found: dict[str, list[tuple[str, str]]] = {}
+        for got in self.read_many(list(todo)) if todo else ():
+            insp = todo[got.fspath]
+            if got.likeness is not None:
+                found[insp.content_id] = self.likeness.sources_of(insp, got.likeness)
+        for shot, prints in self._print_shots(shots):
+            for cid, links in self._shot_links(shot, prints).items():
+                found.setdefault(cid, []).extend(links)
+        return found
+
+    def _print_shots(self, shots: list[Shot]):
+        """Each shot with its sampled frames' prints ({frame index: Print or None}); every
+        shot's samples go to the readers together, so they are decoded in parallel."""
+        if not shots:
+            return []
+        where = {}
+        for s, shot in enumerate(shots):
+            for i in shot.sampled():
+                where[shot.frames[i][1].fspath] = (s, i)
+        prints: list[dict[int, Print | None]] = [{} for _ in shots]
+        for got in self.read_many(list(where)):
+            s, i = where[got.fspath]
+            prints[s][i] = got.likeness if got.likeness is not None and got.likeness.kind == STILL else None
+        return list(zip(shots, prints))
+
+    def _shot_links(self, shot: Shot, prints: dict[int, Print | None]) -> dict[str, list[tuple[str, str]]]:
+        """Content id of each frame -> [(AI source, why)]: still sources matched by sampled frames
+        (a run of matching samples covers the frames between them), clip sources by segments."""
+        from .fingerprints import Fingerprint
+        from .videoprints import ClipPrint, match_clip_any_way
+
+        links: dict[str, list[tuple[str, str]]] = {}
+        half = shot.step // 2
+        n = len(shot.frames)
+        by_source: dict[str, list[tuple[int, str]]] = {}
+        for i, p in sorted(prints.items()):
+            if p is None:
+                continue
+            for parent, why in self.likeness._still_sources_of(Fingerprint.from_blob(p.stored, p.quality)):
+                by_source.setdefault(parent, []).append((i, why))
+        for parent, hits in by_source.items():
+            runs: list[list[tuple[int, str]]] = []
+            for i, why in hits:
+                if runs and i - runs[-1][-1][0] <= shot.step:
+                    runs[-1].append((i, why))
+                else:
+                    runs.append([(i, why)])
+            for run in runs:
+                lo, hi = max(0, run[0][0] - half), min(n - 1, run[-1][0] + half)
+                why = f"{shot.frame_range(lo, hi)} look like it ({len(run)} sampled frames; {run[0][1]})"
+                for j in range(lo, hi + 1):
+                    links.setdefault(shot.frames[j][1].content_id, []).append((parent, why))
+        sampled = [(shot.time_of(i), Fingerprint.from_blob(p.stored).bits) for i, p in sorted(prints.items()) if p]
+        if sampled and self.ledger.prints.has_sources(CLIP):
+            mine = ClipPrint(frames=sampled, duration=n / SEQUENCE_FPS, fps=SEQUENCE_FPS,
+                             interval_s=SEQUENCE_INTERVAL_S)
+            for _, cid, blob in self.ledger.prints.of_kind(CLIP, ai=True):
+                segments, mirrored = match_clip_any_way(ClipPrint.from_blob(blob), mine)
+                for seg in segments:
+                    lo = max(0, int(round(seg.target_in * SEQUENCE_FPS)))
+                    hi = min(n - 1, int(round(seg.target_out * SEQUENCE_FPS)) - 1)
+                    how = " mirrored" if mirrored else ""
+                    why = f"{shot.frame_range(lo, hi)} match it{how} (sampled-frame perceptual hashes)"
+                    for j in range(lo, hi + 1):
+                        links.setdefault(shot.frames[j][1].content_id, []).append((cid, why))
+        return links

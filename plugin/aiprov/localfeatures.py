@@ -47,6 +47,7 @@ SOURCE_FEATURES = 500      # per orientation, from a picture up to SOURCE_SIDE p
 SOURCE_LEVELS = 10
 QUERY_FEATURES = 300
 SOURCE_SIDE = 512
+GRID = 4                   # keypoints are spread over a 4 x 4 grid before the strongest are kept
 # With more pictures on record than this, only the ones sharing the most descriptors (within
 # VOTE_DISTANCE) are checked: straight edges give look-alike descriptors in any two pictures,
 # so shared descriptors rank candidates but cannot decide (unrelated pictures share up to 40%).
@@ -97,13 +98,35 @@ def extract(luma: np.ndarray, n: int = QUERY_FEATURES, levels: int = 4) -> Featu
     h, w = a.shape[:2]
     if min(h, w) < 32:
         return None
-    orb = cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=levels, edgeThreshold=15, firstLevel=0,
+    orb = cv2.ORB_create(nfeatures=n * 3, scaleFactor=1.2, nlevels=levels, edgeThreshold=15, firstLevel=0,
                          WTA_K=2, scoreType=cv2.ORB_HARRIS_SCORE, patchSize=15, fastThreshold=10)
-    kps, desc = orb.detectAndCompute(a, None)
+    kps = _spread(orb.detect(a, None), w, h, n)
+    kps, desc = orb.compute(a, kps)
     if desc is None or len(kps) < MIN_INLIERS:
         return None
     pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2) / np.array([w, h], np.float32)
     return Features(pts, np.ascontiguousarray(desc, np.uint8), w / h)
+
+
+def _spread(kps, w: int, h: int, n: int) -> list:
+    """The n strongest keypoints, at most n / GRID^2 of them per cell of a GRID x GRID grid
+    first: burnt-in text, grain or one busy corner would otherwise take every feature, and
+    an AI element over a quarter of the frame would get none."""
+    if len(kps) <= n:
+        return list(kps)
+    order = sorted(range(len(kps)), key=lambda i: -kps[i].response)
+    per_cell = max(1, n // (GRID * GRID))
+    used: dict[tuple[int, int], int] = {}
+    first, rest = [], []
+    for i in order:
+        x, y = kps[i].pt
+        cell = (min(GRID - 1, int(x * GRID / w)), min(GRID - 1, int(y * GRID / h)))
+        if used.get(cell, 0) < per_cell:
+            used[cell] = used.get(cell, 0) + 1
+            first.append(kps[i])
+        else:
+            rest.append(kps[i])
+    return (first + rest)[:n]
 
 
 @dataclass(frozen=True)
