@@ -231,8 +231,8 @@ def test_lookup_of_a_comp_shows_the_path_back_to_the_ai_element(tmp_path):
 def test_an_exr_sequence_holding_an_ai_shot_is_flagged_on_its_frame_range(tmp_path):
     prod = production(tmp_path)
     ai_clip = prod / "working" / "gen_shot.mov"
-    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=480x270:rate=24", "-t", 4, "-c:v", "prores_ks", "-profile:v", 0,
-           ai_clip)
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=240x135:rate=24", "-t", 4, "-vf", "scale=480:270", "-c:v",
+           "prores_ks", "-profile:v", 0, ai_clip)
     aiprov.register(ai_clip, tool="Sora")
     seq = prod / "finals" / "sh030"
     seq.mkdir()
@@ -259,19 +259,20 @@ def test_an_exr_sequence_holding_an_ai_shot_is_flagged_on_its_frame_range(tmp_pa
 
 
 @pytest.mark.slow
-def test_a_graded_reframed_pillarboxed_ai_shot_in_a_prores_conform_is_a_segment_with_timecodes(tmp_path):
+def test_a_graded_reframed_pillarboxed_ai_shot_in_a_dnxhr_conform_is_a_segment_with_timecodes(tmp_path):
     prod = production(tmp_path)
     ai_clip = prod / "working" / "ai_shot.mov"
-    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=640x360:rate=24", "-t", 8, "-c:v", "prores_ks", "-profile:v", 0,
-           ai_clip)
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=320x180:rate=24", "-t", 8, "-vf", "scale=640:360", "-c:v",
+           "prores_ks", "-profile:v", 0, ai_clip)
     aiprov.register(ai_clip, tool="Runway Gen-3")
     master = prod / "finals" / "reel2_conform.mov"
-    # 12 s of other shots, the AI shot graded, pushed in 6% and pillarboxed into 4:3 (8 s), 6 s more
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=480x360:rate=24:duration=12", "-i", ai_clip, "-f", "lavfi", "-i",
-           "smptehdbars=size=480x360:rate=24:duration=6,noise=alls=30:allf=t", "-filter_complex",
-           "[1:v]eq=contrast=1.15:saturation=0.8:gamma=1.1,crop=iw*0.94:ih*0.94,scale=480:270,"
-           "pad=480:360:0:45:black,setsar=1[a];[0:v]setsar=1[b];[2:v]setsar=1[c];[b][a][c]concat=n=3:v=1:a=0[v]",
-           "-map", "[v]", "-c:v", "prores_ks", "-profile:v", 0, master)
+    # 6 s of another shot, the AI shot graded, pushed in 6% and pillarboxed into 4:3 (8 s), 4 s more
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=6", "-i", ai_clip, "-f", "lavfi", "-i",
+           "smptehdbars=size=320x240:rate=24:duration=4", "-filter_complex",
+           "[1:v]eq=contrast=1.15:saturation=0.8:gamma=1.1,crop=iw*0.94:ih*0.94,scale=320:180,"
+           "pad=320:240:0:30:black,setsar=1[a];[0:v]setsar=1[b];[2:v]setsar=1[c];"
+           "[b][a][c]concat=n=3:v=1:a=0,format=yuv422p[v]", "-map", "[v]", "-c:v", "dnxhd", "-profile:v", "dnxhr_lb",
+           master)
     r = run("scan", prod, "--format", "json")
     found = findings_by_name(json.loads(r.stdout))["reel2_conform.mov"]
     assert [x["rule"] for x in found] == ["derived-from-ai"]
@@ -281,4 +282,4 @@ def test_a_graded_reframed_pillarboxed_ai_shot_in_a_prores_conform_is_a_segment_
         h, m, s, f = map(int, tc.split(":"))
         return h * 3600 + m * 60 + s + f / 24
 
-    assert abs(seconds(tc_in) - 12) <= 1 and abs(seconds(tc_out) - 20) <= 1, found[0]["message"]
+    assert abs(seconds(tc_in) - 6) <= 1 and abs(seconds(tc_out) - 14) <= 1, found[0]["message"]

@@ -14,7 +14,7 @@ to scale (pyramid) and rotation; about 1 ms for a 256-pixel picture in C++.
 Mirrored pictures are not ORB-invariant, so a source also keeps the features of its flop.
 
 What makes a match (measured in bench/bench_likeness.py): at least MIN_INLIERS pairs
-agreeing on one transform within RANSAC_PX pixels, a scale between 1/6 and 4, a rotation
+agreeing on one transform within RANSAC_PX pixels, a width between 1/6 and 6 times, a rotation
 within MAX_ROTATION degrees, inliers spread over at least MIN_SPREAD of the frame in both
 directions, and the source's picture, placed by the transform, covering at least
 MIN_COVER of the frame. True comps and reframes give 18-120 inliers; unrelated pairs
@@ -38,9 +38,9 @@ except ImportError as exc:  # pragma: no cover - reported when first used
 DESC_BYTES = 32
 MAX_DISTANCE = 64          # a descriptor pair further apart than this (of 256 bits) is no pair
 RATIO = 0.8                # Lowe's ratio test: the best pair must be clearly better than the second
-MIN_INLIERS = 12
+MIN_INLIERS = 14
 RANSAC_PX = 3.0
-MAX_ROTATION = 20.0        # degrees: a reframe turns a shot a little; a match that needs more is noise
+MAX_ROTATION = 10.0        # degrees: a reframe turns a shot a little; a match that needs more is noise
 MIN_SPREAD = 0.12
 MIN_COVER = 0.15
 SOURCE_FEATURES = 500      # per orientation, from a picture up to SOURCE_SIDE pixels, 10 levels (to 1/5)
@@ -137,6 +137,7 @@ class Placement:
     scale: float          # the source's width, placed, as a share of the query frame's width
     rotation: float       # degrees
     cover: float          # share of the query frame the placed source picture covers
+    spread: float = 1.0   # the inliers' extent in the query, as a share of its width or height (the smaller)
 
     def describe(self) -> str:
         turn = f", turned {self.rotation:+.1f} degrees" if abs(self.rotation) >= 0.5 else ""
@@ -158,11 +159,12 @@ def _pairs(src: Features, qry: Features) -> tuple[np.ndarray, np.ndarray]:
     return np.array(si, int), np.array(qi, int)
 
 
-def place(src: Features, qry: Features) -> Placement | None:
-    """The source picture found inside the query frame, or None."""
+def fit(src: Features, qry: Features) -> Placement | None:
+    """The one similarity transform most descriptor pairs agree on, as a Placement, whatever
+    it is (None: too few pairs to fit one). `accept` says whether it is a match."""
     cv2 = _require_cv2()
     si, qi = _pairs(src, qry)
-    if si.size < MIN_INLIERS:
+    if si.size < 3:
         return None
     # both in the query's pixel units (its height = 1), so one similarity maps source onto query
     sp = src.points[si] * np.array([src.aspect, 1.0], np.float32)
@@ -173,20 +175,25 @@ def place(src: Features, qry: Features) -> Placement | None:
     if M is None or inl is None:
         return None
     inl = inl.ravel().astype(bool)
-    count = int(inl.sum())
-    if count < MIN_INLIERS:
-        return None
     scale = math.hypot(M[0, 0], M[1, 0])
-    rotation = math.degrees(math.atan2(M[1, 0], M[0, 0]))
-    if not (1 / 6 <= scale <= 4.0) or abs(rotation) > MAX_ROTATION:
+    spread = np.ptp(qry.points[qi][inl], axis=0) if inl.any() else np.zeros(2)
+    return Placement(int(inl.sum()), round(scale * src.aspect / qry.aspect, 3),
+                     round(math.degrees(math.atan2(M[1, 0], M[0, 0])), 2),
+                     round(_cover(M, src.aspect, qry.aspect), 3), round(float(spread.min()), 3))
+
+
+def accept(p: Placement | None) -> bool:
+    """Whether a fitted placement is a match (the checks in the module doc)."""
+    return (p is not None and p.inliers >= MIN_INLIERS and 1 / 6 <= p.scale <= 6 and abs(p.rotation) <= MAX_ROTATION
+            and p.spread >= MIN_SPREAD and p.cover >= MIN_COVER)
+
+
+def place(src: Features, qry: Features) -> Placement | None:
+    """The source picture found inside the query frame, or None."""
+    if len(src) < MIN_INLIERS or len(qry) < MIN_INLIERS:
         return None
-    spread = np.ptp(qry.points[qi][inl], axis=0)
-    if spread.min() < MIN_SPREAD:
-        return None
-    cover = _cover(M, src.aspect, qry.aspect)
-    if cover < MIN_COVER:
-        return None
-    return Placement(count, round(scale * src.aspect / qry.aspect, 3), round(rotation, 2), round(cover, 3))
+    p = fit(src, qry)
+    return p if accept(p) else None
 
 
 def _cover(M: np.ndarray, src_aspect: float, qry_aspect: float) -> float:
