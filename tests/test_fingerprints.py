@@ -477,3 +477,13 @@ def test_an_ai_sky_replacing_the_top_of_a_plate_is_found(tmp_path, ai_source):
     out = comp(tmp_path, "sky.jpg", "scale=640:360,crop=640:162:0:0", "0", "0")
     why = looks_like(ai_source, out, "image/jpeg")
     assert why and "local features" in why, why
+
+
+def test_a_long_gop_clip_decoded_in_parts_side_by_side_gives_the_same_samples(tmp_path):
+    clip = tmp_path / "gop10.mp4"            # 24 s, keyframes every 10 s: decoded in order, reference by reference
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=24", "-vf", "hue=H=2*PI*t/24", "-c:v", "libx264",
+           "-preset", "ultrafast", "-g", "240", "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(clip))
+    one = clip_fingerprint(clip, 0.5, parts=1)
+    three = clip_fingerprint(clip, 0.5, parts=3)
+    assert one.mode == three.mode == "sequential" and len(one.frames) == 48
+    assert [(round(t, 3), h) for t, h in three.frames] == [(round(t, 3), h) for t, h in one.frames]
