@@ -169,26 +169,28 @@ def bench_links(quick: bool) -> None:
           f"printing {time.process_time() - t0:.0f} s CPU")
     pairs = hash_links = feature_links = same = 0
     closest_hash, most_inliers = 256, 0
-    false = []
+    false, near_misses = [], []
     t0 = time.process_time()
     for i, j in itertools.permutations(printable, 2):
         pairs += 1
         d = still_distance(src[i], Fingerprint(qry[j].bits, 100, variants=qry[j].variants))
-        placed, fitted = None, 0
+        placed, fitted, near_miss = None, 0, None
         if d > MATCH_THRESHOLD:
             for fs in src[i].features:
                 for fq in qry[j].features:
                     p = lf.fit(fs, fq)
                     if lf.accept(p) and (placed is None or p.inliers > placed.inliers):
                         placed = p
-                    elif p is not None:
-                        fitted = max(fitted, p.inliers)
+                    elif p is not None and p.inliers > fitted:
+                        fitted, near_miss = p.inliers, p
         linked = d <= MATCH_THRESHOLD or placed is not None
         one_shot = items[i][0].startswith("shot") and items[i][0][:6] == items[j][0][:6]   # two frames of a zoom
         if linked and (one_shot or _same_picture(items[i][1], items[j][1])):
             same += 1
             continue
         closest_hash = min(closest_hash, d)
+        if fitted >= lf.MIN_INLIERS:
+            near_misses.append((items[i][0], items[j][0], near_miss))
         most_inliers = max(most_inliers, fitted)
         if linked:
             hash_links += d <= MATCH_THRESHOLD
@@ -202,6 +204,9 @@ def bench_links(quick: bool) -> None:
           f"most pairs agreeing on one transform between unrelated pictures: {most_inliers} "
           f"(a match needs {lf.MIN_INLIERS} and passes every other check)")
     for f in false[:20]:
+        print("   ", f)
+    print(f"  unrelated pairs with {lf.MIN_INLIERS}+ agreeing details, stopped by another check: {len(near_misses)}")
+    for f in sorted(near_misses, key=lambda m: -m[2].inliers)[:5]:
         print("   ", f)
 
 

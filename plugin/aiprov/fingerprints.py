@@ -8,39 +8,42 @@ Hamming distance apart and unrelated pictures are far apart (about 128 of 256 bi
 The pipeline, and why:
 
 1. Decode with Pillow, refuse more than MAX_PIXELS (decompression bombs), JPEGs decoded in
-   draft mode straight to luma at a reduced scale (fast), EXIF orientation applied, alpha
-   flattened on white (what an editor does when it exports a JPEG), any mode to 8-bit luma
-   (ITU-R 601, the weights PDQ itself uses).
-2. Reduce to at most WORK_SIZE px on the long side (box filter), then resample to exactly
+   draft mode straight to luma at no less than the work size (fast), EXIF orientation
+   applied, alpha flattened on white (what an editor does when it exports a JPEG), any mode
+   to 8-bit luma (ITU-R 601, the weights PDQ itself uses). EXR and DPX go through ffmpeg
+   and are brought to display light first (ffpictures.py).
+2. Cut letterbox and pillarbox bars (activepicture.py): both sides are printed from their
+   active picture, so a 16:9 picture boxed into a 4:3 or 2.39 frame hashes as itself.
+3. Reduce to at most WORK_SIZE px on the long side (box filter), then resample to exactly
    64x64 with Pillow's antialiased Lanczos before PDQ. PDQ downsamples to 64x64 inside
    anyway, but with a box filter whose width depends on the input size: feeding it the
    same 64x64 for every size of the same picture brings a 25% resize from up to 48 bits
    (plain pdqhash) down to at most 8.
-3. PDQ is not crop-tolerant: removing 1% from one side moves it 10-24 bits, 2.5% moves it
-   ~50, 5% 50-90. So each still also gets:
-   * `variants`: the hash of its centre 90% (5% margin on every side). These are *stored*
-     with `bits` (two 32-byte hashes per still).
-   * `probes`: query-only hashes. A copy cropped by up to CROP_MARGIN on any side still
-     contains the original's centre 90%; we don't know the crop, so we hash the copy under
-     a 3x3 grid of crop hypotheses per axis (0, 2.5% or 5% cut from each side) mapped back
-     onto that centre region: 81 hashes, one of which is within ~1.25% of the true
-     framing. Pillow Lanczos in separable passes (9 row passes, 81 small column passes)
-     plus 81 PDQs: ~5-15 ms of CPU. Never stored.
-   Comparing stored hashes of one with query hashes of the other (both ways) matches
-   crops of 0-5% per side, centred or not, and also the reverse case (the registered
-   picture is itself the crop of the one found). Crops beyond 5% a side are not matched.
+4. PDQ is not crop-tolerant: removing 1% from one side moves it 10-24 bits, 2.5% moves it
+   ~50, 5% 50-90. Nor is it mirror-tolerant. So each still also gets:
+   * `variants`: the hash of its centre 90% (5% margin on every side).
+   * `crops` (AI sources only): the hashes of the picture, and of its mirror image, under
+     a 3x3 grid of crops per axis (0, 2.5% or 5% cut from each side): 162 hypotheses, one
+     of which is within ~1.25% a side of any copy cropped by up to CROP_MARGIN a side,
+     flopped or not. Pillow Lanczos in separable passes: ~20 ms, once per source. Finals
+     stills, the many, need only their two hashes: the hypotheses are on the other side.
+   Comparing one still's own hashes with the other's hypotheses (both ways) matches crops
+   of 0-5% per side, centred or not, and flops; and the centre hash covers the reverse
+   case (the registered picture is itself the crop of the one found). Bigger crops,
+   reframes, small rotations and pictures that are only part of a frame (comps, titles
+   over much of it) are left to local features (localfeatures.py).
 
 The numbers behind MATCH_THRESHOLD = 31 (bench/bench_fingerprints.py prints them again;
 15 originals: a sample still, 4 corpus pictures, 10 generated photos): JPEG q70 <= 8
 bits, q30 <= 6, resize 50% <= 4, resize 25% <= 8, metadata strip 0; crops of 5% off one
 side, two sides or every side <= 10, 2.5% every side <= 12, random crops of 0-5% per side
-<= 30 (median 14), crop + 50% + JPEG q70 <= 22. Unrelated pictures (9 sample stills, 5
-corpus pictures, 200 generated photos: 20,503 pairs) are never closer than 90 bits
-full-frame, and 64 with all 81 probes both ways (0.1th percentile 88). 31 sits in between,
-closer to the copies' side; PDQ distances are almost always even (the hash is thresholded
-at its median), so 31 behaves as 30. Limits: a copy that PDQ rates below MIN_QUALITY (a
-crop of a picture that was borderline, 51-53) gets no fingerprint and cannot match;
-flips, rotations other than EXIF, and crops over 5% a side are not matched.
+<= 30 (median 14), crop + 50% + JPEG q70 <= 22. Grades (contrast, gamma, lift/gain,
+saturation, white balance) 0-30. Unrelated pictures never come closer than 64 bits with
+every hypothesis both ways (bench/bench_likeness.py: every ordered pair of 292 varied
+pictures). 31 sits in between, closer to the copies' side; PDQ distances are almost always
+even (the hash is thresholded at its median), so 31 behaves as 30. Limits: a copy that PDQ
+rates below MIN_QUALITY (a crop of a picture that was borderline, 51-53) gets no
+fingerprint and cannot match.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ MATCH_THRESHOLD = 31          # Hamming distance (of 256) at or below which two 
 MIN_QUALITY = 50              # PDQ quality below this: flat / featureless, no fingerprint
 MAX_PIXELS = 100_000_000      # refuse to decode more than 100 MP
 WORK_SIZE = 256               # long side of the luma image the hashes are cut from
-CROP_MARGIN = 0.05            # crops of up to 5% per side are matched via variants/probes
+CROP_MARGIN = 0.05            # crops of up to 5% per side are matched by a source's crop hypotheses
 _CROP_GRID = (0.0, CROP_MARGIN / 2, CROP_MARGIN)
 
 Source = Union[str, os.PathLike, BinaryIO, bytes]

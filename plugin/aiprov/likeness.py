@@ -7,12 +7,15 @@ any more. What it still carries is its picture. So aiprov fingerprints:
 * every AI asset it records (a *source*: registered, declared or marked), and
 * every non-AI still or clip in a finals zone (a *query*),
 
-and links a query to a source within the match threshold by a `near-duplicate`
-lineage edge saying how close it is (and, for clips, where in the file). The
-policy then treats the file as derived from AI: a `derived-from-ai` finding in
-finals unless an approval covers the source or the file. Working material that
-is not AI is not fingerprinted: it cannot be laundered AI in a deliverable,
-and fingerprinting costs ~25 ms a still.
+and links a query to a source by a `near-duplicate` lineage edge saying how it
+matched: a hash within the threshold (graded, converted, resized, cropped up to 5%
+a side, flopped, boxed), local features placing the source inside the frame (a
+comp, a reframe, a title over much of it), or, for clips and frame sequences
+(printed as shots), which frames. The policy then treats the file as derived from
+AI: a `derived-from-ai` finding in finals unless an approval covers the source or
+the file. Working material that is not AI is not fingerprinted: it cannot be
+laundered AI in a deliverable. A source's print carries every hypothesis (~30 ms,
+once); a finals still's only what it is searched with (~3 ms).
 
 Fingerprints are computed in the isolated reader workers (they decode pixels);
 matching runs in the parent against the ledger's stored prints.

@@ -16,8 +16,8 @@ Mirrored pictures are not ORB-invariant, so a source also keeps the features of 
 What makes a match (measured in bench/bench_likeness.py): at least MIN_INLIERS pairs
 agreeing on one transform within RANSAC_PX pixels, a width between 1/6 and 6 times, a rotation
 within MAX_ROTATION degrees, inliers spread over at least MIN_SPREAD of the frame in both
-directions, and the source's picture, placed by the transform, covering at least
-MIN_COVER of the frame. True comps and reframes give 18-120 inliers; unrelated pairs
+directions, most inlier pairs (MIN_SIZED) found at pyramid levels the scale relates, and
+the source's picture, placed by the transform, covering at least MIN_COVER of the frame. True comps and reframes give 18-120 inliers; unrelated pairs
 (every pair of hundreds of pictures) give at most a handful, and never pass every check.
 """
 
@@ -43,6 +43,8 @@ RANSAC_PX = 3.0
 MAX_ROTATION = 10.0        # degrees: a reframe turns a shot a little; a match that needs more is noise
 MIN_SPREAD = 0.12
 MIN_COVER = 0.15
+SIZE_TOLERANCE = 0.45      # |log(size ratio / scale)|: about two pyramid levels (1.2^2)
+MIN_SIZED = 0.6
 SOURCE_FEATURES = 500      # per orientation, from a picture up to SOURCE_SIDE pixels, 10 levels (to 1/5)
 SOURCE_LEVELS = 10
 QUERY_FEATURES = 300
@@ -53,7 +55,7 @@ GRID = 4                   # keypoints are spread over a 4 x 4 grid before the s
 # so shared descriptors rank candidates but cannot decide (unrelated pictures share up to 40%).
 MAX_CANDIDATES = 16
 VOTE_DISTANCE = 32
-_MAGIC = b"ORB1"
+_MAGIC = b"ORB2"
 
 
 def _require_cv2():
@@ -65,11 +67,13 @@ def _require_cv2():
 @dataclass(frozen=True)
 class Features:
     """Keypoints of one picture: positions in [0, 1] of its width and height (so sides of
-    any size compare), the picture's aspect (width / height), and descriptors."""
+    any size compare), sizes as a share of its height, the picture's aspect (width /
+    height), and descriptors."""
 
     points: np.ndarray        # (N, 2) float32, x / width and y / height
     descriptors: np.ndarray   # (N, 32) uint8
     aspect: float
+    sizes: np.ndarray         # (N,) float32, keypoint diameter / height
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
@@ -77,7 +81,8 @@ class Features:
     def to_bytes(self) -> bytes:
         n = len(self)
         pts = np.clip(np.rint(self.points * 65535), 0, 65535).astype("<u2")
-        return _MAGIC + struct.pack("<If", n, self.aspect) + pts.tobytes() + self.descriptors.tobytes()
+        return (_MAGIC + struct.pack("<If", n, self.aspect) + pts.tobytes() + self.sizes.astype("<f2").tobytes()
+                + self.descriptors.tobytes())
 
     @classmethod
     def from_bytes(cls, data: bytes, offset: int = 0) -> tuple["Features", int]:
@@ -87,8 +92,10 @@ class Features:
         off = offset + 12
         pts = np.frombuffer(data, "<u2", 2 * n, off).reshape(n, 2).astype(np.float32) / 65535
         off += 4 * n
+        sizes = np.frombuffer(data, "<f2", n, off).astype(np.float32)
+        off += 2 * n
         desc = np.frombuffer(data, np.uint8, DESC_BYTES * n, off).reshape(n, DESC_BYTES)
-        return cls(pts, desc, aspect), off + DESC_BYTES * n
+        return cls(pts, desc, aspect, sizes), off + DESC_BYTES * n
 
 
 def extract(luma: np.ndarray, n: int = QUERY_FEATURES, levels: int = 4) -> Features | None:
@@ -105,7 +112,8 @@ def extract(luma: np.ndarray, n: int = QUERY_FEATURES, levels: int = 4) -> Featu
     if desc is None or len(kps) < MIN_INLIERS:
         return None
     pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2) / np.array([w, h], np.float32)
-    return Features(pts, np.ascontiguousarray(desc, np.uint8), w / h)
+    sizes = np.array([k.size for k in kps], dtype=np.float32) / h
+    return Features(pts, np.ascontiguousarray(desc, np.uint8), w / h, sizes)
 
 
 def _spread(kps, w: int, h: int, n: int) -> list:
@@ -138,6 +146,7 @@ class Placement:
     rotation: float       # degrees
     cover: float          # share of the query frame the placed source picture covers
     spread: float = 1.0   # the inliers' extent in the query, as a share of its width or height (the smaller)
+    sized: float = 1.0    # share of the inliers whose sizes agree with the scale
 
     def describe(self) -> str:
         turn = f", turned {self.rotation:+.1f} degrees" if abs(self.rotation) >= 0.5 else ""
@@ -177,15 +186,19 @@ def fit(src: Features, qry: Features) -> Placement | None:
     inl = inl.ravel().astype(bool)
     scale = math.hypot(M[0, 0], M[1, 0])
     spread = np.ptp(qry.points[qi][inl], axis=0) if inl.any() else np.zeros(2)
+    # the pyramid level each detail was found at must agree with the transform's scale:
+    # true pairs are the same detail seen at sizes the scale relates, chance pairs are not
+    ratio = np.abs(np.log(qry.sizes[qi][inl] / np.maximum(src.sizes[si][inl] * scale, 1e-9)))
+    sized = float(np.mean(ratio <= SIZE_TOLERANCE)) if inl.any() else 0.0
     return Placement(int(inl.sum()), round(scale * src.aspect / qry.aspect, 3),
                      round(math.degrees(math.atan2(M[1, 0], M[0, 0])), 2),
-                     round(_cover(M, src.aspect, qry.aspect), 3), round(float(spread.min()), 3))
+                     round(_cover(M, src.aspect, qry.aspect), 3), round(float(spread.min()), 3), round(sized, 3))
 
 
 def accept(p: Placement | None) -> bool:
     """Whether a fitted placement is a match (the checks in the module doc)."""
     return (p is not None and p.inliers >= MIN_INLIERS and 1 / 6 <= p.scale <= 6 and abs(p.rotation) <= MAX_ROTATION
-            and p.spread >= MIN_SPREAD and p.cover >= MIN_COVER)
+            and p.spread >= MIN_SPREAD and p.cover >= MIN_COVER and p.sized >= MIN_SIZED)
 
 
 def place(src: Features, qry: Features) -> Placement | None:
