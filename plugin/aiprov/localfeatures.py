@@ -107,34 +107,34 @@ def extract(luma: np.ndarray, n: int = QUERY_FEATURES, levels: int = 4) -> Featu
         return None
     orb = cv2.ORB_create(nfeatures=n * 3, scaleFactor=1.2, nlevels=levels, edgeThreshold=15, firstLevel=0,
                          WTA_K=2, scoreType=cv2.ORB_HARRIS_SCORE, patchSize=15, fastThreshold=10)
-    kps = _spread(orb.detect(a, None), w, h, n)
-    kps, desc = orb.compute(a, kps)
+    kps, desc = orb.detectAndCompute(a, None)      # one pyramid for both (detect + compute: 1.4x the time)
     if desc is None or len(kps) < MIN_INLIERS:
         return None
+    keep = _spread(kps, w, h, n)
+    kps, desc = [kps[i] for i in keep], desc[keep]
     pts = np.array([k.pt for k in kps], dtype=np.float32).reshape(-1, 2) / np.array([w, h], np.float32)
     sizes = np.array([k.size for k in kps], dtype=np.float32) / h
     return Features(pts, np.ascontiguousarray(desc, np.uint8), w / h, sizes)
 
 
-def _spread(kps, w: int, h: int, n: int) -> list:
-    """The n strongest keypoints, at most n / GRID^2 of them per cell of a GRID x GRID grid
-    first: burnt-in text, grain or one busy corner would otherwise take every feature, and
-    an AI element over a quarter of the frame would get none."""
+def _spread(kps, w: int, h: int, n: int) -> np.ndarray:
+    """Indices of the n strongest keypoints, at most n / GRID^2 of them per cell of a GRID x
+    GRID grid first: burnt-in text, grain or one busy corner would otherwise take every
+    feature, and an AI element over a quarter of the frame would get none."""
     if len(kps) <= n:
-        return list(kps)
-    order = sorted(range(len(kps)), key=lambda i: -kps[i].response)
+        return np.arange(len(kps))
+    pts = np.array([k.pt for k in kps], dtype=np.float32)
+    response = np.array([k.response for k in kps], dtype=np.float32)
+    cell = (np.minimum(GRID - 1, (pts[:, 1] * GRID / h).astype(int)) * GRID
+            + np.minimum(GRID - 1, (pts[:, 0] * GRID / w).astype(int)))
+    order = np.lexsort((-response, cell))                 # by cell, strongest first within it
+    first_of_cell = np.searchsorted(cell[order], np.arange(GRID * GRID))
+    rank = np.empty(len(kps), dtype=np.int64)
+    rank[order] = np.arange(len(kps)) - first_of_cell[cell[order]]
     per_cell = max(1, n // (GRID * GRID))
-    used: dict[tuple[int, int], int] = {}
-    first, rest = [], []
-    for i in order:
-        x, y = kps[i].pt
-        cell = (min(GRID - 1, int(x * GRID / w)), min(GRID - 1, int(y * GRID / h)))
-        if used.get(cell, 0) < per_cell:
-            used[cell] = used.get(cell, 0) + 1
-            first.append(kps[i])
-        else:
-            rest.append(kps[i])
-    return (first + rest)[:n]
+    # the first per_cell of each cell, then the rest, each by strength
+    key = np.where(rank < per_cell, 0, 1)
+    return np.lexsort((-response, key))[:n]
 
 
 @dataclass(frozen=True)
