@@ -246,7 +246,10 @@ class Likeness:
 
 # Image sequences carry no frame rate aiprov can rely on; timecodes count at 24 fps.
 SEQUENCE_FPS = 24.0
-SEQUENCE_INTERVAL_S = 0.5     # a sampled frame every 12 frames, as clips are sampled
+# A sampled frame a second: decoding one 4K half-float EXR frame with grain costs ~0.7 s of
+# CPU, so half-second samples could not print a 4K shot at 2x realtime on two cores; a second
+# still places a shot's ends within half a second, and finds AI clips of 3 s or more.
+SEQUENCE_INTERVAL_S = 1.0
 MIN_SHOT_FRAMES = 8           # fewer numbered frames are printed one by one, as stills
 
 
