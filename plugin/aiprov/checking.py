@@ -305,6 +305,8 @@ class Checker:
             if progress:
                 progress(count[0], total or 0)
 
+        if self.config.likeness and sorted_.to_read and self.ledger.prints.has_sources(None):
+            list(self._prints().read_many([]))  # the print readers start up while the files are read
         batch = self._gather(sorted_, tally, record=True, missing=missing, tick=step, already_read=already_read)
         # perceptual prints: laundered copies of AI material get their lineage edge before the policy runs
         self.fingerprint(batch)
