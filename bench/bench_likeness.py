@@ -304,24 +304,28 @@ def bench_sequence(quick: bool) -> None:
 
 
 def bench_h264(quick: bool) -> None:
+    from aiprov.likeness import SOURCE_INTERVAL_S
     from aiprov.videoprints import clip_fingerprint
 
-    seconds = 20 if quick else 60
-    print(f"\n== clip prints of 1080p24 H.264, 10 s GOPs ({seconds} s), every 0.5 s   load {loadavg()}")
-    clip = CACHE / f"h264_gop10_{seconds}.mp4"
+    seconds = 30 if quick else 60
+    print(f"\n== clip prints of 1080p24 H.264 with 10 s GOPs (x264 veryfast, keyint 250; testsrc2 as in "
+          f"bench_fingerprints.py), {seconds} s   load {loadavg()}")
+    clip = CACHE / f"h264_gop250_{seconds}.mp4"
     if not clip.exists():
-        ffmpeg("-f", "lavfi", "-i", f"mandelbrot=s=1920x1080:r=24,trim=duration={seconds}", "-c:v", "libx264",
-               "-preset", "veryfast", "-g", 240, "-keyint_min", 240, "-sc_threshold", 0, "-pix_fmt", "yuv420p", clip)
-    for rep in range(2):
-        c0, t0 = cpu_children(), time.perf_counter()
-        cp = clip_fingerprint(clip, 0.5)
-        wall, cpu = time.perf_counter() - t0, cpu_children() - c0
-        c0, t0 = cpu_children(), time.perf_counter()
-        subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"], check=True)
-        fwall, fcpu = time.perf_counter() - t0, cpu_children() - c0
-        print(f"  run {rep + 1}: {len(cp.frames)} frames sampled ({cp.mode}) in {wall:.2f} s wall, {cpu:.2f} s CPU: "
-              f"{seconds / wall:.1f}x realtime (decoding every frame: {seconds / fwall:.1f}x wall, "
-              f"{fcpu:.1f} s CPU)   load {loadavg()}")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=1920x1080:r=24:d={seconds}", "-c:v", "libx264", "-preset", "veryfast",
+               "-pix_fmt", "yuv420p", clip)
+    for interval in (SOURCE_INTERVAL_S, 1.0):
+        for parts in (1, None):
+            c0, t0 = cpu_children(), time.perf_counter()
+            cp = clip_fingerprint(clip, interval, parts=parts)
+            wall, cpu = time.perf_counter() - t0, cpu_children() - c0
+            how = "one ffmpeg" if parts == 1 else f"one ffmpeg per core ({os.cpu_count()})"
+            print(f"  every {interval:g} s, {how}: {len(cp.frames)} samples ({cp.mode}) in {wall:.2f} s wall, "
+                  f"{cpu:.2f} s CPU: {seconds / wall:.1f}x realtime   load {loadavg()}")
+    c0, t0 = cpu_children(), time.perf_counter()
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"], check=True)
+    print(f"  decoding every frame (ffmpeg -f null): {seconds / (time.perf_counter() - t0):.1f}x realtime, "
+          f"{cpu_children() - c0:.1f} s CPU")
 
 
 def main() -> int:

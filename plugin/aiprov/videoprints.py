@@ -25,8 +25,15 @@ one of three modes, picked per file by `mode="auto"`:
   (`-skip_frame bidir` for H.264 / MPEG-2 / MPEG-4 Part 2: all B-frames; `noref` for other
   codecs), and keep one frame per interval plus every I-frame (`select`). Skipping the
   loop filter as well was measured and rejected: 4 bits of drift per frame on average.
+  A clip of 16 s or more is cut into one part per core, each decoded by its own ffmpeg
+  from the keyframe before it: GOPs do not depend on each other.
 
-bench/bench_fingerprints.py measures each against decoding every frame (`-f null`).
+Each sampled frame is decoded at 128x128, its letterbox or pillarbox bars are cut
+(activepicture.py), and the rest is resampled to the 64x64 PDQ hashes; an AI source's
+print also keeps each frame's mirror-image hash, so a flopped use is found.
+
+bench/bench_fingerprints.py measures each against decoding every frame (`-f null`);
+bench/bench_likeness.py the parts side by side.
 
 Matching (`match_clip`): every target sample is compared with every source sample; each
 pair within the threshold votes for a time offset (target time - source time). Offsets
@@ -34,8 +41,9 @@ with enough distinct target samples, consecutive in time, become Segments: where
 target the source material plays, and which part of the source it is. Register AI clips
 densely (interval_s=0 or 1/fps: every frame; a 10 s clip is 240 hashes, 7.7 KB) and scan
 masters at 1 s: then every target sample finds the source frame it was cut from, and
-offsets are exact to a frame. Retimed (speed-changed), mirrored, letterboxed or
-picture-in-picture uses are not matched.
+offsets are exact to a frame. Graded (within the threshold), reframed by up to ~5% a
+side, letterboxed, pillarboxed and mirrored uses match; retimed (speed-changed) and
+picture-in-picture uses do not.
 """
 
 from __future__ import annotations
