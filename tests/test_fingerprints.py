@@ -487,3 +487,20 @@ def test_a_long_gop_clip_decoded_in_parts_side_by_side_gives_the_same_samples(tm
     three = clip_fingerprint(clip, 0.5, parts=3)
     assert one.mode == three.mode == "sequential" and len(one.frames) == 48
     assert [(round(t, 3), h) for t, h in three.frames] == [(round(t, 3), h) for t, h in one.frames]
+
+
+@pytest.mark.parametrize("compression", ["zip16", "zip1", "none", "rle"])
+def test_a_scanline_exr_read_in_part_hashes_as_ffmpegs_full_decode(tmp_path, compression):
+    from aiprov import ffpictures
+    from aiprov.fingerprints import fingerprint_luma
+
+    out = tmp_path / f"plate_{compression}.exr"
+    ffmpeg("-i", str(AI_PICTURE), "-vf", "scale=1280:720,zscale=transferin=iec61966-2-1:transfer=linear:npl=100,"
+           "format=gbrpf32le", "-compression", compression, "-format", "half", str(out))
+    part = ffpictures.exr_luma(bytes(out), 256)
+    if compression == "rle":        # not read in part: ffmpeg decodes it
+        assert part is None
+        return
+    assert part is not None and part.size == (256, 144)
+    full = fingerprint_luma(ffpictures.decode_with_ffmpeg(bytes(out), "image/x-exr", 256))
+    assert hamming(fingerprint_luma(part).bits, full.bits) <= 16
