@@ -479,9 +479,9 @@ class Checker:
     def fingerprint(self, batch: list[Checked]) -> None:
         """Print AI sources, then (only once some source exists) finals material; link near-duplicates.
 
-        Printing a still costs ~25 ms, so a delivery checked against a ledger with no AI
-        sources pays nothing; once a source is on record, the next scan prints the finals
-        files that were skipped (they are "reused" then, but still have no print).
+        A delivery checked against a ledger with no AI sources pays nothing; once a source is
+        on record, the next scan prints the finals files that were skipped (they are "reused"
+        then, but still have no print). A source's print is ~30 ms, a finals still's ~3 ms.
         """
         if not self.config.likeness:
             return
