@@ -109,7 +109,7 @@ def bench_stills(quick: bool) -> None:
     seed = 3000
     while len(originals) < (8 if quick else 15):
         im, seed = photo(seed, 960, 640), seed + 1
-        if still_fingerprint(enc(im), probes=False) is not None:
+        if still_fingerprint(enc(im), crops=False) is not None:
             originals.append((f"photo{seed}", im))
     rng = np.random.default_rng(7)
     transforms = {
@@ -155,13 +155,13 @@ def bench_stills(quick: bool) -> None:
     for _, im in originals[:5]:
         data = enc(im)
         c0 = time.process_time()
-        still_fingerprint(data, probes=False)
+        still_fingerprint(data, crops=False)
         t_fp0 += time.process_time() - c0
     table(["transform", "ours med/max", "match", "no fp", "plain pdqhash med/max", "match"], rows)
-    print(f"  ({len(originals)} originals; ours = full+centre hashes vs 81 crop probes, both ways; "
+    print(f"  ({len(originals)} originals; ours = full+centre hashes vs 162 crop and flop hypotheses, both ways; "
           f"'no fp' = copies PDQ rated below MIN_QUALITY, counted as misses)")
-    print(f"  still_fingerprint CPU: {t_fp / n_fp * 1000:.1f} ms with probes, "
-          f"{t_fp0 / 5 * 1000:.1f} ms without (incl. decode)")
+    print(f"  still_fingerprint CPU: {t_fp / n_fp * 1000:.1f} ms with crop and flop hypotheses (a source), "
+          f"{t_fp0 / 5 * 1000:.1f} ms without (finals; incl. decode)")
 
     # unrelated pictures: every pair, stored hashes against query hashes both ways
     items = []
@@ -184,7 +184,7 @@ def bench_stills(quick: bool) -> None:
         for h in f.stored:
             owner_s.append(i)
             S.append(h)
-        for h in f.queries:
+        for h in f.own:
             owner_q.append(i)
             Q.append(h)
     Sm = np.frombuffer(b"".join(S), np.uint8).reshape(-1, 32)
@@ -204,7 +204,7 @@ def bench_stills(quick: bool) -> None:
             if frozenset((fps[i][0], fps[j][0])) in same:
                 mask[i, j] = False
     print(f"  unrelated: {n} pictures ({n * (n - 1) // 2} pairs; {len(flat)} too flat to hash): "
-          f"closest pair {best_any[mask].min()} bits with probes, {full[mask].min()} full-frame only; "
+          f"closest pair {best_any[mask].min()} bits with hypotheses, {full[mask].min()} full-frame only; "
           f"p0.1 {np.percentile(best_any[mask], 0.1):.0f}; known duplicates at "
           f"{[int(best_any[i, j]) for i in range(n) for j in range(i + 1, n) if not mask[i, j]]}")
 

@@ -96,17 +96,18 @@ def test_exif_orientation_is_applied(tmp_path):
     exif[0x0112] = 6                                                # "rotate 90 CW to display"
     stored = im.transpose(Image.Transpose.ROTATE_90)               # pixels as a camera stores them
     rotated = encode(stored, "JPEG", quality=92, exif=exif.tobytes())
-    upright = still_fingerprint(encode(im, "JPEG", quality=92), probes=False)
-    assert hamming(still_fingerprint(rotated, probes=False).bits, upright.bits) <= 8
+    upright = still_fingerprint(encode(im, "JPEG", quality=92), crops=False)
+    assert hamming(still_fingerprint(rotated, crops=False).bits, upright.bits) <= 8
 
 
 def same_picture(a: Image.Image, b: Image.Image) -> bool:
-    """Ground truth without hashes: same aspect and nearly the same pixels at 32x32."""
+    """Ground truth without hashes: same aspect and nearly the same pixels at 32x32, as they
+    are or mirrored (the samples' C2PA composite is the camera original flopped)."""
     if abs(a.width / a.height - b.width / b.height) > 0.02:
         return False
     x = np.asarray(a.convert("L").resize((32, 32), Image.BOX), np.float32)
     y = np.asarray(b.convert("L").resize((32, 32), Image.BOX), np.float32)
-    return float(np.abs(x - y).mean()) < 4.0
+    return min(float(np.abs(x - y).mean()), float(np.abs(x - y[:, ::-1]).mean())) < 4.0
 
 
 def unrelated_set() -> list[tuple[str, Image.Image, bytes]]:
@@ -123,7 +124,7 @@ def unrelated_set() -> list[tuple[str, Image.Image, bytes]]:
     while made < 20:                      # 20 photos that PDQ rates >= MIN_QUALITY (2 in 50 are too flat)
         im, seed = photo(seed), seed + 1
         data = encode(im, "JPEG", quality=90)
-        if still_fingerprint(data, probes=False) is not None:
+        if still_fingerprint(data, crops=False) is not None:
             out.append((f"photo{seed - 1}", im, data))
             made += 1
     return out
@@ -143,8 +144,10 @@ def test_unrelated_pictures_never_match(corpus):
             continue
         assert d > MATCH_THRESHOLD, f"false match: {items[i][0]} / {items[j][0]} at {d} bits"
         closest = min(closest, d)
-    # the set holds two known duplicates (a PNG and a JPEG of one sample; A.jpg = sample1.png)
+    # the set holds known duplicates (a PNG and a JPEG of one sample; A.jpg = sample1.png; the
+    # camera original and its flop in the C2PA composite)
     assert ("a1111_parameters.png", "a1111_usercomment.jpg") in [tuple(sorted(p)) for p in same_pairs]
+    assert ("ai_c2pa_composite.png", "camera_original.jpg") in [tuple(sorted(p)) for p in same_pairs]
     assert closest >= 2 * MATCH_THRESHOLD - 10, f"closest unrelated pair only {closest} bits apart"
 
 
@@ -172,13 +175,18 @@ def test_decompression_bombs_are_refused_before_decoding():
 def test_fingerprint_blob_round_trip(tmp_path):
     p = tmp_path / "x.png"
     photo(3).save(p)
-    fp = still_fingerprint(p)
+    fp = still_fingerprint(p, features=True)
     blob = fp.to_blob()
-    assert len(blob) == 64                                          # bits + centre-crop variant
+    assert len(fp.crops) > 100 and len(fp.features) == 2           # a source: crops, flops, both features
     back = Fingerprint.from_blob(blob, quality=fp.quality)
-    assert back.stored == fp.stored
+    assert back.stored == fp.stored and back.variants == fp.variants
+    assert [f.descriptors.tobytes() for f in back.features] == [f.descriptors.tobytes() for f in fp.features]
     with open(p, "rb") as fh:                                       # open file objects work too
         assert still_fingerprint(fh).bits == fp.bits
+    query = still_fingerprint(p, crops=False)                       # what finals stills keep
+    assert len(query.to_blob()) == 14 + 64 and query.stored == (fp.bits, fp.variants[0])
+    legacy = Fingerprint.from_blob(fp.bits + fp.variants[0])        # prints of earlier versions
+    assert legacy.own == query.own and legacy.features == ()
 
 
 # --------------------------------------------------------------------------------------
@@ -232,15 +240,18 @@ def test_index_agrees_with_brute_force():
     assert got == sorted(best.items(), key=lambda kv: (kv[1], kv[0]))
 
 
-def test_index_finds_a_cropped_still_by_its_probes():
+def test_index_finds_a_cropped_or_mirrored_still_by_the_sources_crop_hypotheses():
     pics = [photo(500 + i) for i in range(30)]
     idx = FingerprintIndex()
     for key, im in enumerate(pics):
-        fp = still_fingerprint(encode(im), probes=False)
+        fp = still_fingerprint(encode(im))      # a source: its crop and flop hypotheses are indexed
         for h in (fp.stored if fp else ()):   # a flat picture has no fingerprint
             idx.add(key, h)
-    copy = still_fingerprint(encode(crop(pics[17], left=0.05, bottom=0.03), "JPEG", quality=75))
-    hits = idx.query_many(copy.queries, MATCH_THRESHOLD)
+    copy = still_fingerprint(encode(crop(pics[17], left=0.05, bottom=0.03), "JPEG", quality=75), crops=False)
+    assert [k for k, _ in idx.query_many(copy.own, MATCH_THRESHOLD)] == [17]
+    flop = pics[17].transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    mirrored = still_fingerprint(encode(crop(flop, right=0.04), "JPEG", quality=80), crops=False)
+    hits = idx.query_many(mirrored.own, MATCH_THRESHOLD)
     assert [k for k, _ in hits] == [17]
 
 
@@ -317,3 +328,179 @@ def test_timecode():
     assert timecode(1800 / 29.97, 29.97) == "00:01:00:00"                       # non-drop count
     assert timecode(1800 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:01:00;02"
     assert timecode(17982 / (30000 / 1001), 30000 / 1001, drop_frame=True) == "00:10:00;00"
+
+
+# --------------------------------------------------------------------------------------
+# stills through the pipeline: grades, encodings, flops, reframes, bars, titles, comps.
+# The AI source is the samples' C2PA-signed AI picture (320x180, Adobe Firefly per its
+# manifest); every copy is made by ffmpeg filters or Pillow as a finishing pipeline would.
+
+AI_PICTURE = SAMPLES / "stills" / "ai_c2pa_generated.jpg"
+CAMERA_PLATE = SAMPLES / "stills" / "camera_original.jpg"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@pytest.fixture(scope="module")
+def ai_source():
+    """What the ledger keeps for the AI picture as a source: hashes, crop and flop
+    hypotheses, local features of both orientations."""
+    from aiprov.likeness import _Stills, fingerprint_file
+
+    print_ = fingerprint_file(bytes(AI_PICTURE), "image/jpeg", source=True)
+    stills = _Stills()
+    stills.add(1, Fingerprint.from_blob(print_.stored))
+    return stills
+
+
+def looks_like(stills, path, media_type: str) -> str | None:
+    """Why a finals file looks like the source (None: it does not), as `aiprov scan` decides."""
+    from aiprov.likeness import fingerprint_file
+
+    p = fingerprint_file(bytes(path), media_type)
+    if p is None:
+        return None
+    fp = Fingerprint.from_blob(p.stored)
+    return stills.find(fp, fp.own).get(1)
+
+
+def ff_still(tmp_path, name: str, *args: str, src=AI_PICTURE) -> bytes:
+    out = tmp_path / name
+    ffmpeg("-i", str(src), *args, "-frames:v", "1", str(out))
+    return out
+
+
+GRADES = {  # what a colourist does to a shot, as ffmpeg filters
+    "contrast and saturation": "eq=contrast=1.3:saturation=1.5",
+    "gamma": "eq=gamma=1.6",
+    "lift and gain": "curves=all='0/0.08 1/0.85'",
+    "warm white balance": "colortemperature=temperature=4000",
+    "cool white balance": "colorbalance=rs=-0.15:bs=0.2:rm=-0.1:bm=0.15",
+    "crushed and desaturated": "eq=contrast=0.7:brightness=-0.05:saturation=0.4",
+}
+
+
+@pytest.mark.parametrize("grade", list(GRADES), ids=list(GRADES))
+def test_a_graded_copy_of_an_ai_still_looks_like_it(tmp_path, ai_source, grade):
+    out = ff_still(tmp_path, "graded.jpg", "-vf", GRADES[grade], "-q:v", "3")
+    assert "bits differ" in (looks_like(ai_source, out, "image/jpeg") or "")
+
+
+def test_an_exr_in_linear_light_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "plate.exr", "-vf", "zscale=transferin=iec61966-2-1:transfer=linear:npl=100,"
+                   "format=gbrpf32le", "-compression", "zip16", "-format", "half")
+    assert "bits differ" in (looks_like(ai_source, out, "image/x-exr") or "")
+
+
+def test_a_10_bit_log_dpx_looks_like_the_ai_still(tmp_path, ai_source):
+    # Cineon printing density: code = 685 + 300 log10(linear) (black 95), from sRGB-decoded light
+    lin = "pow((val/65535+0.055)/1.055\\,2.4)"
+    code = f"clip(685+300*log(max({lin}\\,0.0001)*(1-0.0108)+0.0108)/log(10)\\,0\\,1023)*64"
+    out = ff_still(tmp_path, "scan.dpx", "-vf", f"format=rgb48le,lutrgb=r='{code}':g='{code}':b='{code}'",
+                   "-pix_fmt", "rgb48le", "-bits_per_raw_sample", "10")
+    raw = bytearray(out.read_bytes())
+    assert raw[:4] in (b"SDPX", b"XPDS")
+    raw[801] = 3                       # transfer characteristic: logarithmic, as a scanner writes it
+    out.write_bytes(bytes(raw))
+    assert "bits differ" in (looks_like(ai_source, out, "image/x-dpx") or "")
+
+
+def test_a_16_bit_tiff_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "deliver.tif", "-pix_fmt", "rgb48le")
+    with Image.open(out) as im:
+        assert im.size == (320, 180)
+    assert "bits differ" in (looks_like(ai_source, out, "image/tiff") or "")
+
+
+def test_a_flopped_copy_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "flop.png", "-vf", "hflip,eq=saturation=1.2")
+    assert "bits differ" in (looks_like(ai_source, out, "image/png") or "")
+
+
+def test_a_reframed_and_slightly_rotated_copy_looks_like_the_ai_still(tmp_path, ai_source):
+    # push in 12% and turn 2 degrees, back to the delivery size
+    out = ff_still(tmp_path, "reframe.jpg", "-vf", "rotate=2*PI/180,crop=iw*0.88:ih*0.88,scale=320:180",
+                   "-q:v", "3")
+    assert looks_like(ai_source, out, "image/jpeg")
+    # beyond what the crop hypotheses cover (12% cut, turned 4 degrees): local features place it
+    out = ff_still(tmp_path, "reframe4.jpg", "-vf", "rotate=4*PI/180,crop=iw*0.8:ih*0.8:0:0,scale=320:180",
+                   "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why and "turned +4" in why, why
+
+
+@pytest.mark.parametrize("bars", ["letterbox", "pillarbox"])
+def test_a_letterboxed_or_pillarboxed_copy_looks_like_the_ai_still(tmp_path, ai_source, bars):
+    pad = "pad=320:240:0:30:black" if bars == "letterbox" else "pad=430:180:55:0:black"
+    out = ff_still(tmp_path, f"{bars}.jpg", "-vf", f"eq=contrast=1.1,{pad}", "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "bits differ" in why, why
+
+
+def test_a_letterboxed_copy_with_subtitles_in_the_bar_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "subs.jpg", "-vf", f"pad=320:260:0:40:black,drawtext=fontfile={FONT}:"
+                   "text='We have to go back':fontsize=16:fontcolor=white:x=(w-text_w)/2:y=h-24", "-q:v", "3")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "bits differ" in why, why
+
+
+def test_a_copy_with_a_burnt_in_title_and_lower_third_looks_like_the_ai_still(tmp_path, ai_source):
+    out = ff_still(tmp_path, "titled.jpg", "-vf", f"drawbox=x=0:y=ih*0.72:w=iw*0.6:h=ih*0.16:color=black@0.7:t=fill,"
+                   f"drawtext=fontfile={FONT}:text='DR. ANNA KERN':fontsize=14:fontcolor=white:x=10:y=h*0.75,"
+                   f"drawtext=fontfile={FONT}:text='THE LAST LIGHT':fontsize=26:fontcolor=white:x=(w-text_w)/2:y=20",
+                   "-q:v", "3")
+    assert looks_like(ai_source, out, "image/jpeg")
+
+
+def comp(tmp_path, name: str, element_filter: str, x: str, y: str) -> bytes:
+    """The AI picture (treated by element_filter) comped over a 640x360 camera plate at (x, y)."""
+    out = tmp_path / name
+    ffmpeg("-i", str(CAMERA_PLATE), "-i", str(AI_PICTURE), "-filter_complex",
+           f"[0:v]scale=640:360,eq=contrast=1.05[plate];[1:v]{element_filter}[el];[plate][el]overlay={x}:{y}",
+           "-frames:v", "1", "-q:v", "3", str(out))
+    return out
+
+
+def test_an_ai_element_at_its_own_scale_comped_over_a_quarter_of_a_plate_is_found(tmp_path, ai_source):
+    out = comp(tmp_path, "insert.jpg", "null", "290", "150")           # 320x180 of 640x360: a quarter
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why
+
+
+def test_an_ai_element_scaled_and_comped_over_a_plate_is_found(tmp_path, ai_source):
+    out = comp(tmp_path, "scaled.jpg", "scale=400:225,eq=saturation=0.8", "40", "100")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why
+
+
+def test_an_ai_sky_replacing_the_top_of_a_plate_is_found(tmp_path, ai_source):
+    # the AI picture scaled to the plate's width; only its upper 45% is kept (the sky)
+    out = comp(tmp_path, "sky.jpg", "scale=640:360,crop=640:162:0:0", "0", "0")
+    why = looks_like(ai_source, out, "image/jpeg")
+    assert why and "local features" in why, why
+
+
+def test_a_long_gop_clip_decoded_in_parts_side_by_side_gives_the_same_samples(tmp_path):
+    clip = tmp_path / "gop10.mp4"            # 24 s, keyframes every 10 s: decoded in order, reference by reference
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=24", "-vf", "hue=H=2*PI*t/24", "-c:v", "libx264",
+           "-preset", "ultrafast", "-g", "240", "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(clip))
+    one = clip_fingerprint(clip, 0.5, parts=1)
+    three = clip_fingerprint(clip, 0.5, parts=3)
+    assert one.mode == three.mode == "sequential" and len(one.frames) == 48
+    assert [(round(t, 3), h) for t, h in three.frames] == [(round(t, 3), h) for t, h in one.frames]
+
+
+@pytest.mark.parametrize("compression", ["zip16", "zip1", "none", "rle"])
+def test_a_scanline_exr_read_in_part_hashes_as_ffmpegs_full_decode(tmp_path, compression):
+    from aiprov import ffpictures
+    from aiprov.fingerprints import fingerprint_luma
+
+    out = tmp_path / f"plate_{compression}.exr"
+    ffmpeg("-i", str(AI_PICTURE), "-vf", "scale=1280:720,zscale=transferin=iec61966-2-1:transfer=linear:npl=100,"
+           "format=gbrpf32le", "-compression", compression, "-format", "half", str(out))
+    part = ffpictures.exr_luma(bytes(out), 256)
+    if compression == "rle":        # not read in part: ffmpeg decodes it
+        assert part is None
+        return
+    assert part is not None and part.size == (256, 144)
+    full = fingerprint_luma(ffpictures.decode_with_ffmpeg(bytes(out), "image/x-exr", 256))
+    assert hamming(fingerprint_luma(part).bits, full.bits) <= 16

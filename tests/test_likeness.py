@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -168,3 +169,117 @@ def test_likeness_can_be_turned_off(tmp_path, ledger_target):
     assert run("scan", prod).returncode == 0  # with prints on, this copy is derived-from-ai
     with Ledger(ledger_target) as ledger:
         assert ledger.count("fingerprints") == 0
+
+
+# --------------------------------------------------------------------------------------
+# through the finishing pipeline: the AI picture graded, converted, flopped, boxed, titled, comped
+
+AI_PICTURE = SAMPLES / "stills" / "ai_c2pa_generated.jpg"   # C2PA: trainedAlgorithmicMedia, Adobe Firefly
+CAMERA_PLATE = SAMPLES / "stills" / "camera_original.jpg"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+def findings_by_name(report: dict) -> dict[str, list[dict]]:
+    return {os.path.basename(f["path"]): f["findings"] for f in report["files"] if f["zone"] == "finals"}
+
+
+def test_ai_material_sent_through_finishing_steps_is_derived_from_ai_and_camera_plates_are_not(tmp_path, ledger_target):
+    """The AI still lands in working (its own C2PA says AI); finals are made from it by steps
+    that drop every tag. Each is flagged with how it was matched; the graded camera plates
+    and other shots' frames beside them are not."""
+    prod = production(tmp_path, ledger_target)
+    copy(AI_PICTURE, prod / "working" / "firefly_sky.jpg")
+    f = prod / "finals"
+    ffmpeg("-i", AI_PICTURE, "-vf", "eq=contrast=1.25:saturation=1.4:gamma=1.2,hflip,pad=430:180:55:0:black",
+           "-q:v", 3, f / "graded_flopped_pillarboxed.jpg")
+    ffmpeg("-i", AI_PICTURE, "-vf", "colortemperature=temperature=4500,zscale=transferin=iec61966-2-1:transfer=linear"
+           ":npl=100,format=gbrpf32le", "-compression", "zip16", "-format", "half", f / "graded_linear.exr")
+    ffmpeg("-i", AI_PICTURE, "-vf", f"pad=320:260:0:40:black,drawtext=fontfile={FONT}:text='THE LAST LIGHT':"
+           "fontsize=22:fontcolor=white:x=(w-text_w)/2:y=60", "-pix_fmt", "rgb48le", f / "titled_letterboxed.tif")
+    ffmpeg("-i", CAMERA_PLATE, "-i", AI_PICTURE, "-filter_complex",
+           "[0:v]scale=640:360[p];[1:v]scale=400:225[e];[p][e]overlay=200:120", "-q:v", 3, f / "comp_v003.jpg")
+    ffmpeg("-i", CAMERA_PLATE, "-vf", "scale=640:360,eq=contrast=1.3:saturation=1.3:gamma=0.9", "-q:v", 3,
+           f / "camera_plate_graded.jpg")
+    ffmpeg("-i", CAMERA_PLATE, "-vf", "scale=640:360,colortemperature=temperature=3500,hflip", "-q:v", 3,
+           f / "camera_plate_flopped.jpg")
+    for k, src in enumerate(("testsrc2=s=640x360", "mandelbrot=s=640x360", "life=s=640x360:mold=10:ratio=0.3")):
+        ffmpeg("-f", "lavfi", "-i", src, "-ss", 2, "-frames:v", 1, f / f"other_shot_{k}.png")
+    r = run("scan", prod, "--format", "json")
+    assert r.returncode == 1
+    found = findings_by_name(json.loads(r.stdout))
+    flagged = {name: [x["rule"] for x in fs] for name, fs in found.items() if fs}
+    assert flagged == {n: ["derived-from-ai"] for n in ("graded_flopped_pillarboxed.jpg", "graded_linear.exr",
+                                                         "titled_letterboxed.tif", "comp_v003.jpg")}, flagged
+    comp_msg = found["comp_v003.jpg"][0]["message"]
+    assert "firefly_sky.jpg" in comp_msg and "local features" in comp_msg, comp_msg
+    assert "bits differ" in found["graded_flopped_pillarboxed.jpg"][0]["message"]
+
+
+def test_lookup_of_a_comp_shows_the_path_back_to_the_ai_element(tmp_path):
+    prod = production(tmp_path)
+    src = copy(AI_PICTURE, prod / "working" / "firefly_insert.jpg")
+    comp = prod / "finals" / "sh020_comp_v001.jpg"
+    ffmpeg("-i", CAMERA_PLATE, "-i", AI_PICTURE, "-filter_complex",
+           "[0:v]scale=640:360,eq=gamma=1.1[p];[p][1:v]overlay=300:160", "-q:v", 3, comp)
+    assert run("scan", prod).returncode == 1
+    answer = json.loads(run("lookup", comp, "--json").stdout)
+    parents = answer["lineage"]["parents"]
+    assert [p["kind"] for p in parents] == ["near-duplicate"]
+    assert parents[0]["assets"][0]["paths"] == [str(src)] and "local features" in parents[0]["reason"]
+
+
+def test_an_exr_sequence_holding_an_ai_shot_is_flagged_on_its_frame_range(tmp_path):
+    prod = production(tmp_path)
+    ai_clip = prod / "working" / "gen_shot.mov"
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=240x135:rate=24", "-t", 4, "-vf", "scale=480:270", "-c:v",
+           "prores_ks", "-profile:v", 0, ai_clip)
+    aiprov.register(ai_clip, tool="Sora")
+    seq = prod / "finals" / "sh030"
+    seq.mkdir()
+    # 2 s of another shot, the AI shot graded and converted to linear EXR (4 s), 1 s of another shot
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=480x270:rate=24:duration=2", "-i", ai_clip, "-f", "lavfi", "-i",
+           "life=size=480x270:rate=24:mold=10:ratio=0.3,trim=duration=1", "-filter_complex",
+           "[1:v]eq=contrast=1.2:saturation=1.3,setsar=1[a];[0:v]setsar=1[b];[2:v]setsar=1,setpts=PTS-STARTPTS[c];"
+           "[b][a][c]concat=n=3:v=1:a=0,format=gbrp,zscale=transferin=iec61966-2-1:transfer=linear:primariesin=709:"
+           "primaries=709:npl=100,format=gbrpf32le[v]",
+           "-map", "[v]", "-compression", "zip16", "-format", "half", "-start_number", 1001,
+           seq / "sh030_comp.%04d.exr")
+    assert len(list(seq.iterdir())) == 168
+    r = run("scan", prod, "--format", "json")
+    assert r.returncode == 1
+    found = findings_by_name(json.loads(r.stdout))
+    flagged = sorted(int(n.split(".")[1]) for n, fs in found.items() if fs)
+    assert all(fs == [] or [x["rule"] for x in fs] == ["derived-from-ai"] for fs in found.values())
+    # the AI shot is frames 1049-1144 (2 s to 6 s); sampled every half second: within a second
+    assert abs(flagged[0] - 1049) <= 24 and abs(flagged[-1] - 1144) <= 24, (flagged[0], flagged[-1])
+    assert flagged == list(range(flagged[0], flagged[-1] + 1))
+    message = found[f"sh030_comp.{flagged[0]}.exr"][0]["message"]
+    assert "gen_shot.mov" in message and "sh030_comp.[1001-1168].exr" in message, message
+    assert re.search(r"frames \d{4}-\d{4} of .* \(00:00:0\d:\d\d-00:00:0\d:\d\d at 24 fps\)", message), message
+
+
+@pytest.mark.slow
+def test_a_graded_reframed_pillarboxed_ai_shot_in_a_dnxhr_conform_is_a_segment_with_timecodes(tmp_path):
+    prod = production(tmp_path)
+    ai_clip = prod / "working" / "ai_shot.mov"
+    ffmpeg("-f", "lavfi", "-i", "mandelbrot=size=320x180:rate=24", "-t", 8, "-vf", "scale=640:360", "-c:v",
+           "prores_ks", "-profile:v", 0, ai_clip)
+    aiprov.register(ai_clip, tool="Runway Gen-3")
+    master = prod / "finals" / "reel2_conform.mov"
+    # 6 s of another shot, the AI shot graded, pushed in 6% and pillarboxed into 4:3 (8 s), 4 s more
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=6", "-i", ai_clip, "-f", "lavfi", "-i",
+           "smptehdbars=size=320x240:rate=24:duration=4", "-filter_complex",
+           "[1:v]eq=contrast=1.15:saturation=0.8:gamma=1.1,crop=iw*0.94:ih*0.94,scale=320:180,"
+           "pad=320:240:0:30:black,setsar=1[a];[0:v]setsar=1[b];[2:v]setsar=1[c];"
+           "[b][a][c]concat=n=3:v=1:a=0,format=yuv422p[v]", "-map", "[v]", "-c:v", "dnxhd", "-profile:v", "dnxhr_lb",
+           master)
+    r = run("scan", prod, "--format", "json")
+    found = findings_by_name(json.loads(r.stdout))["reel2_conform.mov"]
+    assert [x["rule"] for x in found] == ["derived-from-ai"]
+    tc_in, tc_out = re.search(r"frames (\d\d:\d\d:\d\d:\d\d)-(\d\d:\d\d:\d\d:\d\d)", found[0]["message"]).groups()
+
+    def seconds(tc):
+        h, m, s, f = map(int, tc.split(":"))
+        return h * 3600 + m * 60 + s + f / 24
+
+    assert abs(seconds(tc_in) - 6) <= 1 and abs(seconds(tc_out) - 14) <= 1, found[0]["message"]

@@ -59,7 +59,8 @@ network = false     # C2PA remote manifests / OCSP
 
 [likeness]
 enabled = true        # perceptual prints: catch re-saved, resized, cropped or re-encoded AI material
-crop_guesses = true   # false: ~5x faster first scans of big deliveries, but 5% crops are missed
+crop_guesses = true   # crop and flop hypotheses of AI sources (~20 ms once per source); false: 5% crops
+                      # and mirrored copies of stills are left to local features
 
 # Hooks get one JSON event on stdin; run without a shell.
 # [[hooks]]
@@ -107,7 +108,7 @@ class Config:
     trust_anchors: str | None = None
     hooks: list[dict] = field(default_factory=list)
     likeness: bool = True  # perceptual prints of AI sources and finals material
-    crop_guesses: bool = True  # and 81 crop guesses per finals still (5% crops)
+    crop_guesses: bool = True  # and 162 crop and flop hypotheses per AI source still
     source: Path | None = None  # the aiprov.toml it came from, None when there was none
 
     def __post_init__(self):

@@ -29,7 +29,8 @@ class ReadSettings:
     trust_anchors: str | None = None  # PEM file of C2PA trust anchors
     exiftool: str = "exiftool"
     task: str = "inspect"  # or "fingerprint": the perceptual print only (likeness.py)
-    crop_guesses: bool = True  # fingerprint task: also hash crop guesses of stills
+    crop_guesses: bool = True  # fingerprint task: crop and flop hypotheses of AI source stills
+    source_prints: bool = False  # fingerprint task: print AI sources (everything a copy may match)
 
 
 class Tools:
@@ -143,7 +144,8 @@ def fingerprint(fspath: bytes, insp: Inspection, settings: ReadSettings) -> Insp
 
     try:
         insp.media_type = containers.walk_path(fspath).media_type
-        insp.likeness = fingerprint_file(fspath, insp.media_type, crop_guesses=settings.crop_guesses)
+        insp.likeness = fingerprint_file(fspath, insp.media_type, source=settings.source_prints,
+                                         crop_guesses=settings.crop_guesses)
     except Exception as exc:  # a print is an extra: failing to make one is reported, never fatal
         insp.error = f"no perceptual fingerprint: {type(exc).__name__}: {exc}"
     return insp

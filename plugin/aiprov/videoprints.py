@@ -25,8 +25,15 @@ one of three modes, picked per file by `mode="auto"`:
   (`-skip_frame bidir` for H.264 / MPEG-2 / MPEG-4 Part 2: all B-frames; `noref` for other
   codecs), and keep one frame per interval plus every I-frame (`select`). Skipping the
   loop filter as well was measured and rejected: 4 bits of drift per frame on average.
+  A clip of 16 s or more is cut into one part per core, each decoded by its own ffmpeg
+  from the keyframe before it: GOPs do not depend on each other.
 
-bench/bench_fingerprints.py measures each against decoding every frame (`-f null`).
+Each sampled frame is decoded at 128x128, its letterbox or pillarbox bars are cut
+(activepicture.py), and the rest is resampled to the 64x64 PDQ hashes; an AI source's
+print also keeps each frame's mirror-image hash, so a flopped use is found.
+
+bench/bench_fingerprints.py measures each against decoding every frame (`-f null`);
+bench/bench_likeness.py the parts side by side.
 
 Matching (`match_clip`): every target sample is compared with every source sample; each
 pair within the threshold votes for a time offset (target time - source time). Offsets
@@ -34,8 +41,9 @@ with enough distinct target samples, consecutive in time, become Segments: where
 target the source material plays, and which part of the source it is. Register AI clips
 densely (interval_s=0 or 1/fps: every frame; a 10 s clip is 240 hashes, 7.7 KB) and scan
 masters at 1 s: then every target sample finds the source frame it was cut from, and
-offsets are exact to a frame. Retimed (speed-changed), mirrored, letterboxed or
-picture-in-picture uses are not matched.
+offsets are exact to a frame. Graded (within the threshold), reframed by up to ~5% a
+side, letterboxed, pillarboxed and mirrored uses match; retimed (speed-changed) and
+picture-in-picture uses do not.
 """
 
 from __future__ import annotations
@@ -58,6 +66,9 @@ from .errors import UnreadableMedia
 from .fingerprints import HASH_BYTES, MIN_QUALITY, hash_luma64
 
 FRAME_SIDE = 64
+# Frames are decoded at 128x128 (aspect squeezed; rows and columns stay rows and columns) so
+# that letterbox and pillarbox bars can be found and cut before the 64x64 the hash is made from.
+DECODE_SIDE = 128
 # Per-frame PDQ distance (of 256) for clips. Measured on a 10 s mandelbrot zoom: re-encoded
 # and rescaled 0-4 bits, H.264 crf 38 at 320x180 <= 14, graded (contrast/gamma/saturation)
 # <= 8, 5% cropped off every side <= 38; frames of unrelated sources (testsrc2, smptebars
@@ -67,6 +78,7 @@ VIDEO_MATCH_THRESHOLD = 40
 MIN_SEGMENT_FRAMES = 3         # target samples with one consistent offset before we report a segment
 _SHOWINFO = re.compile(r"\bn:\s*(\d+)\s+pts:\s*(-?\d+)\s+pts_time:\s*(-?[0-9.]+(?:e[-+]?\d+)?)")
 _MAGIC = b"AIPCLP01"
+_MAGIC2 = b"AIPCLP02"
 
 
 @dataclass
@@ -79,6 +91,8 @@ class ClipPrint:
     fps        -- the stream's frame rate (0.0 if unknown).
     interval_s -- requested sampling interval (0 = every frame).
     mode       -- how the frames were sampled: seek / keyframes / sequential.
+    flopped    -- the same frames' hashes mirrored (AI sources: a flopped use is found too);
+                  empty, or one per frame.
     """
 
     frames: list[tuple[float, bytes]]
@@ -89,6 +103,7 @@ class ClipPrint:
     width: int = 0
     height: int = 0
     sampled: int = 0          # frames decoded and hashed, including flat ones left out
+    flopped: list[bytes] = field(default_factory=list)
 
     def times(self) -> np.ndarray:
         return np.array([t for t, _ in self.frames], dtype=np.float64)
@@ -98,24 +113,41 @@ class ClipPrint:
             return np.empty((0, HASH_BYTES), dtype=np.uint8)
         return np.frombuffer(b"".join(b for _, b in self.frames), dtype=np.uint8).reshape(-1, HASH_BYTES)
 
+    def mirrored(self) -> "ClipPrint":
+        """The print of the clip flopped (its flopped hashes as frames)."""
+        return ClipPrint(frames=[(t, f) for (t, _), f in zip(self.frames, self.flopped)], duration=self.duration,
+                         fps=self.fps, interval_s=self.interval_s, mode=self.mode, width=self.width,
+                         height=self.height, sampled=self.sampled)
+
     def to_blob(self) -> bytes:
-        """Compact form for a SQLite BLOB: 40 bytes header + 36 bytes per frame."""
-        head = _MAGIC + struct.pack("<dddI", self.duration, self.fps, self.interval_s, len(self.frames))
-        body = b"".join(struct.pack("<f", t) + b for t, b in self.frames)
+        """Compact form for a SQLite BLOB: 41 bytes header + 36 (68 with flops) bytes per frame."""
+        flops = len(self.flopped) == len(self.frames) and bool(self.frames)
+        head = _MAGIC2 + struct.pack("<dddIB", self.duration, self.fps, self.interval_s, len(self.frames), flops)
+        if flops:
+            body = b"".join(struct.pack("<f", t) + b + f for (t, b), f in zip(self.frames, self.flopped))
+        else:
+            body = b"".join(struct.pack("<f", t) + b for t, b in self.frames)
         return head + body
 
     @classmethod
     def from_blob(cls, blob: bytes) -> "ClipPrint":
-        if blob[:8] != _MAGIC:
+        if blob[:8] == _MAGIC:
+            duration, fps, interval, n = struct.unpack_from("<dddI", blob, 8)
+            off, flops = 8 + struct.calcsize("<dddI"), False
+        elif blob[:8] == _MAGIC2:
+            duration, fps, interval, n, flops = struct.unpack_from("<dddIB", blob, 8)
+            off = 8 + struct.calcsize("<dddIB")
+        else:
             raise ValueError("not a ClipPrint blob")
-        duration, fps, interval, n = struct.unpack_from("<dddI", blob, 8)
-        off = 8 + struct.calcsize("<dddI")
-        frames = []
+        frames, flopped = [], []
         for i in range(n):
             (t,) = struct.unpack_from("<f", blob, off)
             frames.append((float(t), bytes(blob[off + 4:off + 4 + HASH_BYTES])))
             off += 4 + HASH_BYTES
-        return cls(frames=frames, duration=duration, fps=fps, interval_s=interval)
+            if flops:
+                flopped.append(bytes(blob[off:off + HASH_BYTES]))
+                off += HASH_BYTES
+        return cls(frames=frames, duration=duration, fps=fps, interval_s=interval, flopped=flopped)
 
 
 @dataclass(frozen=True)
@@ -274,12 +306,27 @@ def _concat_quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
-def _run_ffmpeg(args: list[str]) -> tuple[list[tuple[bytes, int]], list[float]]:
-    """Run ffmpeg writing 64x64 gray rawvideo to stdout (showinfo on stderr, to a temp file);
-    hash frames as they arrive, so memory stays at 32 bytes per frame however long the clip."""
+def _frame_hashes(frame: np.ndarray) -> tuple[bytes, int, bytes]:
+    """(hash, quality, hash of the mirror image) of a decoded frame's active picture."""
+    from PIL import Image
+
+    from .activepicture import trim
+
+    a = trim(frame)
+    if a.shape != (FRAME_SIDE, FRAME_SIDE):
+        a = np.asarray(Image.fromarray(np.ascontiguousarray(a), "L").resize((FRAME_SIDE, FRAME_SIDE),
+                                                                           Image.Resampling.LANCZOS))
+    h, q = hash_luma64(a)
+    return h, q, hash_luma64(a[:, ::-1])[0]
+
+
+def _run_ffmpeg(args: list[str]) -> tuple[list[tuple[bytes, int, bytes]], list[float]]:
+    """Run ffmpeg writing DECODE_SIDE-square gray rawvideo to stdout (showinfo on stderr, to a
+    temp file); hash frames as they arrive, so memory stays at 64 bytes per frame however long
+    the clip."""
     cmd = [_tool("ffmpeg"), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info", *args]
-    size = FRAME_SIDE * FRAME_SIDE
-    hashes: list[tuple[bytes, int]] = []
+    size = DECODE_SIDE * DECODE_SIDE
+    hashes: list[tuple[bytes, int, bytes]] = []
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
         try:
@@ -288,7 +335,7 @@ def _run_ffmpeg(args: list[str]) -> tuple[list[tuple[bytes, int]], list[float]]:
                 buf = proc.stdout.read(size)
                 if len(buf) < size:
                     break
-                hashes.append(hash_luma64(np.frombuffer(buf, dtype=np.uint8).reshape(FRAME_SIDE, FRAME_SIDE)))
+                hashes.append(_frame_hashes(np.frombuffer(buf, dtype=np.uint8).reshape(DECODE_SIDE, DECODE_SIDE)))
             rc = proc.wait()
         finally:
             if proc.poll() is None:
@@ -305,7 +352,7 @@ def _run_ffmpeg(args: list[str]) -> tuple[list[tuple[bytes, int]], list[float]]:
     return hashes, times
 
 
-_SCALE = f"scale={FRAME_SIDE}:{FRAME_SIDE}:flags=lanczos"
+_SCALE = f"scale={DECODE_SIDE}:{DECODE_SIDE}:flags=area"
 _OUT = ["-an", "-sn", "-dn", "-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
 
 
@@ -345,20 +392,56 @@ def _sample_seek(path: str, info: _Info, interval_s: float) -> tuple[list[tuple[
 _SKIP_BIDIR = frozenset({"h264", "mpeg1video", "mpeg2video", "mpeg4"})
 
 
-def _sample_stream(path: str, info: _Info, interval_s: float, mode: str,
-                   skip: bool = True) -> tuple[list[tuple[bytes, int]], list[float]]:
+# Decoding a long-GOP stream is sequential within a GOP, but GOPs are independent: a long
+# clip is cut into one part per core, each decoded by its own ffmpeg from the keyframe at or
+# before its start (at most one GOP decoded twice), its samples kept within its bounds.
+# 1080p24 H.264 with 10 s GOPs, sampled every 0.5 s: bench/bench_likeness.py.
+MIN_PART_S = 8.0
+
+
+def _parts(info: _Info, mode: str, parts: int | None = None) -> list[tuple[float, float | None]]:
+    """[(start, end)] parts of the clip to decode side by side; one part: [(0, None)]."""
+    cores = parts or min(os.cpu_count() or 1, 4)
+    n = min(cores, int(info.duration // MIN_PART_S)) if mode == "sequential" and not info.intra_only else 1
+    if n < 2:
+        return [(0.0, None)]
+    cuts = [info.duration * k / n for k in range(n + 1)]
+    return [(cuts[k], cuts[k + 1] if k + 1 < n else None) for k in range(n)]
+
+
+def _sample_stream(path: str, info: _Info, interval_s: float, mode: str, skip: bool = True,
+                   parts: int | None = None) -> tuple[list[tuple[bytes, int, bytes]], list[float]]:
+    parts = _parts(info, mode, parts)
+    if len(parts) == 1:
+        return _sample_part(path, info, interval_s, mode, skip)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        done = list(pool.map(lambda p: _sample_part(path, info, interval_s, mode, skip, *p, threads=1), parts))
+    return [f for fr, _ in done for f in fr], [t for _, ts in done for t in ts]
+
+
+def _sample_part(path: str, info: _Info, interval_s: float, mode: str, skip: bool = True, start: float = 0.0,
+                 end: float | None = None, threads: int | None = None) -> tuple[list, list[float]]:
     pre: list[str] = []
     frame = 1.0 / info.fps if info.fps else 0.0
     step = max(interval_s - 0.5 * frame, 0.0)
+    bounds = ""
+    if start or end is not None:   # a part: seek to the keyframe before it, keep only its own frames
+        t0, t1 = info.start + start, info.start + (end if end is not None else info.duration + 1)
+        pre += ["-ss", f"{t0:.6f}", "-to", f"{t1 + frame:.6f}", "-copyts"]
+        bounds = f"gte(t\\,{t0 - 1e-4:.6f})*lt(t\\,{t1 - 1e-4:.6f})*"
     if mode == "keyframes":
-        pre = ["-skip_frame", "nokey"]
-        sel = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step / 2:.6f})',"
+        pre += ["-skip_frame", "nokey"]
+        sel = f"select='{bounds}(isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step / 2:.6f}))',"
     else:
         if skip and frame and interval_s >= 2 * frame:
-            pre = ["-skip_frame", "bidir" if info.codec in _SKIP_BIDIR else "noref"]
+            pre += ["-skip_frame", "bidir" if info.codec in _SKIP_BIDIR else "noref"]
         keys = "" if info.intra_only else "+eq(pict_type\\,I)"
-        sel = (f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step:.6f}){keys}',"
-               if step > 0 else "")
+        sel = (f"select='{bounds}(isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step:.6f}){keys})',"
+               if step > 0 else (f"select='{bounds}1'," if bounds else ""))
+    if threads:
+        pre += ["-threads", str(threads)]
     frames, out_t = _run_ffmpeg([*pre, "-i", os.fspath(path), "-map", "0:v:0",
                                  "-vf", f"{sel}{_SCALE},showinfo", *_OUT])
     times = [t - info.start if not math.isnan(t) else float("nan") for t in out_t]
@@ -366,12 +449,15 @@ def _sample_stream(path: str, info: _Info, interval_s: float, mode: str,
 
 
 def clip_fingerprint(path: str | os.PathLike, interval_s: float = 1.0, *, mode: str = "auto",
-                     min_quality: int = MIN_QUALITY, skip_frames: bool = True) -> ClipPrint:
+                     min_quality: int = MIN_QUALITY, skip_frames: bool = True, flops: bool = False,
+                     parts: int | None = None) -> ClipPrint:
     """Fingerprint a clip by one frame per `interval_s` seconds (0: every frame).
 
     mode: "auto" (pick per file, see the module doc), "seek", "keyframes" or "sequential".
     skip_frames=False makes "sequential" decode every frame (the reference the bench
-    checks the faster modes against).
+    checks the faster modes against). parts: how many ffmpeg processes share a long-GOP
+    clip decoded sequentially (default: one per core, for clips of 16 s or more).
+    flops: also hash each sample mirrored (AI sources).
     Raises UnreadableMedia when there is no decodable video stream.
     """
     path = os.fspath(path)
@@ -385,16 +471,17 @@ def clip_fingerprint(path: str | os.PathLike, interval_s: float = 1.0, *, mode: 
     if mode == "seek":
         frames, times = _sample_seek(path, info, max(interval_s, 1.0 / (info.fps or 25.0)))
     elif mode in ("keyframes", "sequential"):
-        frames, times = _sample_stream(path, info, interval_s, mode, skip_frames)
+        frames, times = _sample_stream(path, info, interval_s, mode, skip_frames, parts)
     else:
         raise ValueError(f"unknown mode {mode!r}")
-    out: list[tuple[float, bytes]] = []
-    for (h, q), t in zip(frames, times):
+    out: list[tuple[float, bytes, bytes]] = []
+    for (h, q, f), t in zip(frames, times):
         if not math.isnan(t) and q >= min_quality:
-            out.append((round(max(t, 0.0), 6), h))
+            out.append((round(max(t, 0.0), 6), h, f))
     out.sort(key=lambda x: x[0])
-    return ClipPrint(frames=out, duration=info.duration, fps=info.fps, interval_s=interval_s,
-                     mode=mode, width=info.width, height=info.height, sampled=len(times))
+    return ClipPrint(frames=[(t, h) for t, h, _ in out], duration=info.duration, fps=info.fps,
+                     interval_s=interval_s, mode=mode, width=info.width, height=info.height, sampled=len(times),
+                     flopped=[f for _, _, f in out] if flops else [])
 
 
 # --------------------------------------------------------------------------------------
@@ -496,3 +583,16 @@ def match_clip(source: ClipPrint, target: ClipPrint, threshold: int = VIDEO_MATC
         alive &= ~sel                                              # this offset band is done
     segments.sort(key=lambda s: s.target_in)
     return segments
+
+
+def match_clip_any_way(source: ClipPrint, target: ClipPrint,
+                       threshold: int = VIDEO_MATCH_THRESHOLD) -> tuple[list[Segment], bool]:
+    """match_clip with the source as it is and, when its print has them, flopped:
+    (segments, whether the target holds it mirrored), the way with more frames matched."""
+    best = match_clip(source, target, threshold)
+    mirrored = False
+    if source.flopped and len(source.flopped) == len(source.frames):
+        other = match_clip(source.mirrored(), target, threshold)
+        if sum(s.frames_matched for s in other) > sum(s.frames_matched for s in best):
+            best, mirrored = other, True
+    return best, mirrored

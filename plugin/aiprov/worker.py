@@ -104,4 +104,7 @@ if __name__ == "__main__":
         print("aiprov reader: the aiprov installed on disk is not the one that started me (upgraded while "
               "running?); exiting so the parent can say so", file=sys.stderr)
         sys.exit(CODE_CHANGED)
-    worker_main(int(sys.argv[1]), int(sys.argv[2]), ReadSettings(**json.loads(sys.argv[3])))
+    settings = ReadSettings(**json.loads(sys.argv[3]))
+    if settings.task == "fingerprint":  # import the pixel libraries now, while the parent is still busy
+        from . import fingerprints, localfeatures, videoprints  # noqa: F401
+    worker_main(int(sys.argv[1]), int(sys.argv[2]), settings)

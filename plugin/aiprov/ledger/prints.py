@@ -28,8 +28,13 @@ class Prints:
             f"WHERE f.kind = ? AND a.verdict {op} {AI_VERDICTS_SQL} AND length(f.blob) > 0", [kind])]
 
     def has_sources(self, kind: str | None) -> bool:
-        """Whether any AI asset has a print of this kind (else finals material need not be printed yet)."""
-        return bool(kind) and bool(self.db._q(
+        """Whether any AI asset has a print of this kind (None: of any kind); else finals material
+        need not be printed yet."""
+        if kind is None:
+            return bool(self.db._q(
+                "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
+                f"WHERE a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0 LIMIT 1").fetchone())
+        return bool(self.db._q(
             "SELECT 1 FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
             f"WHERE f.kind = ? AND a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0 LIMIT 1",
             [kind]).fetchone())
