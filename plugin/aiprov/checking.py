@@ -332,6 +332,10 @@ class Checker:
         if self._own_pool:
             self._pool = None
 
+    def reader_failures(self) -> tuple[int, int]:
+        """(crashes, time-outs) of this checker's readers so far."""
+        return (self._pool.crashes, self._pool.timeouts) if self._pool is not None else (0, 0)
+
     def read(self, fspaths: Iterable[bytes]) -> dict[bytes, Inspection]:
         """Files read as they are, nothing asked of the ledger: the content ids `register`, `approve`
         and `tag` need before they write, handed back to `check` (already_read) to be judged."""

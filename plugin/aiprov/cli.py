@@ -259,10 +259,14 @@ def init(root, production, force):
 @click.option("--poll-interval", type=float, default=1.0, show_default=True, help="Seconds between polls (polling observer).")
 @click.option("--workers", type=int, default=None, help="Reader processes.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Serve Prometheus metrics at http://ADDRESS:PORT/metrics (queue, files by verdict, findings by rule, "
+                   "reader crashes and time-outs, ledger errors and retries, reconcile progress).")
+@click.option("--metrics-address", default="127.0.0.1", show_default=True, help="Where the metrics server listens.")
 @config_and_ledger()
 @host_option
-def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, config_path, ledger_path,
-          host_id):
+def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, metrics_port, metrics_address,
+          config_path, ledger_path, host_id):
     """Watch editorial storage: every file that lands is identified, classified and recorded;
     AI material without an approval in a finals zone is flagged and hooks fire.
 
@@ -276,7 +280,8 @@ def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_fo
     with _usage():
         found = roots_to_watch(_paths(roots), cfg)
     options = WatchOptions(roots=found, polling=polling, stability_s=stability, reconcile_s=reconcile_s,
-                           poll_interval_s=poll_interval, workers=workers)
+                           poll_interval_s=poll_interval, workers=workers, metrics_port=metrics_port,
+                           metrics_address=metrics_address)
     sys.exit(run_daemon(cfg, target, options, reloader(cfg), host=host_id))
 
 

@@ -169,12 +169,7 @@ def _page(role: str, *, post: bool = False):
     def wrap(fn: Callable):
         async def endpoint(request: Request):
             desk: Desk = request.app.state.desk
-            form = None
-            if post:
-                form = await request.form()
-                if not auth.csrf_ok(request.session, form.get("csrf")):
-                    raise Problem(403, "This form has expired or did not come from this desk (its CSRF token is "
-                                       "missing or wrong). Go back, reload the page and try again.")
+            form = await request.form() if post else None
 
             def run():
                 with desk.pool.ledger() as ledger:
@@ -185,6 +180,9 @@ def _page(role: str, *, post: bool = False):
                         return RedirectResponse("/signin?" + urlencode({"next": str(request.url.path)
                                                                           + (f"?{request.url.query}" if request.url.query else "")}),
                                                 status_code=303)
+                    if post and not auth.csrf_ok(request.session, form.get("csrf")):
+                        raise Problem(403, "This form has expired or did not come from this desk (its CSRF token is "
+                                           "missing or wrong). Go back, reload the page and try again.")
                     if not user.may(role):
                         raise Problem(403, f"{user.name} is a {user.role}: this needs the {role} role. An admin can "
                                            f"change it: aiprov users role {user.name} {role}")

@@ -15,9 +15,9 @@ from html import escape
 from ..lookup import LookupResult
 
 BOX_W, BOX_H, GAP = 300, 54, 14
-COL = (10, 400, 790)  # x of the parents, the asset, the children
+COL = (10, 480, 950)  # x of the parents, the asset, the children
 WIDTH = COL[2] + BOX_W + 10
-CHARS = 40  # what fits on a line of a box at 12 px
+CHARS = 34  # what fits on a line of a box in the 12.5 px monospace of its title
 MAX_PER_EDGE = 4
 COLOURS = {"ai": "#b00020", "ai-composite": "#8e24aa", "not-ai": "#1b7f3b", "unknown": "#a66400",
            "unreadable": "#6d0015", None: "#777"}
@@ -53,7 +53,7 @@ class _Svg:
         self.parts.append(f"<g><title>{escape(full)}</title><path d='M{x1},{y1} C{mx},{y1} {mx},{y2} {x2},{y2}' "
                           "class='e' marker-end='url(#arrow)'/>"
                           f"<text x='{mx}' y='{(y1 + y2) / 2 - 5}' class='l' text-anchor='middle'>"
-                          f"{escape(_short(label, 30))}</text></g>")
+                          f"{escape(_short(label, 26))}</text></g>")
 
 
 def _asset_box(svg: _Svg, x: int, y: int, a: dict, kind: str) -> None:
