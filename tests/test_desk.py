@@ -18,8 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from aiprov.config import for_paths as config_for
 from aiprov.desk.accounts import add_user, issue_token
 from aiprov.ledger import Ledger
+from aiprov.registration import register_files
+from aiprov.scanning import scan as run_scan
 
 from .conftest import LedgerMaker
 from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
@@ -68,18 +71,16 @@ class Desk:
     def __init__(self, root: Path, ledger: str, tmp: Path):
         self.root, self.ledger = root, ledger
         self.files = make_production(root)
-        assert aiprov("register", self.files["poster"], "--tool", "Adobe Firefly", "--parent", self.files["concept"],
-                      "--ledger", ledger, cwd=root).returncode == 0
-        assert aiprov("scan", root, "--ledger", ledger, "--no-progress", cwd=root).returncode == 1
-        done = aiprov("users", "add", "alice", "--role", "approver", "--password-stdin", "--ledger", ledger, cwd=root,
-                      input=PASSWORDS["alice"] + "\n")
-        assert done.returncode == 0 and "added alice (approver)" in done.stdout, done.stderr
-        with Ledger(ledger) as open_ledger:  # the others through the same library calls, without a process each
-            add_user(open_ledger, "vic", "viewer", PASSWORDS["vic"])
-            add_user(open_ledger, "ada", "admin", PASSWORDS["ada"])
-            self.tokens = {"vic": issue_token(open_ledger, "vic")}
-        self.tokens["alice"] = aiprov("users", "token", "alice", "--ledger", ledger, cwd=root).stdout.strip()
-        assert self.tokens["alice"].startswith("aiprov_")
+        # The ledger is filled through the library calls the commands make (a process each would cost
+        # a second each); the commands themselves are run where a test is about them.
+        config = config_for([os.fsencode(root)])
+        with Ledger(ledger) as open_ledger:
+            register_files([self.files["poster"]], open_ledger, config, tool="Adobe Firefly",
+                           parents=[self.files["concept"]])
+            assert len(run_scan([os.fsencode(root)], config, open_ledger, workers=1).errors) == 2
+            for name, role in (("alice", "approver"), ("vic", "viewer"), ("ada", "admin")):
+                add_user(open_ledger, name, role, PASSWORDS[name])
+            self.tokens = {name: issue_token(open_ledger, name) for name in ("alice", "vic")}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"serve-{self.port}.log"
@@ -343,11 +344,21 @@ def test_pipelines_use_the_json_api_with_bearer_tokens(desk):
     kept = api.get(f"/api/assets/{matte['content_id']}").json()["approvals"][0]
     assert kept["revoked_at"] and kept["revoke_reason"] == "the studio withdrew it"
 
+    added = aiprov("users", "add", "pipeline", "--role", "approver", "--no-password", "--ledger", desk.ledger,
+                   cwd=desk.root)
+    assert added.returncode == 0 and "tokens only" in added.stdout, added.stderr
+    token = aiprov("users", "token", "pipeline", "--ledger", desk.ledger, cwd=desk.root).stdout.strip()
+    as_pipeline = httpx.Client(base_url=desk.base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert as_pipeline.get("/api/findings").json()["findings"] == 1
+    short = aiprov("users", "add", "bob", "--role", "viewer", "--password-stdin", "--ledger", desk.ledger,
+                   cwd=desk.root, input="short\n")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
     removed = aiprov("users", "remove", "vic", "--ledger", desk.ledger, cwd=desk.root)
     assert removed.returncode == 0 and "1 token(s) revoked" in removed.stdout
     assert desk.api("vic").get("/api/findings").status_code == 401
     users = json.loads(aiprov("users", "list", "--json", "--ledger", desk.ledger, cwd=desk.root).stdout)
-    assert [(u["name"], u["role"]) for u in users] == [("ada", "admin"), ("alice", "approver")]
+    assert [(u["name"], u["role"], u["password"]) for u in users] == [
+        ("ada", "admin", True), ("alice", "approver", True), ("pipeline", "approver", False)]
 
 
 def test_serve_says_who_can_reach_it_and_warns_of_a_bind_without_tls(tmp_path):
