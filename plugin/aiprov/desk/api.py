@@ -31,7 +31,8 @@ def routes(api) -> list[Route]:
     @api("viewer")
     def findings(request, desk, ledger, user):
         q = request.query_params
-        page = findings_page(ledger, _filter(q), _int(q.get("page"), 1), _int(q.get("per_page"), PER_PAGE))
+        page = findings_page(ledger, _filter(q), _int(q.get("page"), 1), _int(q.get("per_page"), PER_PAGE),
+                             desk.folded)
         return _json(page.to_dict())
 
     @api("viewer")

@@ -40,7 +40,7 @@ from ..ledger.desk import NO_PRODUCTION, FindingFilter
 from ..model import AI_VERDICTS
 from ..version import __version__
 from . import auth
-from .pages import PER_PAGE, findings_page, printable, short_path
+from .pages import PER_PAGE, FoldedFindings, findings_page, printable, short_path
 from .thumbnails import CONTENT_ID, Thumbnails
 
 HERE = Path(__file__).parent
@@ -115,6 +115,7 @@ class Desk:
         self.pool = LedgerPool(settings.ledger, settings.host, settings.pool_size)
         self.thumbnails = Thumbnails(settings.thumbnails)
         self.limiter = auth.SignInLimiter()
+        self.folded = FoldedFindings()
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
         self.templates.filters["printable"] = printable
         self.templates.filters["short_path"] = short_path
@@ -317,7 +318,7 @@ def _int(value, default: int) -> int:
 def findings(request, desk, ledger, user):
     flt = _filter(request.query_params)
     result = findings_page(ledger, flt, _int(request.query_params.get("page"), 1),
-                           _int(request.query_params.get("per_page"), PER_PAGE))
+                           _int(request.query_params.get("per_page"), PER_PAGE), desk.folded)
     query = {k: v for k, v in flt.__dict__.items() if v}
     return desk.page(request, "findings.html", user, result=result, query=query,
                      page_url=lambda n: "/findings?" + urlencode({**query, "page": n}))
