@@ -18,12 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aiprov.config import for_paths as config_for
-from aiprov.desk.accounts import add_user, issue_token
-from aiprov.ledger import Ledger
-from aiprov.registration import register_files
-from aiprov.scanning import scan as run_scan
-
 from .conftest import LedgerMaker
 from .helpers import AI_STILL, CAMERA_STILL, aiprov, copy, png_bytes
 
@@ -73,6 +67,12 @@ class Desk:
         self.files = make_production(root)
         # The ledger is filled through the library calls the commands make (a process each would cost
         # a second each); the commands themselves are run where a test is about them.
+        from aiprov.config import for_paths as config_for
+        from aiprov.desk.accounts import add_user, issue_token
+        from aiprov.ledger import Ledger
+        from aiprov.registration import register_files
+        from aiprov.scanning import scan as run_scan
+
         config = config_for([os.fsencode(root)])
         with Ledger(ledger) as open_ledger:
             register_files([self.files["poster"]], open_ledger, config, tool="Adobe Firefly",
