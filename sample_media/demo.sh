@@ -17,4 +17,10 @@ echo
 echo "== exit status $status (0 = deliverable, 1 = error findings): the unapproved AI still in finals stops the delivery"
 echo "== 3. where did it come from?"
 "$AIPROV" lookup "$PROD/finals/stills/poster_insert_ai.jpg"
+echo
+echo "== 4. the review desk, for the people who sign off: an approver named demo (password below)"
+printf 'night harbour demo\n' | "$AIPROV" users add demo --role approver --password-stdin
+echo "   open the desk on the demo production (Ctrl-C stops it), then sign in as demo / night harbour demo:"
+echo "     AIPROV_LEDGER=\"$AIPROV_LEDGER\" $AIPROV serve --config \"$PROD/aiprov.toml\""
+echo "   and browse http://127.0.0.1:8765/"
 [ "$status" -eq 1 ]

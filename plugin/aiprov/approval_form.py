@@ -39,15 +39,29 @@ def read_form(from_json: str | None, **given) -> dict:
                 data = json.load(fh)
             except ValueError as exc:
                 raise ApprovalFormError(f"--from-json {from_json}: not valid JSON ({exc})")
+    return form_from(data, **given)
+
+
+def form_from(data: dict, **given) -> dict:
+    """The approval from already parsed JSON `data` (the desk's API receives it) and `given`, checked
+    as read_form checks it."""
+    if not isinstance(data, dict):
+        raise ApprovalFormError("an approval is a JSON object (by, reason, reference, categories, answers)")
+    if not isinstance(data.get("answers", {}), dict):
+        raise ApprovalFormError("answers must be an object: {\"copyright\": \"yes\", ...}")
     merged = {**data, **{k: v for k, v in given.items() if v not in (None, ())}}
     for key in ("by", "reason"):
         if not merged.get(key):
             raise ApprovalFormError(f"--{key} is required (or give it in --from-json)")
+    for key in ("by", "reason", "reference"):
+        if merged.get(key) is not None and not isinstance(merged[key], str):
+            raise ApprovalFormError(f"{key} must be text")
     answers = {q: merged.get("answers", {}).get(q) or merged.get(q) or "unsure" for q in QUESTIONS}
     bad = {q: a for q, a in answers.items() if a not in ANSWERS}
     if bad:
         raise ApprovalFormError(f"answers must be yes, no or unsure: {bad}")
-    cats = list(merged.get("categories") or merged.get("category") or ["creative-output"])
+    cats = merged.get("categories") or merged.get("category") or ["creative-output"]
+    cats = [cats] if isinstance(cats, str) else list(cats)
     unknown = [c for c in cats if c not in CATEGORIES]
     if unknown:
         raise ApprovalFormError(f"unknown approval category {unknown}; known: {', '.join(CATEGORIES)}")

@@ -251,13 +251,13 @@ def unapproved_ai_among(ledger: Ledger, parents: list[tuple[str, str, str]],
 
 
 def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[[], None] = lambda: None,
-          unrecorded: dict[str, list[tuple[str, str, str]]] | None = None) -> None:
+          unrecorded: dict[str, list[tuple[str, str, str]]] | None = None, production: str | None = None) -> None:
     """Approvals and lineage for a batch, then the policy; in check mode the ledger's open findings
     of each location are made to match (and the newly raised ones noted, for hooks).
 
     What the policy needs is asked once for the batch (ancestry.py): only files with lineage and no
     approval get their ancestors walked, and a render's frames share their script's answer. `unrecorded`: parents `look` found (a perceptual match) and did
-    not write, by content id.
+    not write, by content id. `production`: what a newly raised finding is filed under (the desk's filter).
     """
     cids = [c.inspection.content_id for c in batch if c.inspection.content_id]
     approvals = ledger.approvals.active_for_many(cids)
@@ -275,10 +275,28 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
         c.lineage_unknown = ancestry.unknown(c.inspection.path)
         c.findings = findings(c)
         if record and c.location is not None:
-            c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []))
+            c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []),
+                                                    production=production)
         elif record:
             c.new_findings = c.findings
         tick()
+
+
+def judge_recorded(ledger: Ledger, content_ids: list[str], production: str | None = None) -> list[Checked]:
+    """Every live location of these contents, on every host, judged again from what the ledger
+    recorded of it (no file is opened) and its open findings made to match: what an approval or a
+    revocation changes is the ledger's knowledge, not the bytes, so the desk's reviewers see its
+    effect at once, on the storage of hosts this process cannot read too."""
+    recorded = ledger.assets.inspections(content_ids)
+    batch = []
+    for cid, template in recorded.items():
+        for loc in ledger.locations.of(cid, include_gone=False):
+            if loc.zone and loc.zone != IGNORED:
+                batch.append(Checked(dataclasses.replace(template, path=loc.path, fspath=loc.path_raw), loc.zone,
+                                     reused=True, location=loc))
+    with ledger.transaction():
+        judge(ledger, batch, record=True, production=production)
+    return batch
 
 
 class Checker:
@@ -320,6 +338,10 @@ class Checker:
         self._print_pools = {}
         if self._own_pool:
             self._pool = None
+
+    def reader_failures(self) -> tuple[int, int]:
+        """(crashes, time-outs) of this checker's readers so far."""
+        return (self._pool.crashes, self._pool.timeouts) if self._pool is not None else (0, 0)
 
     def read(self, fspaths: Iterable[bytes]) -> dict[bytes, Inspection]:
         """Files read as they are, nothing asked of the ledger: the content ids `register`, `approve`
@@ -403,7 +425,7 @@ class Checker:
             ledger.locations.mark_gone(loc)
             tally.gone += 1
         # the policy, now that every asset and edge of the batch is on record (a parent may come after its child)
-        judge(ledger, batch, record=True, tick=tick)
+        judge(ledger, batch, record=True, tick=tick, production=self.config.production)
         return batch
 
     def _settle(self, sorted_: "_Sorted", tally: Tally, missing: dict[bytes, Location], tick,
@@ -855,7 +877,7 @@ class Checker:
             try:
                 with self.ledger.batch() as tick:
                     batch = self._settle(work, part, missing, tick)
-                    judge(self.ledger, batch, record=True, tick=tick)
+                    judge(self.ledger, batch, record=True, tick=tick, production=self.config.production)
                     if vouched:  # after the writes of the batch, which clear the digests of their folders
                         self.ledger.folders.vouch(vouched)
                 break

@@ -259,10 +259,14 @@ def init(root, production, force):
 @click.option("--poll-interval", type=float, default=1.0, show_default=True, help="Seconds between polls (polling observer).")
 @click.option("--workers", type=int, default=None, help="Reader processes.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Serve Prometheus metrics at http://ADDRESS:PORT/metrics (queue, files by verdict, findings by rule, "
+                   "reader crashes and time-outs, ledger errors and retries, reconcile progress).")
+@click.option("--metrics-address", default="127.0.0.1", show_default=True, help="Where the metrics server listens.")
 @config_and_ledger()
 @host_option
-def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, config_path, ledger_path,
-          host_id):
+def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_format, metrics_port, metrics_address,
+          config_path, ledger_path, host_id):
     """Watch editorial storage: every file that lands is identified, classified and recorded;
     AI material without an approval in a finals zone is flagged and hooks fire.
 
@@ -276,7 +280,8 @@ def watch(roots, polling, stability, reconcile_s, poll_interval, workers, log_fo
     with _usage():
         found = roots_to_watch(_paths(roots), cfg)
     options = WatchOptions(roots=found, polling=polling, stability_s=stability, reconcile_s=reconcile_s,
-                           poll_interval_s=poll_interval, workers=workers)
+                           poll_interval_s=poll_interval, workers=workers, metrics_port=metrics_port,
+                           metrics_address=metrics_address)
     sys.exit(run_daemon(cfg, target, options, reloader(cfg), host=host_id))
 
 
@@ -430,6 +435,135 @@ def seal(root, author, role, location, comment, workers, config_path, ledger_pat
         result = run_seal(root, cfg, ledger, author=author, role=role, location=location, comment=comment,
                           workers=workers)
     _render(result)
+
+
+@main.command()
+@click.option("--host", "bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback shares the desk with the network: put TLS in front.")
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--behind-tls", is_flag=True, help="A TLS proxy is in front: cookies are sent over HTTPS only.")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="Serve HTTPS with this certificate (PEM).")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="... and this private key (PEM).")
+@click.option("--thumbnails", type=click.Path(file_okay=False),
+              help="Where previews are cached (default: $XDG_CACHE_HOME/aiprov/thumbnails).")
+@config_and_ledger("aiprov.toml (default: found above the current folder).")
+@host_option
+def serve(bind, port, behind_tls, certfile, keyfile, thumbnails, config_path, ledger_path, host_id):
+    """The review and approval desk: a local web app over the ledger for the people who sign off.
+
+    Open findings with previews and evidence, each asset's history and lineage, approvals
+    recorded under the signed-in user, the disclosure report, the daemon's status, and a JSON
+    API for pipelines (bearer tokens from `aiprov users token`). Users: `aiprov users add`.
+    """
+    from .desk.app import DeskSettings
+    from .desk.server import serve as run
+
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("--certfile and --keyfile go together")
+    cfg, target = _ledger_target(config_path, ledger_path)
+    sys.exit(run(DeskSettings(ledger=target, config=cfg, host=host_id, thumbnails=thumbnails), bind, port,
+                 certfile, keyfile, behind_tls))
+
+
+@main.group()
+def users():
+    """The desk's users: viewers read, approvers also approve and revoke, admins also manage users."""
+
+
+def _password(from_stdin: bool, prompt: bool) -> str | None:
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            raise click.UsageError("--password-stdin: no password on standard input")
+        return line
+    if prompt and sys.stdin.isatty():
+        return click.prompt("password", hide_input=True, confirmation_prompt=True)
+    if prompt:
+        raise click.UsageError("give the password on standard input with --password-stdin (or run it in a terminal, "
+                               "or pass --no-password for an account that only uses API tokens)")
+    return None
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "approver", "admin"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--no-password", is_flag=True, help="An account for a pipeline: it cannot sign in, only use API tokens.")
+@config_and_ledger()
+def users_add(name, role, password_stdin, no_password, config_path, ledger_path):
+    """Add a user who can sign in to the desk (`aiprov serve`)."""
+    from .desk.accounts import add_user
+
+    password = None if no_password else _password(password_stdin, prompt=True)
+    cfg, ledger = _open(_here(), config_path, ledger_path)
+    with ledger, _usage():
+        add_user(ledger, name, role, password)
+    click.echo(f"added {name} ({role})" + (", tokens only" if no_password else ""))
+
+
+@users.command("token")
+@click.argument("name")
+@config_and_ledger()
+def users_token(name, config_path, ledger_path):
+    """Print a new API token for NAME (shown once; the ledger keeps only its hash)."""
+    from .desk.accounts import issue_token
+
+    cfg, ledger = _open(_here(), config_path, ledger_path, create=False)
+    with ledger, _usage():
+        click.echo(issue_token(ledger, name))
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@config_and_ledger()
+def users_list(as_json, config_path, ledger_path):
+    """List the desk's users, their roles and tokens."""
+    from .desk.accounts import list_users
+
+    cfg, ledger = _open(_here(), config_path, ledger_path, create=False)
+    with ledger:
+        result = list_users(ledger)
+    _render(result, "json" if as_json else "text")
+
+
+@users.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["viewer", "approver", "admin"]))
+@config_and_ledger()
+def users_role(name, role, config_path, ledger_path):
+    """Give NAME another role."""
+    from .desk.accounts import set_role
+
+    cfg, ledger = _open(_here(), config_path, ledger_path, create=False)
+    with ledger, _usage():
+        set_role(ledger, name, role)
+    click.echo(f"{name} is now {role}")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@config_and_ledger()
+def users_password(name, password_stdin, config_path, ledger_path):
+    """Set NAME's password (their open sessions end)."""
+    from .desk.accounts import set_password
+
+    password = _password(password_stdin, prompt=True)
+    cfg, ledger = _open(_here(), config_path, ledger_path, create=False)
+    with ledger, _usage():
+        set_password(ledger, name, password)
+    click.echo(f"password of {name} changed")
+
+
+@users.command("remove")
+@click.argument("name")
+@config_and_ledger()
+def users_remove(name, config_path, ledger_path):
+    """Remove NAME: no sign-in, every token revoked; their approvals stay on record under their name."""
+    cfg, ledger = _open(_here(), config_path, ledger_path, create=False)
+    with ledger:
+        revoked = ledger.users.remove(name)
+    click.echo(f"removed {name}" + (f"; {revoked} token(s) revoked" if revoked else ""))
 
 
 @main.group()

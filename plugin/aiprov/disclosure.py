@@ -27,6 +27,7 @@ def _approval_entry(a: dict) -> dict:
     return {
         "id": a["id"],
         "approved_by": a["approved_by"],
+        "signed_in_as": a.get("signed_in_as"),
         "approved_at": a["created"],
         "reason": a["reason"],
         "reference": a["reference"],

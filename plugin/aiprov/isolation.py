@@ -95,6 +95,8 @@ class ReaderPool:
         self._selector: selectors.BaseSelector | None = None
         self._next_id = 0
         self.restarts = 0
+        self.crashes = 0  # files whose reader died (the daemon's metrics count them)
+        self.timeouts = 0  # files whose reader overran the time limit
 
     def __enter__(self) -> "ReaderPool":
         return self
@@ -384,6 +386,7 @@ class _Reading:
             raise CodeChanged("aiprov's files changed on disk while this process was running (an upgrade?): "
                               "restart it. What was read so far is recorded; the rest is read on the next run.")
         how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
+        self.pool.crashes += 1
         return self.fail(w, f"a metadata reader crashed on this file ({how}); the file is probably corrupt or hostile")
 
     def collect(self, w: _Worker) -> Iterator[Inspection]:
@@ -425,6 +428,7 @@ class _Reading:
             elif results:
                 continue
             else:
+                self.pool.timeouts += 1
                 failure = self.fail(w, f"reading took longer than {self.pool.timeout_s:g} s and was stopped "
                                        "(a reader hung on this file)")
             if failure is not None:

@@ -137,6 +137,21 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
             raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of its content")
     else:
         raise NotInLedger(f"{display_path(fspath)}: no such file, and the ledger has no record of that path")
+    script = None
+    if checked is not None and checked.inspection.script is not None:
+        report = checked.inspection.script  # read now, not (yet) recorded
+        script = {"app": report.app, "summary": report.summary(), "read_at": None,
+                  "unresolved": [u.__dict__ for u in report.unresolved],
+                  "edges": [{"writer": r.node, "output": r.path, "reader": s.node, "input": s.path,
+                             "first_frame": s.first, "last_frame": s.last, "why": None}
+                            for r in report.renders for s in r.sources]}
+    return _gathered(ledger, insp, fspath, exists=exists, zone=checked.zone if checked else (loc.zone if loc else None),
+                     findings=list(checked.findings) if checked else [], script_read_now=script)
+
+
+def _gathered(ledger: Ledger, insp: Inspection, fspath: bytes, *, exists: bool, zone: str | None,
+              findings: list[Finding], script_read_now: dict | None) -> LookupResult:
+    """What the ledger knows around one content seen at `fspath`: the part `lookup` and the desk share."""
     cid = insp.content_id
     known = bool(cid and ledger.assets.get(cid))
     locations = ledger.locations.of(cid) if cid else []
@@ -144,13 +159,6 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
     children = ledger.lineage.children(cid) if known else []
     script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath))
     script = ledger.scripts.of(fspath) if known else None
-    if script is None and checked is not None and checked.inspection.script is not None:
-        report = checked.inspection.script  # read now, not (yet) recorded
-        script = {"app": report.app, "summary": report.summary(), "read_at": None,
-                  "unresolved": [u.__dict__ for u in report.unresolved],
-                  "edges": [{"writer": r.node, "output": r.path, "reader": s.node, "input": s.path,
-                             "first_frame": s.first, "last_frame": s.last, "why": None}
-                            for r in report.renders for s in r.sources]}
     return LookupResult(
         path=display_path(fspath),
         content_id=cid,
@@ -158,9 +166,9 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
         inspection=insp,
         approvals=ledger.approvals.of(cid, include_revoked=True) if cid else [],
         host=ledger.host,
-        zone=checked.zone if checked else (loc.zone if loc else None),
+        zone=zone,
         exists=exists,
-        findings=list(checked.findings) if checked else [],
+        findings=findings,
         locations=[{"path": l.path, "host": l.host, "where": ledger.locations.where(l), "zone": l.zone,
                     "gone": l.gone, "size": l.size} for l in locations],
         events=[{**e, "where": e["path"] if e.get("host") in (None, ledger.host) else f"{e['host']}:{e['path']}"}
@@ -169,7 +177,26 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
                   "assets": [_asset_brief(ledger, p) for p in e["parent_ids"]]} for e in parents] + script_parents,
         children=[{"kind": e["kind"], "reason": e["reason"], **_asset_brief(ledger, e["child_id"])} for e in children],
         copies=[ledger.locations.where(l) for l in locations if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
-        script=script,
+        script=script if script is not None else script_read_now,
         ai_source=ai_source,
         script_children=_script_children(ledger, cid) if known else [],
     )
+
+
+def lookup_content(content_id: str, ledger: Ledger) -> LookupResult:
+    """What the ledger knows of one content, found by its id alone (the desk, the API): as recorded,
+    nothing read. Its place is its first live location (this host's first), else its last known one;
+    its findings are the ones open at its locations."""
+    insp = ledger.assets.inspection(content_id, "")
+    if insp is None:
+        raise NotInLedger(f"the ledger has no content {content_id}")
+    locs = ledger.locations.of(content_id)
+    live = [l for l in locs if not l.gone]
+    here = next((l for l in live if l.host == ledger.host), None) or (live[0] if live else locs[-1] if locs else None)
+    insp.path = ledger.locations.where(here) if here else content_id
+    open_rows = ledger.findings.open_at([l.id for l in locs]) if locs else {}
+    by_id = {l.id: l for l in locs}
+    findings = [Finding(r["rule"], r["severity"], r["message"], ledger.locations.where(by_id[lid]), r["content_id"],
+                        r["zone"]) for lid, rows in open_rows.items() for r in rows]
+    return _gathered(ledger, insp, here.path_raw if here else os.fsencode(content_id), exists=bool(live),
+                     zone=here.zone if here else None, findings=findings, script_read_now=None)

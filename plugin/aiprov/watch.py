@@ -62,6 +62,8 @@ class WatchOptions:
     poll_interval_s: float = 1.0
     workers: int | None = None
     batch: int = 500
+    metrics_port: int | None = None  # serve Prometheus metrics there
+    metrics_address: str = "127.0.0.1"
 
 
 @dataclass
@@ -129,7 +131,8 @@ class _OverflowListener(logging.Handler):
 
 class Watcher:
     def __init__(self, config: Config, ledger: Ledger, options: WatchOptions,
-                 status_path: Path, reload_config: Callable[[], Config] | None = None):
+                 status_path: Path, reload_config: Callable[[], Config] | None = None, metrics=None):
+        self.metrics = metrics  # a metrics.WatchMetrics, or None
         self.config = config
         self.ledger = ledger
         self.options = options
@@ -302,6 +305,8 @@ class Watcher:
         if self._ledger_lost_at is None:
             self._ledger_lost_at = now
             self._ledger_retry_at = now + 1.0
+            if self.metrics:
+                self.metrics.ledger_errors.inc()
             log.error("%s; keeping %d queued file(s) and retrying", exc, len(self.settle),
                       extra={"fields": {"event": "ledger-lost"}})
             self._error(str(exc))
@@ -319,6 +324,8 @@ class Watcher:
             if self._unjournaled:
                 self.ledger.journal.add(self._unjournaled)
         except LedgerUnavailable:
+            if self.metrics:
+                self.metrics.ledger_retries.inc()
             self._ledger_retry_at = now + min(30.0, max(1.0, away / 4))
             return False
         self._unjournaled = []
@@ -334,6 +341,10 @@ class Watcher:
             log.info("%s %s%s", i.verdict, i.path, f" ({i.generator})" if i.generator else "",
                      extra={"fields": {"event": "recorded", "path": i.path, "verdict": i.verdict,
                                        "zone": fr.zone, "content_id": i.content_id, "reused": fr.reused}})
+            if self.metrics:
+                self.metrics.files.labels(i.verdict).inc()
+                for f in fr.new_findings:
+                    self.metrics.findings.labels(f.rule, f.severity).inc()
             if fr.new_findings:
                 self.status.findings += len(fr.new_findings)
                 for f in fr.new_findings:
@@ -349,8 +360,15 @@ class Watcher:
         self.status.reconciling = True
         self._write_status(force=True)
         started = time.time()
+        walked = [0]
+        if self.metrics:
+            self.metrics.reconciling.set(1)
+            self.metrics.reconcile_files.set(0)
 
         def batch_done(part, done):
+            walked[0] += len(done)
+            if self.metrics:
+                self.metrics.reconcile_files.set(walked[0])
             self._account(part, done)
             self._drain(0)  # keep journaling events that arrive during a long walk
             self._write_status()
@@ -358,11 +376,17 @@ class Watcher:
         totals = self.checker.check_tree(self.options.roots, should_stop=lambda: self.stopping, on_batch=batch_done)
         files = totals.walked
         self.status.reconciling = False
+        if self.metrics:
+            self.metrics.reconciling.set(0)
+            self.metrics.reconcile_files.set(files)
         if self.stopping:
             log.info("reconcile interrupted by stop after %d file(s); it runs again at the next start",
                      files)
             return
         self.status.last_reconcile = time.time()
+        if self.metrics:
+            self.metrics.last_reconcile.set(self.status.last_reconcile)
+            self.metrics.reconcile_seconds.set(self.status.last_reconcile - started)
         self.reconcile_requested = False
         _release_memory()
         log.info("reconciled %d file(s) in %.1f s: read %d (%d recorded under older rules), unchanged %d, moved %d, "
@@ -382,6 +406,14 @@ class Watcher:
         s.queue_depth = len(self.settle) + self.events.qsize()
         s.roots = [{"path": display_path(r), "observer": kind} for r, _, kind, _ in self.observers]
         s.hooks_run, s.hooks_failed, s.updated = self.hooks.runs, self.hooks.failures, now
+        if self.metrics:
+            m = self.metrics
+            m.queue_depth.set(s.queue_depth)
+            crashes, timeouts = self.checker.reader_failures()
+            m.catch_up("crash", m.reader_failures.labels("crash"), crashes)
+            m.catch_up("timeout", m.reader_failures.labels("timeout"), timeouts)
+            m.catch_up("hooks-ok", m.hooks.labels("ok"), s.hooks_run - s.hooks_failed)
+            m.catch_up("hooks-failed", m.hooks.labels("failed"), s.hooks_failed)
         tmp = self.status_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(s.__dict__, indent=1))
         os.replace(tmp, self.status_path)
@@ -392,6 +424,8 @@ class Watcher:
                                           {"roots": s.roots, "queue_depth": s.queue_depth, "processed": s.processed,
                                            "findings": s.findings})
             except LedgerError as exc:  # a heartbeat is not worth stopping for; the next one retries
+                if self.metrics:
+                    self.metrics.ledger_errors.inc()
                 log.warning("could not record this daemon's heartbeat in the ledger: %s", exc)
 
     # -- the loop --------------------------------------------------------------
@@ -629,9 +663,21 @@ def run_daemon(config: Config, ledger_target: Path | str, options: WatchOptions,
     base = state_base(ledger_target, host)
     lock = InstanceLock(base)
     lock.acquire()
+    server = None
     try:
+        metrics = None
+        if options.metrics_port is not None:
+            from .metrics import WatchMetrics
+
+            metrics = WatchMetrics()
+            try:
+                server = metrics.serve(options.metrics_port, options.metrics_address)
+            except OSError as exc:
+                raise UsageError(f"cannot serve metrics on {options.metrics_address}:{options.metrics_port}: "
+                                 f"{exc.strerror or exc} (is another process using that port?)") from None
+            log.info("Prometheus metrics at http://%s:%d/metrics", options.metrics_address, options.metrics_port)
         with Ledger(ledger_target, host=host) as ledger:
-            watcher = Watcher(config, ledger, options, status_path_for(base), reload_config)
+            watcher = Watcher(config, ledger, options, status_path_for(base), reload_config, metrics)
 
             def stop(signum, frame):
                 watcher.stopping = True
@@ -644,5 +690,7 @@ def run_daemon(config: Config, ledger_target: Path | str, options: WatchOptions,
             signal.signal(signal.SIGHUP, reload)
             watcher.run()
     finally:
+        if server is not None:
+            server.shutdown()
         lock.release()
     return 0

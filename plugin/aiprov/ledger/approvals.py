@@ -13,14 +13,20 @@ class Approvals:
         self.db = db  # the Ledger: connection, transactions, deferred writes
 
     def add(self, content_id: str, approved_by: str, reason: str, reference: str | None,
-                categories: list[str], answers: dict[str, str], path: str | None) -> int:
+                categories: list[str], answers: dict[str, str], path: str | None,
+                signed_in_as: str | None = None) -> int:
+        """`signed_in_as`: the desk account whose sign-in or token recorded it (None from the command line)."""
         with self.db.transaction():
-            approval_id = self.db._insert("approvals", {
-                "content_id": content_id, "approved_by": approved_by, "reason": reason, "reference": reference,
-                "categories": json.dumps(categories), "answers": json.dumps(answers), "path": path,
-                "created": now()})
-            self.db.event("approved", content_id, path, {"approval": approval_id, "by": approved_by,
-                                                      "reference": reference})
+            row = {"content_id": content_id, "approved_by": approved_by, "reason": reason, "reference": reference,
+                   "categories": json.dumps(categories), "answers": json.dumps(answers), "path": path,
+                   "created": now()}
+            if signed_in_as:
+                row["signed_in_as"] = signed_in_as
+            approval_id = self.db._insert("approvals", row)
+            detail = {"approval": approval_id, "by": approved_by, "reference": reference}
+            if signed_in_as:
+                detail["signed_in_as"] = signed_in_as
+            self.db.event("approved", content_id, path, detail)
             return approval_id
 
     def revoke(self, approval_id: int, revoked_by: str, reason: str) -> dict:
@@ -35,6 +41,10 @@ class Approvals:
             self.db.event("approval-revoked", rows[0]["content_id"], rows[0]["path"],
                        {"approval": approval_id, "by": revoked_by, "reason": reason})
             return self.db._rows("SELECT * FROM approvals WHERE id = ?", [approval_id])[0]
+
+    def get(self, approval_id: int) -> dict | None:
+        rows = self.db._rows("SELECT * FROM approvals WHERE id = ?", [approval_id])
+        return _approval(rows[0]) if rows else None
 
     def of(self, content_id: str, include_revoked: bool = False) -> list[dict]:
         sql = "SELECT * FROM approvals WHERE content_id = ?" + ("" if include_revoked else " AND revoked_at IS NULL")

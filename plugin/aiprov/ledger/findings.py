@@ -12,10 +12,11 @@ class Findings:
         self.db = db  # the Ledger: connection, transactions, deferred writes
 
     def record(self, loc: Location, findings: list[Finding],
-                        open_rows: list[dict] | None = None) -> list[Finding]:
+                        open_rows: list[dict] | None = None, production: str | None = None) -> list[Finding]:
         """Make the open findings of a location exactly `findings`; returns the newly raised ones.
 
-        `open_rows`: the location's open findings when the caller asked for a whole batch at once.
+        `open_rows`: the location's open findings when the caller asked for a whole batch at once;
+        `production`: the production a newly raised finding belongs to.
         """
         t = now()
         if open_rows is None:
@@ -38,8 +39,10 @@ class Findings:
                     # At most one open finding per (location, rule, content): if another process
                     # raised it a moment ago, this one is not raised (nor its hooks run) again.
                     raised = self.db._q("INSERT INTO findings (location_id, content_id, rule, severity, message, zone, "
-                                     "first_raised, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                     [loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, t, t]).rowcount
+                                     "production, first_raised, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                     "ON CONFLICT DO NOTHING",
+                                     [loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, production, t,
+                                      t]).rowcount
                     if raised:
                         self.db.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
                         new.append(f)

@@ -61,6 +61,36 @@ RULES_8 = """
     ALTER TABLE assets ADD COLUMN generator_source TEXT;
     """
 
+# 9 (appended to both lists, after 8): the review desk (`aiprov serve`). Its users and their roles (a password
+# hashed with argon2), their API tokens (only a token's SHA-256 is kept), the desk account an approval
+# was signed under (beside the free-text approved_by, which any command line can type), and the
+# production a finding was raised in (the desk filters by it). Open findings by production/zone are few
+# and read page by page; the partial index keeps that read off the resolved history.
+DESK_9 = """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        password_hash TEXT,
+        created TEXT NOT NULL,
+        changed TEXT,
+        removed_at TEXT
+    );
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created TEXT NOT NULL,
+        last_used TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX api_tokens_user ON api_tokens (user_id);
+    ALTER TABLE approvals ADD COLUMN signed_in_as TEXT;
+    ALTER TABLE findings ADD COLUMN production TEXT;
+    CREATE INDEX findings_open ON findings (id) WHERE resolved_at IS NULL;
+    CREATE INDEX events_at ON events (at);
+    """
+
 SQLITE: list = [
     # 1: the first schema
     """
@@ -329,15 +359,18 @@ def fill_folders(db) -> None:
 
 SQLITE.append(lambda db, host: _folders(db, host, "BLOB"))
 SQLITE.append(RULES_8)
+SQLITE.append(DESK_9)
 
 POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host), _pg_types(SCRIPTS_6),
-                                                        lambda db, host: _folders(db, host, "BYTEA"), _pg_types(RULES_8)]
+                                                        lambda db, host: _folders(db, host, "BYTEA"), _pg_types(RULES_8),
+                                                        _pg_types(DESK_9)]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 
 # Every table an export carries, in the order an import writes them.
 TABLES = ("meta", "assets", "evidence", "identifiers", "locations", "edges", "approvals", "findings", "events",
-          "journal", "registrations", "fingerprints", "daemons", "scripts", "script_edges", "folders")
+          "journal", "registrations", "fingerprints", "daemons", "scripts", "script_edges", "folders", "users",
+          "api_tokens")
 
 
 def apply(db, migration: Migration, host: str) -> None:

@@ -5,7 +5,8 @@ hosts (backends.py). `Ledger` holds the connection and the transactions (and
 the writes deferred to commit); the questions live in one module per topic,
 reached as attributes: `ledger.assets`, `ledger.locations`, `ledger.lineage`,
 `ledger.approvals`, `ledger.registrations`, `ledger.findings`, `ledger.prints`,
-`ledger.journal`, `ledger.hosts`, `ledger.scripts`, `ledger.folders`. A new question goes into its topic's module;
+`ledger.journal`, `ledger.hosts`, `ledger.scripts`, `ledger.folders`, `ledger.users` and `ledger.desk` (the
+review desk's people and questions). A new question goes into its topic's module;
 a new topic is a module and one line in `Ledger.__init__`.
 
 Every write goes through a transaction (`transaction`, or `batch` for many
@@ -25,6 +26,7 @@ from ..errors import LedgerError, NoLedger
 from . import schema
 from .approvals import Approvals
 from .assets import Assets
+from .desk import Desk
 from .backends import Backend, connect, identifier, is_url
 from .findings import Findings
 from .folders import Folders
@@ -35,6 +37,7 @@ from .locations import Locations
 from .prints import Prints
 from .registrations import Registrations
 from .scripts import Scripts
+from .users import Users
 from .sql import IN_CHUNK, now
 
 
@@ -78,6 +81,8 @@ class Ledger:
         self.journal = Journal(self)
         self.hosts = Hosts(self)
         self.scripts = Scripts(self)
+        self.users = Users(self)
+        self.desk = Desk(self)
         try:
             if readonly:
                 self._check_readable()

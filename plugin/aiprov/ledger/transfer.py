@@ -146,4 +146,4 @@ def _write(ledger: Ledger, table: str, rows: list[dict], report: TransferReport)
 
 
 _ID_TABLES = ("locations", "evidence", "edges", "approvals", "findings", "events", "registrations", "fingerprints",
-              "script_edges")
+              "script_edges", "users", "api_tokens")

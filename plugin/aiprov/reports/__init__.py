@@ -32,6 +32,7 @@ TABLES = {
     "watch.DaemonStatus": ("status", "RENDERERS"),
     "ledger.info.LedgerInfo": ("ledger_info", "RENDERERS"),
     "approvals.ApprovalList": ("approvals", "RENDERERS"),
+    "desk.accounts.UserList": ("users", "RENDERERS"),
 }
 ROOT = __name__.rsplit(".", 1)[0]
 

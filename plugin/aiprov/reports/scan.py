@@ -113,17 +113,24 @@ def to_csv(result: ScanResult, out: TextIO, **_) -> None:
             w.writerow({**base, "rule": f.rule, "severity": f.severity, "message": f.message})
 
 
-def thumbnail(fspath: bytes) -> str | None:
-    """A small PNG data URI of the file's first picture, or None."""
+def thumbnail_png(fspath: bytes, width: int = 160) -> bytes | None:
+    """A PNG of the file's first picture, `width` pixels wide, or None when ffmpeg cannot make one
+    in time (the desk caches what this returns)."""
     cmd = [b"ffmpeg", b"-v", b"error", b"-nostdin", b"-i", b"file:" + os.path.abspath(fspath), b"-frames:v", b"1",
-           b"-vf", b"scale=160:-2", b"-f", b"image2pipe", b"-c:v", b"png", b"-"]
+           b"-vf", b"scale=%d:-2" % width, b"-f", b"image2pipe", b"-c:v", b"png", b"-"]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=THUMB_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
     if proc.returncode != 0 or not proc.stdout.startswith(b"\x89PNG"):
         return None
-    return "data:image/png;base64," + base64.b64encode(proc.stdout).decode("ascii")
+    return proc.stdout
+
+
+def thumbnail(fspath: bytes) -> str | None:
+    """A small PNG data URI of the file's first picture, or None."""
+    png = thumbnail_png(fspath)
+    return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 CSS = """
