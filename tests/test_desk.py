@@ -424,9 +424,9 @@ def test_the_daemon_serves_prometheus_metrics_of_what_it_processed_and_raised(le
             assert f"\n{series} " in text, series
         copy(AI_STILL, root / "finals" / "late_arrival_ai.jpg")  # lands while the daemon runs
         text = scrape_until(lambda t: _metric(t, "aiprov_watch_findings_raised_total", rule="ai-in-finals",
-                                              severity="error") == 3, "the new file's finding")
+                                              severity="error") == 3 and _metric(t, "aiprov_watch_queue_depth") == 0,
+                            "the new file's finding, and the queue empty again (the gauge follows a moment after)")
         assert _metric(text, "aiprov_watch_files_processed_total", verdict="ai") == 3
-        assert _metric(text, "aiprov_watch_queue_depth") == 0
     finally:
         proc.terminate()
         proc.wait(30)
