@@ -142,3 +142,12 @@ def other_backend_ledger(backend, ledgers) -> str:
 def pg_ledgers(ledgers):
     """A factory of empty PostgreSQL ledgers, for tests about PostgreSQL alone."""
     return lambda: ledgers("postgresql")
+
+
+@pytest.fixture(scope="module")
+def tools():
+    """The native readers (exiftool, c2pa), started once for a module's in-process reads."""
+    from aiprov.reader import ReadSettings, Tools
+    t = Tools(ReadSettings())
+    yield t
+    t.close()

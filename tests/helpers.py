@@ -15,10 +15,25 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, PngImagePlugin
 
+from aiprov.reader import ReadSettings, Tools, read_file
+
 from .conftest import SAMPLES
 
 AI_STILL = SAMPLES / "stills" / "ai_iptc_xmp.jpg"
 CAMERA_STILL = SAMPLES / "stills" / "camera_original.jpg"
+
+
+FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def ffmpeg(*args, timeout: float = 300) -> None:
+    """Make a test file with the real ffmpeg (arguments as a list, never a shell)."""
+    subprocess.run([*FFMPEG, *map(str, args)], check=True, capture_output=True, timeout=timeout)
+
+
+def read(path, tools: Tools, settings: ReadSettings | None = None):
+    """Read one file in this process, as a reader worker does."""
+    return read_file(path if isinstance(path, bytes) else str(path), settings or ReadSettings(), tools)
 
 
 def aiprov(*args, cwd=None, env=None, input=None) -> subprocess.CompletedProcess:

@@ -26,10 +26,9 @@ import pytest
 from PIL import Image
 
 from aiprov.markers import IPTC_DST
-from aiprov.reader import ReadSettings, Tools, read_file
 
 from .conftest import CORPUS
-from .helpers import aiprov, copy, schema_validator
+from .helpers import aiprov, copy, read, schema_validator
 
 KEYS = CORPUS / "keys"
 TRAINED = IPTC_DST + "trainedAlgorithmicMedia"
@@ -46,17 +45,6 @@ MISTYPED_IDENTITY = {"label": "cawg.identity", "data": {
 AI_METADATA = {"label": "c2pa.metadata", "data": {
     "@context": {"Iptc4xmpExt": "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"},
     "Iptc4xmpExt:DigitalSourceType": TRAINED}}
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path: Path, tools: Tools):
-    return read_file(str(path), ReadSettings(), tools)
 
 
 def signed_jpeg(actions=BY_FIREFLY, extra_assertions=()) -> bytes:

@@ -21,7 +21,8 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from aiprov import containers
-from aiprov.reader import ReadSettings, Tools, read_file
+
+from .helpers import ffmpeg, read
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "corpus"
@@ -31,7 +32,6 @@ A1111 = ("a lighthouse on a sea cliff at dusk, volumetric fog\n"
          "Negative prompt: blurry, lowres, watermark\n"
          "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 64x48, "
          "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.7.0")
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 
 
 # --- helpers -----------------------------------------------------------------
@@ -40,17 +40,6 @@ FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 def walk(path: Path) -> containers.Metadata:
     with open(path, "rb") as fh:
         return containers.walk(fh, path.stat().st_size)
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path: Path, tools: Tools):
-    return read_file(str(path), ReadSettings(), tools)
 
 
 @contextmanager
@@ -133,10 +122,6 @@ def exif_usercomment(raw_comment: bytes) -> bytes:
     tiff += struct.pack(">H", 1) + struct.pack(">HHII", 0x8769, 4, 1, 26) + struct.pack(">I", 0)
     tiff += struct.pack(">H", 1) + struct.pack(">HHII", 0x9286, 7, len(raw_comment), 44) + struct.pack(">I", 0)
     return b"Exif\x00\x00" + tiff + raw_comment
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(FFMPEG + list(args), check=True, capture_output=True, timeout=60)
 
 
 def exiftool_write(path: Path, *tags: str) -> None:

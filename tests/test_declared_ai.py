@@ -25,28 +25,17 @@ from aiprov.checking import Checker
 from aiprov.config import Config
 from aiprov.ledger import Ledger, schema
 from aiprov.markers import IPTC_DST
-from aiprov.reader import ReadSettings, Tools, read_file
 from aiprov.scanning import scan
 from aiprov.version import RULES_VERSION
+
+from .helpers import FFMPEG, ffmpeg, read
 
 from .conftest import KEYS
 
 CERT, KEY = KEYS / "es256_certs.pem", KEYS / "es256_private.key"
 TRAINED = IPTC_DST + "trainedAlgorithmicMedia"
 CAPTURE = IPTC_DST + "digitalCapture"
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 MJ_JOB = "Job ID: 5b8d0f3e-7c2a-4e1f-9a6b-2d4c8e0f1a3b"
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path: Path, tools: Tools):
-    return read_file(str(path), ReadSettings(), tools)
 
 
 def picture(w: int = 64, h: int = 48) -> Image.Image:
@@ -62,10 +51,6 @@ def jpeg(path: Path, im: Image.Image | None = None, **kw) -> Path:
 def exiftool(path: Path, *tags: str) -> None:
     subprocess.run(["exiftool", "-q", "-overwrite_original", "-m", *tags, str(path)], check=True,
                    capture_output=True, timeout=60)
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(FFMPEG + list(args), check=True, capture_output=True, timeout=60)
 
 
 def sign(src: Path, mime: str, dest: Path, assertions: list[dict], *, generator: dict | None = None,
@@ -500,7 +485,7 @@ def test_lookup_reads_a_file_judged_under_older_rules_instead_of_repeating_the_o
 
 
 def test_a_ledger_from_before_rules_were_recorded_is_upgraded_and_its_files_read_again(tmp_path):
-    files = delivery_of_three(tmp_path / "DELIVERY")
+    delivery_of_three(tmp_path / "DELIVERY")
     config = Config(root=tmp_path / "DELIVERY", production="t", default_zone="working")
     target = tmp_path / "old.db"
     with Ledger(target) as ledger:

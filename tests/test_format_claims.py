@@ -27,30 +27,13 @@ import pytest
 from PIL import Image
 
 from aiprov import containers
-from aiprov.reader import ReadSettings, Tools, read_file
 
 from .conftest import SAMPLES
-from .helpers import aiprov
+from .helpers import aiprov, ffmpeg, read
 
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5"]
 CLIP = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25:duration=1"]
 STILL = CLIP + ["-frames:v", "1"]
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path: Path, tools: Tools):
-    return read_file(str(path), ReadSettings(), tools)
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run([*FFMPEG, *args], check=True, capture_output=True, timeout=120)
 
 
 def picture() -> Image.Image:

@@ -25,7 +25,6 @@ CORPUS = REPO / "tests" / "corpus"
 
 A1111 = ("a lighthouse at dusk\nNegative prompt: blurry\n"
          "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 32x24, Model: v1-5-pruned-emaonly")
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 
 
 def png_bytes(parameters: str | None = None, shade: int = 0) -> bytes:

@@ -25,6 +25,8 @@ from PIL.PngImagePlugin import PngInfo
 from aiprov.markers import IPTC_DST
 from aiprov.reader import ReadSettings, Tools, read_file
 
+from .helpers import ffmpeg, read
+
 import c2pa  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,21 +40,9 @@ A1111 = ("a lighthouse on a sea cliff at dusk, volumetric fog\n"
          "Negative prompt: blurry, lowres, watermark\n"
          "Steps: 20, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 1234, Size: 64x48, "
          "Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Version: v1.7.0")
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 
 
 # --- helpers -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path, tools: Tools, settings: ReadSettings | None = None):
-    return read_file(path if isinstance(path, bytes) else str(path), settings or ReadSettings(), tools)
 
 
 def picture(w: int = 64, h: int = 48) -> Image.Image:
@@ -85,10 +75,6 @@ IPTC_NS = 'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" xmlns
 
 def iptc_dst(code_uri: str, extra: str = "") -> str:
     return xmp_packet(f"<Iptc4xmpExt:DigitalSourceType>{code_uri}</Iptc4xmpExt:DigitalSourceType>{extra}", IPTC_NS)
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(FFMPEG + list(args), check=True, capture_output=True, timeout=60)
 
 
 def exiftool_write(path: Path, *tags: str) -> None:

@@ -29,25 +29,13 @@ from PIL.PngImagePlugin import PngInfo
 from aiprov import containers
 from aiprov.isolation import ReaderPool
 from aiprov.probes import stealth, xmp
-from aiprov.reader import ReadSettings, Tools, read_file
-from .helpers import fake_tool
+from aiprov.reader import ReadSettings
+from .helpers import fake_tool, read
 
 A1111 = ("a lighthouse at dusk\nNegative prompt: blurry\n"
          "Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1234, Size: 40x24, Model: v1-5-pruned-emaonly")
-FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
 ST_BITS = np.unpackbits(np.frombuffer(b"st", dtype=np.uint8))
 DST_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-
-
-@pytest.fixture(scope="module")
-def tools():
-    t = Tools(ReadSettings())
-    yield t
-    t.close()
-
-
-def read(path, tools):
-    return read_file(path if isinstance(path, bytes) else str(path), ReadSettings(), tools)
 
 
 # --- hand-made PNGs ------------------------------------------------------------------------------
