@@ -10,8 +10,13 @@ What is timed, wall clock, in this process (reader workers started by the scan i
     tree = N small PNG stills (bench_scan.make_tree: reel/shot folders, ~10% carry
            AUTOMATIC1111 parameters, so each of those is flagged ai-in-finals)
     cfg = Config.delivery(tree)                          # everything is finals
+    cfg.likeness = False                                 # unless --likeness (see below)
     with Ledger(target) as ledger:                       # a new, empty ledger each time
         scan([tree], cfg, ledger, workers=W)             # what `aiprov scan` runs
+
+Perceptual prints are off unless --likeness: once an AI still is on record a first scan prints
+every finals still (pixel work in the readers, the same for both ledgers, ~10x the rest of
+this scan), which would hide the ledger's share the goal is about.
 
 into three targets, in rotating order within each repeat: a SQLite file; a fresh
 PostgreSQL schema over loopback; a fresh schema through a forwarder that holds each
@@ -29,7 +34,7 @@ new file the delay line implies ((T_delay - T_loopback) / extra round-trip time 
 The load average is printed at the start and the end (others use this 2-core machine).
 
 Run: /work/main/scripts/with-postgres .venv/bin/python bench/bench_pgscan.py [--files N] [--repeats R]
-     [--workers W] [--rtt-ms MS] [--pg-url URL] [--keep]
+     [--workers W] [--rtt-ms MS] [--pg-url URL] [--likeness] [--keep]
 """
 
 from __future__ import annotations
@@ -99,13 +104,14 @@ def read_only(tree: Path, paths: list[str], workers: int) -> float:
     return time.perf_counter() - t0
 
 
-def one_scan(tree: Path, target: str, workers: int) -> tuple[float, object, dict[str, int]]:
+def one_scan(tree: Path, target: str, workers: int, likeness: bool) -> tuple[float, object, dict[str, int]]:
     """A first scan into an empty ledger; returns (seconds, ScanResult, row counts)."""
     from aiprov.config import Config
     from aiprov.ledger import Ledger
     from aiprov.scanning import scan
 
     cfg = Config.delivery(tree)
+    cfg.likeness = likeness
     with Ledger(target, migrate=True) as ledger:
         t0 = time.perf_counter()
         result = scan([tree], cfg, ledger, workers=workers)
@@ -152,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=os.environ.get("AIPROV_TEST_POSTGRES") or DEFAULT_PG_URL,
                     help="PostgreSQL database to make scratch schemas in (default AIPROV_TEST_POSTGRES)")
     ap.add_argument("--seed", type=int, default=20251202, help="random seed of the tree")
+    ap.add_argument("--likeness", action="store_true", help="make perceptual prints too, as a scan does by default")
     ap.add_argument("--keep", action="store_true", help="keep the tree (the folder is printed)")
     args = ap.parse_args(argv)
     targets = [t for t in TARGETS if args.rtt_ms > 0 or t != "pg-delay"]
@@ -179,18 +186,18 @@ def main(argv: list[str] | None = None) -> int:
             for target in order:
                 if target == "sqlite":
                     where = str(tmp / f"ledger-{r}.db")
-                    seconds, result, rows = one_scan(tree, where, args.workers)
+                    seconds, result, rows = one_scan(tree, where, args.workers, args.likeness)
                 else:
                     schema = f"bench_pgscan_{os.getpid()}_{r}_{target.replace('-', '_')}"
                     pg_admin(args.pg_url, f"CREATE SCHEMA {schema}")
                     schemas.append(schema)
                     url = pg_schema_url(args.pg_url, schema)
                     if target == "pg-loopback":
-                        seconds, result, rows = one_scan(tree, url, args.workers)
+                        seconds, result, rows = one_scan(tree, url, args.workers, args.likeness)
                     else:
                         with DelayLine(url, args.rtt_ms) as slow:
                             floors.setdefault("pg-delay", select1_ms(slow))
-                            seconds, result, rows = one_scan(tree, slow, args.workers)
+                            seconds, result, rows = one_scan(tree, slow, args.workers, args.likeness)
                     pg_admin(args.pg_url, f"DROP SCHEMA {schema} CASCADE")
                     schemas.remove(schema)
                 problems += check(f"repeat {r + 1}, {target}", result, rows, made)
@@ -201,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             if target == "sqlite":
                 os.remove(where)
         print()
-        print(f"first scan of {n:,} new files, {args.workers} reader workers, {args.repeats} repeats:")
+        print(f"first scan of {n:,} new files, {args.workers} reader workers, perceptual prints "
+              f"{'on' if args.likeness else 'off'}, {args.repeats} repeats:")
         for target in targets:
             ts = times[target]
             print(f"  {target:<12} {statistics.median(ts):7.2f} s  {n / statistics.median(ts):8,.0f} files/s  "
