@@ -85,23 +85,23 @@ class Backend:
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
-    def _upsert_sql(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...], count: int = 1) -> str:
+    def _upsert_sql(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...]) -> str:
         cols = ", ".join(row)
         sets = ", ".join(f"{c} = excluded.{c}" for c in row if c not in key and c not in keep)
-        values = ", ".join([f"({', '.join('?' * len(row))})"] * count)
-        return (f"INSERT INTO {table} ({cols}) VALUES {values} "
+        return (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
 
-    def _stored(self, table: str, rows: list[dict], key: tuple[str, ...]) -> list[dict]:
-        """The rows with these keys as stored, in the order given (asked in chunks by row value)."""
-        found: dict[tuple, dict] = {}
+    def _stored(self, table: str, rows: list[dict], key: tuple[str, ...], cols: str = "t.*") -> list[dict]:
+        """The stored rows with these rows' keys (`cols` of each), asked in chunks. A join from the keys, not
+        "(a, b) IN (VALUES ...)", which SQLite answers by reading the whole table."""
         one = f"({', '.join('?' * len(key))})"
+        on = " AND ".join(f"t.{k} = v.column{i + 1}" for i, k in enumerate(key))
+        out: list[dict] = []
         for i in range(0, len(rows), ROWS_PER_STATEMENT):
             part = rows[i:i + ROWS_PER_STATEMENT]
-            for r in self.rows(f"SELECT * FROM {table} WHERE ({', '.join(key)}) IN (VALUES {', '.join([one] * len(part))})",
-                               [r[k] for r in part for k in key]):
-                found[_key_of(r, key)] = r
-        return [found[_key_of(r, key)] for r in rows]
+            out += self.rows(f"SELECT {cols} FROM (VALUES {', '.join([one] * len(part))}) v JOIN {table} t ON {on}",
+                             [r[k] for r in part for k in key])
+        return out
 
 
 # -- SQLite ------------------------------------------------------------------------
@@ -173,18 +173,9 @@ class SqliteBackend(Backend):
         if not rows:
             return []
         # Writers are serialised, so asking first is exact.
-        known = {_key_of(r, key) for r in self._stored_keys(table, rows, key)}
+        known = {_key_of(r, key) for r in self._stored(table, rows, key, ", ".join(f"t.{k}" for k in key))}
         self.conn.executemany(self._upsert_sql(table, rows[0], key, keep), [list(r.values()) for r in rows])
         return [_key_of(r, key) not in known for r in rows]
-
-    def _stored_keys(self, table, rows, key):
-        one = f"({', '.join('?' * len(key))})"
-        out = []
-        for i in range(0, len(rows), ROWS_PER_STATEMENT):
-            part = rows[i:i + ROWS_PER_STATEMENT]
-            out += self.rows(f"SELECT {', '.join(key)} FROM {table} WHERE ({', '.join(key)}) IN "
-                             f"(VALUES {', '.join([one] * len(part))})", [r[k] for r in part for k in key])
-        return out
 
     def insert_new(self, table, cols, rows, report):
         # One statement a row: each says whether it inserted; writers are serialised, and a
@@ -201,7 +192,8 @@ class SqliteBackend(Backend):
         if not rows:
             return []
         self.conn.executemany(self._upsert_sql(table, rows[0], key, keep), [list(r.values()) for r in rows])
-        return self._stored(table, rows, key)
+        found = {_key_of(r, key): r for r in self._stored(table, rows, key)}
+        return [found[_key_of(r, key)] for r in rows]
 
     def stream(self, sql, params=()):
         cur = self.conn.execute(sql, params)
