@@ -24,16 +24,16 @@ direction back by half of --rtt-ms (bench/_delayline.py; its round trip is measu
 SELECT 1, not trusted). A baseline measured in the same run: the files read by the same
 number of reader workers with no ledger at all (pool.read_many), so the ledger's share of
 each scan shows. Every scan is checked: every file read and recorded once, each AI file
-flagged once and nothing else; PostgreSQL's rows are counted after each scan (assets,
-locations, open findings, "recorded" events) and must equal the files made. Exits 1 when a
-check fails.
+flagged once and nothing else; each ledger's rows are counted after its scan (assets,
+locations, open findings, "recorded" and "flagged" events) and must match the files made.
+Exits 1 when a check fails.
 
 Printed: each scan's time and rate, the ratios PG loopback / SQLite (time) and PG across
 the delay line / PG loopback (rate) per repeat with their spread, and the round trips per
 new file the delay line implies ((T_delay - T_loopback) / extra round-trip time / files).
 The load average is printed at the start and the end (others use this 2-core machine).
 
-Run: /work/main/scripts/with-postgres .venv/bin/python bench/bench_pgscan.py [--files N] [--repeats R]
+Run: make bench-pgscan, or scripts/with-postgres .venv/bin/python bench/bench_pgscan.py [--files N] [--repeats R]
      [--workers W] [--rtt-ms MS] [--pg-url URL] [--likeness] [--keep]
 """
 
