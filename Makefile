@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libimage-exiftool-perl ffmpeg chromium g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test reliability bench bench-ledger clean
+.PHONY: install system-deps demo test reliability bench bench-ledger bench-pgscan clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
@@ -48,6 +48,9 @@ bench: install
 
 bench-ledger: install
 	scripts/with-postgres $(BIN)/python bench/bench_ledger.py
+
+bench-pgscan: install
+	scripts/with-postgres $(BIN)/python bench/bench_pgscan.py
 
 clean:
 	rm -rf $(VENV) .venv-ascmhl .pytest_cache sample_media/production/.aiprov

@@ -17,11 +17,11 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
       ledger.locations.get_many(paths)                  # the stat pass, once a chunk: known?
-      Checker._record(path, insp, st, zone, {})
-          # assets.record (asset upsert, 2-3 evidence rows, identifiers, C2PA
-          # ingredient edges, "recorded" event), locations.place(path, cid): this
-          # path's record and the content's other locations, locations.upsert,
-          # "seen" event (events go in one statement at commit)
+      Checker._record_read(files, {}, tally)
+          # the chunk's paths and its contents' other locations asked once; the
+          # plainly new files' assets in one upsert (2-3 evidence rows, identifiers,
+          # C2PA ingredient edges, "recorded" events, written at commit), their
+          # locations in another, "seen" events; copies and moves one by one
       ledger.prints.printed_among(cids), has_sources(kind)    # likeness pass
       checking.judge(ledger, pending, record=True)
           # approvals.active_for_many, lineage.with_parents, findings.open_at once a
@@ -92,6 +92,7 @@ from _common import loadavg, source_version  # noqa: E402
 from _delayline import DelayLine  # noqa: E402
 
 from aiprov.errors import LedgerConflict
+from aiprov.ledger.backends import _PLAIN_INSERT
 from aiprov.ledger import Ledger
 from aiprov.likeness import kind_of
 from aiprov.lookup import lookup
@@ -265,7 +266,12 @@ class Counter:
 
         for name in ("execute", "insert", "begin", "commit", "rollback"):
             wrap(name, lambda *a: 1, 1)
-        wrap("executemany", lambda sql, rows: len(rows), 1)
+        if ledger.kind == "sqlite":
+            wrap("executemany", lambda sql, rows: len(rows), 1)
+        else:  # a plain INSERT of many rows goes as one statement (backends._PLAIN_INSERT)
+            wrap("executemany", lambda sql, rows: 1 if _PLAIN_INSERT.match(sql) else len(rows), 1)
+            for name in ("upsert_many", "upsert_many_returning", "insert_new"):  # one statement of arrays each
+                wrap(name, lambda *a: 1, 1)
         wrap("upsert", lambda *a: upsert_statements, upsert_statements)
 
     def snapshot(self) -> tuple[int, int]:
@@ -286,12 +292,10 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
                 known = ledger.locations.get_many([f.fspath for f in files])
                 if known:
                     raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
-                # 3. each file as its reader returns it
-                pending = []
-                checker = Checker(CONFIG, ledger)
-                for f in files:
-                    loc, _ = checker._record(f.fspath, f.insp, f.st, f.zone, {})
-                    pending.append(Checked(f.insp, f.zone, location=loc))
+                # 3. the chunk's files as the readers returned them, recorded together
+                pending = [Checked(f.insp, f.zone) for f in files]
+                Checker(CONFIG, ledger)._record_read([(c, f.st) for c, f in zip(pending, files)], {}, Tally())
+                for _ in files:
                     tick()
                 # 4. likeness: which files lack a print; whether finals material must be printed
                 likeness_questions(ledger, files)

@@ -205,6 +205,50 @@ def test_kill_9_of_scan_at_random_points_never_corrupts_or_duplicates(tmp_path, 
         assert ledger_ok(ledger)
 
 
+def test_kill_9_of_scan_between_recording_a_batch_and_judging_it_raises_each_finding_once(tmp_path, ledger_target):
+    """A scan records a batch's new files together and raises their findings after: a scan killed
+    once a batch's files are on record, and run again, still has each file, asset and finding once."""
+    root = tmp_path / "tree"
+    n, every = 2400, 40  # one file in 40 carries generator parameters: AI, in finals (no config)
+    for i in range(n):
+        d = root / f"reel{i % 3}" / f"shot{i % 24:02d}"
+        d.mkdir(parents=True, exist_ok=True)
+        text = ({"parameters": f"a harbour at night\nSteps: 30, Sampler: Euler a, CFG scale: 7, Seed: {i}"}
+                if i % every == 0 else None)
+        (d / f"f{i:05d}.png").write_bytes(png_bytes(i, text))
+    ai = n // every
+    cmd = [sys.executable, "-m", "aiprov.cli", "scan", str(root), "--ledger", ledger_target, "--format", "json"]
+
+    def assets() -> int:
+        try:
+            return count(ledger_target, "SELECT count(*) FROM assets")
+        except Exception:  # not created yet
+            return 0
+
+    killed_at = []
+    for _ in range(3):
+        before = assets()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while assets() == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)  # a batch was just committed: its judging is under way
+        proc.wait()
+        killed_at.append(assets())
+    assert any(0 < k < n for k in killed_at), f"no kill fell within the scan (assets on record: {killed_at})"
+    final = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert final.returncode == 1, final.stderr[-2000:]  # the AI files are errors in finals
+    report = json.loads(final.stdout)
+    assert report["summary"]["files"] == n
+    assert report["summary"]["findings"]["by_rule"] == {"ai-in-finals": ai}
+    assert count(ledger_target, "SELECT count(*) FROM locations") == n
+    assert count(ledger_target, "SELECT count(*) FROM assets") == n
+    assert count(ledger_target, "SELECT count(*) FROM events WHERE kind = ?", "recorded") == n
+    assert count(ledger_target, "SELECT count(*) FROM findings") == ai  # raised once each, none twice
+    assert count(ledger_target, "SELECT count(*) FROM findings WHERE resolved_at IS NULL") == ai
+    assert count(ledger_target, "SELECT count(*) FROM events WHERE kind = ?", "flagged") == ai
+
+
 @pytest.fixture
 def tiny_disk(tmp_path):
     mnt = tmp_path / "tiny"

@@ -274,12 +274,15 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
             c.ai_ancestor = unapproved_ai_among(ledger, unrecorded[cid], ancestry)
         c.lineage_unknown = ancestry.unknown(c.inspection.path)
         c.findings = findings(c)
-        if record and c.location is not None:
-            c.new_findings = ledger.findings.record(c.location, c.findings, open_rows.get(c.location.id, []),
-                                                    production=production)
-        elif record:
+        if record and c.location is None:
             c.new_findings = c.findings
         tick()
+    kept = [c for c in batch if record and c.location is not None]
+    if kept:  # the batch's findings raised in one statement (and those no longer true resolved)
+        raised = ledger.findings.record_many([(c.location, c.findings, open_rows.get(c.location.id, []))
+                                              for c in kept], production=production)
+        for c, new in zip(kept, raised):
+            c.new_findings = new
 
 
 def judge_recorded(ledger: Ledger, content_ids: list[str], production: str | None = None) -> list[Checked]:
@@ -599,14 +602,45 @@ class Checker:
             before = recorded.get(insp.content_id)
             apply_registrations(insp, regs.get(insp.content_id, []))
             keep_what_was_beside_it(insp, before)
-            c = Checked(insp, zone)
-            if record:
-                c.location, moved = self._record(insp.fspath, insp, st, zone, missing)
-                tally.moved += moved
+            out.append(Checked(insp, zone))
+        if record:
+            self._record_read([(c, wanted[c.inspection.fspath][0]) for c in out], missing, tally)
+        for _ in out:
             tally.read += 1
-            out.append(c)
             tick()
         return out
+
+    def _record_read(self, files: list[tuple[Checked, os.stat_result | None]], missing: dict[bytes, Location],
+                     tally: Tally) -> None:
+        """Record freshly read files. Those plainly new (no record at their path, their content
+        nowhere else and once in the batch, not a script) go in together: a statement for their
+        assets and one for their locations, not three round trips each, which on a shared ledger
+        across the network was most of a first scan. Copies, moves and changes go one by one."""
+        ledger = self.ledger
+        per_cid = Counter(c.inspection.content_id for c, _ in files if c.inspection.content_id)
+        here = ledger.locations.get_many([c.inspection.fspath for c, _ in files])
+        elsewhere = ledger.locations.live_of_many(list(per_cid))
+        twins = {m.content_id for m in missing.values()}
+        plain, rest = [], []
+        for c, st in files:
+            insp = c.inspection
+            cid = insp.content_id
+            if (cid and per_cid[cid] == 1 and st is not None and insp.fspath not in here and cid not in elsewhere
+                    and cid not in twins and not is_script(insp.fspath)):
+                plain.append((c, st))
+            else:
+                rest.append((c, st))
+        if plain:
+            with ledger.transaction():
+                ledger.assets.record_many([c.inspection for c, _ in plain])
+                locs = ledger.locations.upsert_many([(c.inspection.fspath, c.inspection.content_id, st, c.zone)
+                                                     for c, st in plain])
+                for (c, _), loc in zip(plain, locs):
+                    c.location = loc
+                    ledger.event("seen", c.inspection.content_id, c.inspection.path, {"zone": c.zone})
+        for c, st in rest:
+            c.location, moved = self._record(c.inspection.fspath, c.inspection, st, c.zone, missing)
+            tally.moved += moved
 
     def _record(self, fspath: bytes, insp: Inspection, st: os.stat_result | None, zone: str,
                 missing: dict[bytes, Location]) -> tuple[Location | None, bool]:

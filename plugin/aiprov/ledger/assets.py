@@ -48,33 +48,49 @@ class Assets:
 
     def record(self, insp: Inspection) -> bool:
         """Store an asset's verdict and evidence; a new asset gets its "recorded" event. True if new."""
-        cid = insp.content_id
-        t = now()
-        row = {"content_id": cid, "size": insp.size, "media_type": insp.media_type, "verdict": insp.verdict,
-               "generator": insp.generator, "generator_source": insp.generator_source, "rules": insp.rules,
-               "digital_source_type": insp.digital_source_type,
-               "reason": insp.reason, "error": insp.error, "c2pa": json.dumps(insp.c2pa.to_dict()),
-               "warnings": json.dumps(insp.warnings), "last_seen": t, "first_seen": t}
+        row = _row(insp, now())
         with self.db.transaction():
             # The upsert comes first: on a shared ledger its row lock makes a second host that read
             # the same content wait here, then replace the evidence after the first one's.
             new = self.db._db("upsert", "assets", row, "content_id", ("first_seen",))
-            if not new:
-                self.db._later("evidence", "DELETE FROM evidence WHERE content_id = ?", [(cid,)])
-            self.db._later("evidence", "INSERT INTO evidence (content_id, source, field, value, weight, implies, "
-                        "generator) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [(cid, e.source, e.field, e.value, e.weight, e.implies, e.generator) for e in insp.evidence])
-            ids = {(cid, e.field, e.value) for e in insp.evidence if e.field.endswith(("InstanceID", "DocumentID"))}
-            self.db._later("identifiers", "INSERT INTO identifiers (content_id, kind, value) VALUES (?, ?, ?) "
-                        "ON CONFLICT DO NOTHING", sorted(ids))
-            for ingr in insp.c2pa.ingredients:
-                ref = ingr.instance_id or ingr.document_id or ingr.title
-                if ref:
-                    self.db.lineage.add(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
-                                  f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
-            if new:
-                self.db.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
+            self._details(insp, new)
         return new
+
+    def record_many(self, insps: list[Inspection]) -> list[bool]:
+        """`record` for many contents (each once) in one statement a few hundred; whether each was new.
+
+        Rows go in content id order, so two hosts recording overlapping batches lock them in the
+        same order and neither waits on the other in a cycle."""
+        t = now()
+        order = sorted(range(len(insps)), key=lambda i: insps[i].content_id)
+        with self.db.transaction():
+            news = self.db._db("upsert_many", "assets", [_row(insps[i], t) for i in order], ("content_id",),
+                               ("first_seen",))
+            new_of = dict(zip(order, news))
+            out = [new_of[i] for i in range(len(insps))]
+            for insp, new in zip(insps, out):
+                self._details(insp, new)
+        return out
+
+    def _details(self, insp: Inspection, new: bool) -> None:
+        """What goes with an asset's row: its evidence (replacing the old), identifiers, ingredient
+        edges, and the "recorded" event of a new one; all written at commit."""
+        cid = insp.content_id
+        if not new:
+            self.db._later("evidence", "DELETE FROM evidence WHERE content_id = ?", [(cid,)])
+        self.db._later("evidence", "INSERT INTO evidence (content_id, source, field, value, weight, implies, "
+                    "generator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(cid, e.source, e.field, e.value, e.weight, e.implies, e.generator) for e in insp.evidence])
+        ids = {(cid, e.field, e.value) for e in insp.evidence if e.field.endswith(("InstanceID", "DocumentID"))}
+        self.db._later("identifiers", "INSERT INTO identifiers (content_id, kind, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING", sorted(ids))
+        for ingr in insp.c2pa.ingredients:
+            ref = ingr.instance_id or ingr.document_id or ingr.title
+            if ref:
+                self.db.lineage.add(cid, None, "c2pa-ingredient", f"C2PA ingredient {ingr.title!r} "
+                              f"({ingr.relationship or 'ingredient'})", parent_ref=ref, parent_title=ingr.title)
+        if new:
+            self.db.event("recorded", cid, insp.path, {"verdict": insp.verdict, "generator": insp.generator})
 
     def history(self, content_id: str) -> list[dict]:
         return self.db._rows("SELECT * FROM events WHERE content_id = ? ORDER BY id", [content_id])
@@ -87,6 +103,14 @@ class Assets:
         """
         return self.db._rows(f"SELECT * FROM assets WHERE verdict IN {AI_VERDICTS_SQL} AND content_id IN "
                           "(SELECT content_id FROM locations WHERE zone = ?) ORDER BY first_seen, content_id", [zone])
+
+
+def _row(insp: Inspection, t: str) -> dict:
+    return {"content_id": insp.content_id, "size": insp.size, "media_type": insp.media_type, "verdict": insp.verdict,
+            "generator": insp.generator, "generator_source": insp.generator_source, "rules": insp.rules,
+            "digital_source_type": insp.digital_source_type,
+            "reason": insp.reason, "error": insp.error, "c2pa": json.dumps(insp.c2pa.to_dict()),
+            "warnings": json.dumps(insp.warnings), "last_seen": t, "first_seen": t}
 
 
 def _inspection(a: dict, evidence: list[dict], path: str) -> Inspection:

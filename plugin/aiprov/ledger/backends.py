@@ -19,6 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import LedgerConflict, LedgerError, LedgerLocked, LedgerUnavailable, NoLedger
 
 BUSY_TIMEOUT_MS = 5000
+# Rows asked about in one statement: well under SQLite's limit on parameters (32,766).
+ROWS_PER_STATEMENT = 500
+# An INSERT of one row of marks that PostgreSQL may take for many rows in one statement (nothing
+# returned, no update on conflict: the same row twice in one statement would be an error there).
+_PLAIN_INSERT = re.compile(r"^INSERT INTO ([a-z_]+) \(([a-z_, ]+)\) VALUES \(\?(?:, \?)*\)( ON CONFLICT DO NOTHING)?$")
 LOCK_RETRIES = 12
 URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -49,6 +54,15 @@ class Backend:
         """Insert or update the row with this key, leaving `keep` columns of an existing row; True if new."""
     def upsert_returning(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...] = ()) -> dict:
         """The same upsert, returning the row as stored (one statement where the database allows it)."""
+    def upsert_many(self, table: str, rows: list[dict], key: tuple[str, ...], keep: tuple[str, ...] = ()) -> list[bool]:
+        """`upsert` for many rows with distinct keys, in as few round trips as the database allows;
+        whether each row (in the order given) was new."""
+    def upsert_many_returning(self, table: str, rows: list[dict], key: tuple[str, ...],
+                              keep: tuple[str, ...] = ()) -> list[dict]:
+        """`upsert_returning` for many rows with distinct keys: each row as stored, in the order given."""
+    def insert_new(self, table: str, cols: tuple[str, ...], rows: list[tuple], report: tuple[str, ...]) -> set[tuple]:
+        """Insert rows, skipping any a unique index already holds; the `report` columns of those
+        inserted (a row twice among them is inserted once)."""
     def stream(self, sql: str, params: Any = ()) -> Iterator[dict]: ...
     def begin(self) -> None: ...
     def commit(self) -> None: ...
@@ -76,6 +90,18 @@ class Backend:
         sets = ", ".join(f"{c} = excluded.{c}" for c in row if c not in key and c not in keep)
         return (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
+
+    def _stored(self, table: str, rows: list[dict], key: tuple[str, ...], cols: str = "t.*") -> list[dict]:
+        """The stored rows with these rows' keys (`cols` of each), asked in chunks. A join from the keys, not
+        "(a, b) IN (VALUES ...)", which SQLite answers by reading the whole table."""
+        one = f"({', '.join('?' * len(key))})"
+        on = " AND ".join(f"t.{k} = v.column{i + 1}" for i, k in enumerate(key))
+        out: list[dict] = []
+        for i in range(0, len(rows), ROWS_PER_STATEMENT):
+            part = rows[i:i + ROWS_PER_STATEMENT]
+            out += self.rows(f"SELECT {cols} FROM (VALUES {', '.join([one] * len(part))}) v JOIN {table} t ON {on}",
+                             [r[k] for r in part for k in key])
+        return out
 
 
 # -- SQLite ------------------------------------------------------------------------
@@ -142,6 +168,32 @@ class SqliteBackend(Backend):
             return self.rows(f"SELECT * FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in key),
                              [row[k] for k in key])[0]
         return self.rows(sql + " RETURNING *", list(row.values()))[0]
+
+    def upsert_many(self, table, rows, key, keep=()):
+        if not rows:
+            return []
+        # Writers are serialised, so asking first is exact.
+        known = {_key_of(r, key) for r in self._stored(table, rows, key, ", ".join(f"t.{k}" for k in key))}
+        self.conn.executemany(self._upsert_sql(table, rows[0], key, keep), [list(r.values()) for r in rows])
+        return [_key_of(r, key) not in known for r in rows]
+
+    def insert_new(self, table, cols, rows, report):
+        # One statement a row: each says whether it inserted; writers are serialised, and a
+        # statement here costs no round trip.
+        sql = f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT DO NOTHING"
+        at = [cols.index(c) for c in report]
+        out = set()
+        for r in rows:
+            if self.conn.execute(sql, r).rowcount:
+                out.add(tuple(r[i] for i in at))
+        return out
+
+    def upsert_many_returning(self, table, rows, key, keep=()):
+        if not rows:
+            return []
+        self.conn.executemany(self._upsert_sql(table, rows[0], key, keep), [list(r.values()) for r in rows])
+        found = {_key_of(r, key): r for r in self._stored(table, rows, key)}
+        return [found[_key_of(r, key)] for r in rows]
 
     def stream(self, sql, params=()):
         cur = self.conn.execute(sql, params)
@@ -226,6 +278,8 @@ class PostgresBackend(Backend):
         # pg_stat_activity then says which host holds a connection
         self.application_name = f"aiprov {host}".strip()[:63]
         self.readonly = readonly
+        self._bulk: dict[tuple, str] = {}  # bulk inserts' statements, by table, columns and ending
+        self._column_types: dict[str, dict[str, str]] = {}
         self.conn = self._connect()
         if (readonly or not create) and self.conn.execute("SELECT to_regclass('aiprov_schema')").fetchone()[0] is None:
             self.conn.close()
@@ -264,8 +318,16 @@ class PostgresBackend(Backend):
         return self.conn.execute(_pg_sql(sql), params) if params else self.conn.execute(sql)
 
     def executemany(self, sql, rows):
-        with self.conn.cursor() as cur:
-            cur.executemany(_pg_sql(sql), rows)
+        plain = _PLAIN_INSERT.match(sql)
+        if plain is None or len(rows) < 2:
+            with self.conn.cursor() as cur:
+                cur.executemany(_pg_sql(sql), rows)
+            return
+        # One INSERT of every row: the server plans and runs one statement, not one per row (an
+        # executemany is one round trip in pipeline mode, but each row is still a statement to
+        # the server: that was most of its work on a first scan).
+        table, cols, tail = plain.group(1), tuple(c.strip() for c in plain.group(2).split(",")), plain.group(3) or ""
+        self.conn.execute(self._bulk_sql(table, cols, tail), _columns_of(rows, len(cols)))
 
     def insert(self, table, row):
         cols = ", ".join(row)
@@ -280,6 +342,60 @@ class PostgresBackend(Backend):
 
     def upsert_returning(self, table, row, key, keep=()):
         return self.rows(self._upsert_sql(table, row, key, keep) + " RETURNING *", list(row.values()))[0]
+
+    def upsert_many(self, table, rows, key, keep=()):
+        if not rows:
+            return []
+        cols = tuple(rows[0])
+        sql = self._bulk_sql(table, cols, self._on_conflict(cols, key, keep) + f" RETURNING {', '.join(key)}, (xmax = 0)")
+        new = {_key_of(dict(zip(key, r[:-1])), key): bool(r[-1])
+               for r in self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols))).fetchall()}
+        return [new[_key_of(r, key)] for r in rows]
+
+    def insert_new(self, table, cols, rows, report):
+        if not rows:
+            return set()
+        sql = self._bulk_sql(table, tuple(cols), f" ON CONFLICT DO NOTHING RETURNING {', '.join(report)}")
+        return {tuple(r) for r in self.conn.execute(sql, _columns_of(rows, len(cols))).fetchall()}
+
+    def upsert_many_returning(self, table, rows, key, keep=()):
+        if not rows:
+            return []
+        cols = tuple(rows[0])
+        sql = self._bulk_sql(table, cols, self._on_conflict(cols, key, keep) + " RETURNING *")
+        cur = self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols)))
+        names = [d[0] for d in cur.description]
+        found = {}
+        for r in cur.fetchall():
+            row = dict(zip(names, r))
+            found[_key_of(row, key)] = row
+        return [found[_key_of(r, key)] for r in rows]
+
+    @staticmethod
+    def _on_conflict(cols, key, keep) -> str:
+        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key and c not in keep)
+        return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+
+    def _bulk_sql(self, table: str, cols: tuple[str, ...], tail: str) -> str:
+        """INSERT of many rows handed over as one array per column: the statement's text is the same
+        whatever the count, so psycopg parses it once and the server prepares it once."""
+        key = (table, cols, tail)
+        sql = self._bulk.get(key)
+        if sql is None:
+            types = self._types(table)
+            # %b: the arrays go in binary (ten times cheaper to make than their text, on both ends)
+            arrays = ", ".join(f"%b::{types[c]}[]" for c in cols)
+            sql = self._bulk[key] = (f"INSERT INTO {identifier(table)} ({', '.join(map(identifier, cols))}) "
+                                     f"SELECT * FROM unnest({arrays}){tail}")
+        return sql
+
+    def _types(self, table: str) -> dict[str, str]:
+        """The table's column types, as the arrays of a bulk insert are cast to (asked once a table)."""
+        if table not in self._column_types:
+            self._column_types[table] = dict(self.conn.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = %s::regclass "
+                "AND attnum > 0 AND NOT attisdropped", [table]).fetchall())
+        return self._column_types[table]
 
     def stream(self, sql, params=()):
         # A server-side cursor: an export of millions of rows never sits in memory.
@@ -344,6 +460,26 @@ class PostgresBackend(Backend):
 
     def close(self):
         self.conn.close()
+
+
+def _columns_of(rows: list, width: int) -> list[list]:
+    """Rows turned into one list per column (the arrays of a bulk insert). An array holds one type:
+    a column of ints and floats (a weight of 1 and one of 0.5) becomes floats, of bools and ints ints."""
+    if not rows:
+        return [[] for _ in range(width)]
+    out = []
+    for col in zip(*rows):
+        kinds = {type(v) for v in col if v is not None}
+        if len(kinds) > 1:
+            unify = float if float in kinds else int if kinds <= {bool, int} else str
+            col = tuple(None if v is None else unify(v) for v in col)
+        out.append(list(col))
+    return out
+
+
+def _key_of(row: dict, key: tuple[str, ...]) -> tuple:
+    """A row's key, comparable whichever database returned it (bytea may come back as a memoryview)."""
+    return tuple(bytes(row[k]) if isinstance(row[k], memoryview) else row[k] for k in key)
 
 
 def _first_line(exc: BaseException) -> str:

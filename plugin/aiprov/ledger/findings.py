@@ -18,38 +18,54 @@ class Findings:
         `open_rows`: the location's open findings when the caller asked for a whole batch at once;
         `production`: the production a newly raised finding belongs to.
         """
-        t = now()
         if open_rows is None:
             open_rows = self.db._rows("SELECT * FROM findings WHERE location_id = ? AND resolved_at IS NULL", [loc.id])
-        if not findings and not open_rows:
-            return []
+        return self.record_many([(loc, findings, open_rows)], production)[0]
+
+    def record_many(self, items: list[tuple[Location, list[Finding], list[dict]]],
+                    production: str | None = None) -> list[list[Finding]]:
+        """`record` for a batch of (location, findings, its open rows): the findings raised anew go
+        in one statement, and each list returned holds those this call raised for its location."""
+        t = now()
+        raise_rows: list[tuple] = []
+        wanted: list[tuple[int, Finding]] = []  # (item index, finding) of each one to raise
+        if not any(findings or open_rows for _, findings, open_rows in items):
+            return [[] for _ in items]
         with self.db.transaction():
-            still, new = set(), []
-            for f in findings:
-                match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
-                if match:
-                    still.add(match["id"])
-                    if (match["message"], match["severity"]) == (f.message, f.severity):
-                        # Still open and unchanged: the most common case on a rescan, one statement a batch.
-                        self.db._later("findings", "UPDATE findings SET last_seen = ? WHERE id = ?", [(t, match["id"])])
+            for n, (loc, findings, open_rows) in enumerate(items):
+                still = set()
+                for f in findings:
+                    match = next((r for r in open_rows if r["rule"] == f.rule and r["content_id"] == f.content_id), None)
+                    if match:
+                        still.add(match["id"])
+                        if (match["message"], match["severity"]) == (f.message, f.severity):
+                            # Still open and unchanged: the most common case on a rescan, one statement a batch.
+                            self.db._later("findings", "UPDATE findings SET last_seen = ? WHERE id = ?",
+                                           [(t, match["id"])])
+                        else:
+                            self.db._update("findings", match["id"], {"last_seen": t, "message": f.message,
+                                                                     "severity": f.severity})
                     else:
-                        self.db._update("findings", match["id"], {"last_seen": t, "message": f.message,
-                                                                 "severity": f.severity})
-                else:
-                    # At most one open finding per (location, rule, content): if another process
-                    # raised it a moment ago, this one is not raised (nor its hooks run) again.
-                    raised = self.db._q("INSERT INTO findings (location_id, content_id, rule, severity, message, zone, "
-                                     "production, first_raised, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                     "ON CONFLICT DO NOTHING",
-                                     [loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, production, t,
-                                      t]).rowcount
-                    if raised:
-                        self.db.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
-                        new.append(f)
-            for r in open_rows:
-                if r["id"] not in still:
-                    self.db._update("findings", r["id"], {"resolved_at": t})
-        return new
+                        wanted.append((n, f))
+                        raise_rows.append((loc.id, f.content_id, f.rule, f.severity, f.message, f.zone, production,
+                                           t, t))
+                for r in open_rows:
+                    if r["id"] not in still:
+                        self.db._update("findings", r["id"], {"resolved_at": t})
+            # At most one open finding per (location, rule, content): one raised by another process a
+            # moment ago is not raised (nor its hooks run) again; the statement says which it raised.
+            raised = self.db._db("insert_new", "findings", ("location_id", "content_id", "rule", "severity",
+                                                            "message", "zone", "production", "first_raised",
+                                                            "last_seen"), raise_rows,
+                                 ("location_id", "rule", "content_id")) if raise_rows else set()
+            out: list[list[Finding]] = [[] for _ in items]
+            for n, f in wanted:
+                loc = items[n][0]
+                if (loc.id, f.rule, f.content_id) in raised:
+                    raised.discard((loc.id, f.rule, f.content_id))  # a finding twice in the batch: raised once
+                    self.db.event("flagged", f.content_id, loc.path, {"rule": f.rule, "severity": f.severity})
+                    out[n].append(f)
+        return out
 
     def open(self) -> list[dict]:
         return self.db._rows("SELECT f.*, l.path FROM findings f JOIN locations l ON l.id = f.location_id "

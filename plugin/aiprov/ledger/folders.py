@@ -21,7 +21,8 @@ class Folders:
     def changed(self, folder_key: bytes) -> None:
         """A location in this folder was written: its digest no longer holds (and the folder has a row)."""
         self.db._later("folders", "INSERT INTO folders (host, folder_key) VALUES (?, ?) "
-                       "ON CONFLICT (host, folder_key) DO UPDATE SET digest = NULL", [(self.db.host, folder_key)])
+                       "ON CONFLICT (host, folder_key) DO UPDATE SET digest = NULL", [(self.db.host, folder_key)],
+                       once=True)
 
     def vouch(self, digests: list[tuple[bytes, bytes, dict]]) -> None:
         """(folder, digest, tally) of folders a rescan found wholly unchanged; the tally counts its files

@@ -18,9 +18,11 @@ class Lineage:
 
     def add(self, child_id: str, parent_id: str | None, kind: str, reason: str,
                  parent_ref: str | None = None, parent_title: str | None = None) -> None:
-        self.db._q("INSERT INTO edges (child_id, parent_id, parent_ref, parent_title, kind, reason, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [child_id, parent_id, parent_ref, parent_title, kind, reason, now()])
+        # Written at commit, with the batch's other edges in one statement: every question about
+        # edges sends what waits first, so the policy still sees it.
+        self.db._later("edges", "INSERT INTO edges (child_id, parent_id, parent_ref, parent_title, kind, reason, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                       [(child_id, parent_id, parent_ref, parent_title, kind, reason, now())])
 
     def _resolve_refs(self, edges: list[dict]) -> list[list[str]]:
         """The content ids each edge known only by reference can mean: its XMP/C2PA instance id,

@@ -130,20 +130,42 @@ class Locations:
             fragment, params = self.db.backend.in_list(ids[i:i + IN_CHUNK])
             self.db._q(f"UPDATE locations SET last_seen = ? WHERE id {fragment}", [now(), *params])
 
+    def live_of_many(self, content_ids: list[str]) -> dict[str, list[Location]]:
+        """The live locations of these contents, on any host, by content (oldest first)."""
+        out: dict[str, list[Location]] = {}
+        for r in self.db._in("SELECT * FROM locations WHERE gone = 0 AND content_id IN ({}) ORDER BY first_seen, id",
+                             content_ids):
+            out.setdefault(r["content_id"], []).append(Location.from_row(r))
+        return out
+
     def upsert(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None,
                         zone: str | None) -> Location:
-        t = now()
-        path = _display(path_raw)
-        folder = folder_of(path_raw)
-        row = {"host": self.db.host, "path_raw": path_raw, "path": path, "name": path.rsplit("/", 1)[-1],
-               "folder_key": folder, "content_id": content_id,
-               "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
-               "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
-               "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
+        row = self._row(path_raw, content_id, st, zone, now())
         with self.db.transaction():
-            self.db.folders.changed(folder)
+            self.db.folders.changed(row["folder_key"])
             return Location.from_row(self.db._db("upsert_returning", "locations", row, ("host", "path_raw"),
                                               ("first_seen",)))
+
+    def upsert_many(self, places: list[tuple[bytes, str | None, os.stat_result | None, str | None]]) -> list[Location]:
+        """`upsert` for many (path, content id, stat, zone) of distinct paths, in one statement a few
+        hundred; their locations in the order given."""
+        t = now()
+        rows = sorted((self._row(p, cid, st, zone, t) for p, cid, st, zone in places), key=lambda r: r["path_raw"])
+        with self.db.transaction():
+            for r in rows:
+                self.db.folders.changed(r["folder_key"])
+            stored = self.db._db("upsert_many_returning", "locations", rows, ("host", "path_raw"), ("first_seen",))
+        by_path = {bytes(r["path_raw"]): Location.from_row(r) for r in stored}
+        return [by_path[p] for p, _, _, _ in places]
+
+    def _row(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None, zone: str | None,
+             t: str) -> dict:
+        path = _display(path_raw)
+        return {"host": self.db.host, "path_raw": path_raw, "path": path, "name": path.rsplit("/", 1)[-1],
+                "folder_key": folder_of(path_raw), "content_id": content_id,
+                "size": st.st_size if st else None, "mtime_ns": st.st_mtime_ns if st else None,
+                "inode": st.st_ino if st else None, "device": st.st_dev if st else None, "zone": zone,
+                "first_seen": t, "last_seen": t, "gone": 0, "gone_at": None}
 
     def move(self, old: Location, new_raw: bytes, st: os.stat_result, zone: str | None) -> Location:
         with self.db.transaction():

@@ -256,25 +256,35 @@ class Ledger:
         self._send_deferred(sql)
         self._db("executemany", sql, rows)
 
-    def _later(self, table: str, sql: str, rows: list) -> None:
-        """Write rows of `table` at commit (at once outside a transaction); order within the table is kept."""
+    def _later(self, table: str, sql: str, rows: list, once: bool = False) -> None:
+        """Write rows of `table` at commit (at once outside a transaction); order within the table is kept.
+
+        once: the statement does the same whether a row is written once or twice in a row (a
+        folder's digest cleared), so a row already waiting right before is not sent again.
+        """
         if not rows:
             return
         if not self._write_depth:
             self._db("executemany", sql, rows)
             return
         queue = self._deferred.setdefault(table, [])
-        if queue and queue[-1][0] == sql:
-            queue[-1][1].extend(rows)
-        else:
-            queue.append([sql, list(rows)])
+        if not (queue and queue[-1][0] == sql):
+            queue.append([sql, [], set() if once else None])
+        waiting, seen = queue[-1][1], queue[-1][2]
+        if seen is None:
+            waiting.extend(rows)
+            return
+        for row in rows:
+            if row not in seen:
+                seen.add(row)
+                waiting.append(row)
 
     def _send_deferred(self, before: str | None = None) -> None:
         """Write what waits: all of it, or (before a query) what waits for the tables it names."""
         if not self._deferred:
             return
         for table in [t for t in self._deferred if before is None or t in before]:
-            for sql, rows in self._deferred.pop(table):
+            for sql, rows, _ in self._deferred.pop(table):
                 self._db("executemany", sql, rows)
 
     def event(self, kind: str, content_id: str | None, path: str | None, detail: dict | str | None = None) -> None:
