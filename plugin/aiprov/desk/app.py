@@ -40,7 +40,8 @@ from ..ledger.desk import NO_PRODUCTION, FindingFilter
 from ..model import AI_VERDICTS
 from ..version import __version__
 from . import auth
-from .pages import PER_PAGE, FoldedFindings, findings_page, printable, short_path
+from .folding import FoldedFindings
+from .pages import PER_PAGE, findings_page, printable, short_path
 from .thumbnails import CONTENT_ID, Thumbnails
 
 HERE = Path(__file__).parent
