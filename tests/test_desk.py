@@ -60,11 +60,43 @@ def make_production(root: Path) -> dict[str, Path]:
 
 
 class Desk:
-    """`aiprov serve` running for real on a free port, with its users and their tokens."""
+    """`aiprov serve` running for real on a free port, with its users and their tokens.
 
-    def __init__(self, root: Path, ledger: str, tmp: Path):
+    `same_as`: another desk on the same ledger and production (its users, its tokens): a second
+    process, as on a second machine when `host_id` is given."""
+
+    def __init__(self, root: Path, ledger: str, tmp: Path, serve_args: tuple = (), same_as: Desk | None = None,
+                 host_id: str | None = None):
         self.root, self.ledger = root, ledger
-        self.files = make_production(root)
+        if same_as:
+            self.files, self.tokens = same_as.files, same_as.tokens
+        else:
+            self.files = make_production(root)
+            self._fill(root, ledger)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / f"serve-{self.port}.log"
+        self.log = open(self.log_path, "w+")
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
+        if host_id:
+            env["AIPROV_HOST_ID"] = host_id
+        self.proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "serve", "--port", str(self.port),
+                                      "--ledger", ledger, *serve_args], cwd=root, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/signin", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("the desk did not start:\n" + self.log_path.read_text())
+
+    def _fill(self, root: Path, ledger: str) -> None:
         # The ledger is filled through the library calls the commands make (a process each would cost
         # a second each); the commands themselves are run where a test is about them.
         from aiprov.config import for_paths as config_for
@@ -81,25 +113,6 @@ class Desk:
             for name, role in (("alice", "approver"), ("vic", "viewer"), ("ada", "admin")):
                 add_user(open_ledger, name, role, PASSWORDS[name])
             self.tokens = {name: issue_token(open_ledger, name) for name in ("alice", "vic")}
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp / f"serve-{self.port}.log"
-        self.log = open(self.log_path, "w+")
-        env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "serve", "--port", str(self.port),
-                                      "--ledger", ledger], cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/signin", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("the desk did not start:\n" + self.log_path.read_text())
 
     def api(self, who: str | None = "alice") -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
@@ -431,3 +444,82 @@ def test_the_daemon_serves_prometheus_metrics_of_what_it_processed_and_raised(le
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+# -- the findings list after changes made elsewhere ----------------------------------------------
+
+RENDER = "finals/renders/shot_0420_0010_comp_v002/shot_0420_0010_comp_v002.{}.png"
+RENDER_LINE = "shot_0420_0010_comp_v002.[{}-{}].png"
+
+
+def _render_frames(root: Path, numbers) -> list[Path]:
+    """Frames of a render made with a generator (each its own pixels, so its own content)."""
+    out = []
+    for n in numbers:
+        frame = root / RENDER.format(n)
+        frame.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_bytes(png_bytes(n, {"parameters": PROMPT}, size=(24, 16)))
+        out.append(frame)
+    return out
+
+
+def _scan_elsewhere(root: Path, ledger: str) -> None:
+    """A scan by another process, as a daemon or a colleague's command line writes to the ledger."""
+    done = aiprov("scan", root, "--ledger", ledger, "--no-progress", cwd=root)
+    assert done.returncode in (0, 1) and not done.stderr.strip(), done.stderr
+
+
+def _as_read(folded) -> tuple:
+    """What a person reads of a folded list: its lines (label, files, frames, outcome), its counts, the facets."""
+    return ([(line.label.rsplit("/", 1)[-1], len(line.items), line.frames, line.items[0].severity,
+              sorted(f.id for f in line.items)) for line in folded.runs], folded.total, folded.facets)
+
+
+def test_the_kept_findings_list_follows_findings_raised_and_resolved_by_another_process(ledger_target, tmp_path):
+    from aiprov.desk.folding import FoldedFindings
+    from aiprov.ledger import Ledger
+    from aiprov.ledger.desk import FindingFilter
+
+    root = tmp_path / "Night Harbour"
+    files = make_production(root)
+    frames = _render_frames(root, range(1001, 1007))
+    _scan_elsewhere(root, ledger_target)
+    # Read again whole only after an hour: each change below can only show through the open ids.
+    kept = FoldedFindings(reread_s=3600)
+    filters = [FindingFilter(), FindingFilter(text="COMP_V002"), FindingFilter(severity="error"),
+               FindingFilter(zone="finals", text=" a1111 ")]
+    with Ledger(ledger_target) as ledger:
+        def view() -> list[tuple]:
+            """The kept list of each filter, checked against the same list read and folded anew."""
+            seen = [_as_read(kept.get(ledger, flt)) for flt in filters]
+            assert seen == [_as_read(FoldedFindings().get(ledger, flt)) for flt in filters]
+            return [labels_and_counts(s) for s in seen]
+
+        def labels_and_counts(seen) -> tuple[list[tuple[str, int]], int]:
+            return [(label, files) for label, files, *_ in seen[0]], seen[1]
+
+        everything, render_only, errors, matte = view()
+        assert everything[1] == 8 and (RENDER_LINE.format(1001, 1006), 6) in everything[0]
+        assert render_only == ([(RENDER_LINE.format(1001, 1006), 6)], 6)
+        assert matte == ([("harbour_matte_a1111_v001.png", 1)], 1)
+
+        frames[2].unlink()  # frame 1003 taken out of the render: its finding resolved by the next scan
+        _scan_elsewhere(root, ledger_target)
+        everything, render_only, errors, matte = view()
+        assert render_only == ([(RENDER_LINE.format(1001, 1002), 2), (RENDER_LINE.format(1004, 1006), 3)], 5)
+        assert everything[1] == errors[1] == 7
+
+        _render_frames(root, [1003, 1007])  # back again, and one frame more; and a new AI still in finals
+        copy(AI_STILL, root / "finals" / "stills" / "late_arrival_ai.jpg")
+        _scan_elsewhere(root, ledger_target)
+        everything, render_only, errors, matte = view()
+        assert render_only == ([(RENDER_LINE.format(1001, 1007), 7)], 7)
+        assert ("late_arrival_ai.jpg", 1) in everything[0] and everything[1] == 10
+
+        # approved by a command line elsewhere: the matte leaves the list (and the filter that found it)
+        approved = aiprov("approve", files["matte"], "--by", "studio", "--reason", "approved for final use",
+                          "--ledger", ledger_target, cwd=root)
+        assert approved.returncode == 0, approved.stderr
+        everything, render_only, errors, matte = view()
+        assert matte == ([], 0) and everything[1] == 9
+        assert not any("harbour_matte" in label for label, _ in everything[0])

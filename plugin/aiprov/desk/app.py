@@ -57,6 +57,7 @@ class DeskSettings:
     thumbnails: Path | None = None
     secure_cookies: bool = False  # behind TLS: cookies only over HTTPS
     pool_size: int = 4
+    reread_s: float = 10.0  # how often the kept open findings are read again whole (desk/folding.py)
 
 
 class LedgerPool:
@@ -116,7 +117,7 @@ class Desk:
         self.pool = LedgerPool(settings.ledger, settings.host, settings.pool_size)
         self.thumbnails = Thumbnails(settings.thumbnails)
         self.limiter = auth.SignInLimiter()
-        self.folded = FoldedFindings()
+        self.folded = FoldedFindings(settings.reread_s)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
         self.templates.filters["printable"] = printable
         self.templates.filters["short_path"] = short_path

@@ -10,7 +10,7 @@ applied to the kept findings rather than asked of the ledger, so a filter never 
 costs no query either.
 
 What the ids cannot show (a severity rewritten in place, an asset read again with another
-generator) shows within `ttl_s`, when the kept findings are read again whole.
+generator) shows within `reread_s`, when the kept findings are read again whole.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ class FoldedFindings:
     """The open findings kept and brought up to date on each view, and the folded list per filter made
     from them, kept while none was raised or resolved (see the module's docstring)."""
 
-    def __init__(self, ttl_s: float = 10.0, size: int = 32):
-        self.ttl_s, self.size = ttl_s, size
+    def __init__(self, reread_s: float = 10.0, size: int = 32):
+        self.reread_s, self.size = reread_s, size
         self._open: dict[int, OpenFinding] = {}
         self._patterns: dict[str, FramePattern | None] = {}
         self._read_whole_at: float | None = None
@@ -181,7 +181,7 @@ class FoldedFindings:
     def _refresh(self, ledger: Ledger) -> None:
         """Bring the kept findings up to what the ledger holds open now."""
         now = time.monotonic()
-        if self._read_whole_at is None or now - self._read_whole_at >= self.ttl_s:
+        if self._read_whole_at is None or now - self._read_whole_at >= self.reread_s:
             self._take({r["id"]: r for r in ledger.desk.open_findings_light()}, whole=True)
             self._read_whole_at = now
             return
