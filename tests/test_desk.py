@@ -523,3 +523,45 @@ def test_the_kept_findings_list_follows_findings_raised_and_resolved_by_another_
         everything, render_only, errors, matte = view()
         assert matte == ([], 0) and everything[1] == 9
         assert not any("harbour_matte" in label for label, _ in everything[0])
+
+
+@pytest.mark.slow
+def test_two_desks_show_the_same_list_after_changes_by_a_scan_elsewhere_and_by_the_other_desk(ledger_target, tmp_path):
+    root = tmp_path / "Night Harbour"
+    # Read again whole only after an hour: every change below reaches the desks through the open ids.
+    one = Desk(root, ledger_target, tmp_path, serve_args=("--reread", "3600"))
+    two = None
+    try:
+        two = Desk(root, ledger_target, tmp_path, serve_args=("--reread", "3600"), same_as=one, host_id="desk-two")
+
+        def lists() -> list[tuple[str, int, list | None]]:
+            seen = [d.api().get("/api/findings", params={"per_page": 500}).json() for d in (one, two)]
+            assert seen[0] == seen[1]  # the same lines, counts, frames and finding ids on both
+            return [(i["path"].rsplit("/", 1)[-1], i["files"], i["frames"]) for i in seen[0]["items"]]
+
+        assert len(lists()) == 2  # the poster and the matte: both desks have read and kept them
+        frames = _render_frames(root, range(1001, 1007))
+        _scan_elsewhere(root, ledger_target)
+        assert (RENDER_LINE.format(1001, 1006), 6, [1001, 1006]) in lists()
+
+        frames[2].unlink()
+        _scan_elsewhere(root, ledger_target)
+        now = lists()
+        assert [line for line in now if line[0].startswith("shot_0420")] == [
+            (RENDER_LINE.format(1001, 1002), 2, [1001, 1002]), (RENDER_LINE.format(1004, 1006), 3, [1004, 1006])]
+        assert len(now) == 4
+        page = two.browser_session("vic")[0].get("/findings").text
+        assert "<b>7</b> open findings in 4 lines" in page
+
+        matte = one.content_id("matte")
+        approved = one.api().post("/api/approvals", json={
+            "reason": "approved by the studio", "reference": "STUDIO-9", "categories": ["creative-output"],
+            "answers": {"copyright": "yes", "final_use": "yes"}, "content_ids": [matte]})
+        assert approved.status_code == 201, approved.text
+        now = lists()
+        assert len(now) == 3 and not any(line[0] == "harbour_matte_a1111_v001.png" for line in now)
+        assert two.api().get("/api/findings", params={"text": "a1111"}).json()["findings"] == 0
+    finally:
+        one.stop()
+        if two:
+            two.stop()
