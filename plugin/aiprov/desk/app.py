@@ -117,7 +117,7 @@ class Desk:
         self.pool = LedgerPool(settings.ledger, settings.host, settings.pool_size)
         self.thumbnails = Thumbnails(settings.thumbnails)
         self.limiter = auth.SignInLimiter()
-        self.folded = FoldedFindings(settings.reread_s)
+        self.folded = FoldedFindings(settings.reread_s, reread_with=self.pool.ledger)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
         self.templates.filters["printable"] = printable
         self.templates.filters["short_path"] = short_path

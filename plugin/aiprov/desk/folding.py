@@ -4,54 +4,34 @@ The list is what people at the desk look at all day, and the daemons and other d
 resolve findings under it. Reading and folding all the open findings anew after each change
 costs a few hundred ms at 10,000 of them (the join through a million assets, and the parsing of
 every path into a frame pattern), so the desk keeps them: each view asks the ledger only which
-findings are open (ids, from the open findings' index), reads just the ones raised since, drops
-the ones no longer open, and folds again from what it keeps (the paths parsed once). A filter is
-applied to the kept findings rather than asked of the ledger, so a filter never asked before
-costs no query either.
+findings are open (ids, from the open findings' index), reads just the ones raised since, and
+drops the ones no longer open. The folded list of each filter asked lately is kept in order and
+changed line by line: a finding raised or resolved changes its own line, or its render's. A filter
+is applied to the kept findings rather than asked of the ledger, so a filter never asked before
+costs no query either, only a pass over them.
 
 What the ids cannot show (a severity rewritten in place, an asset read again with another
-generator) shows within `reread_s`, when the kept findings are read again whole.
+generator) shows within `reread_s`, when the kept findings are read again whole (in the
+background, at the desk).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
+from bisect import bisect_left
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Callable, ContextManager
 
 from ..ledger import Ledger
 from ..ledger.desk import NO_PRODUCTION, FindingFilter
 from ..sequences import FRAME
 
-FACETS = ("production", "zone", "severity", "rule", "host")
-
-
-@dataclass(frozen=True, slots=True)
-class OpenFinding:
-    """An open finding as the list needs it (no message: that is read for the page's rows only)."""
-
-    id: int
-    content_id: str | None
-    rule: str
-    severity: str
-    zone: str | None
-    production: str | None
-    path: str
-    host: str
-    verdict: str | None
-    generator: str | None
-
-    @classmethod
-    def from_row(cls, r: dict) -> OpenFinding:
-        return cls(int(r["id"]), r["content_id"], r["rule"], r["severity"], r["zone"], r["production"], r["path"],
-                   r["host"], r["verdict"], r["generator"])
-
-    @property
-    def outcome(self) -> tuple:
-        """What frames of one render must share to be one line."""
-        return (self.host, self.rule, self.severity, self.zone, self.production, self.verdict)
+FACETS = ("production", "zone", "severity", "rule", "host")  # OpenFinding.facets, in this order
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +51,46 @@ class FramePattern:
         return cls(folder, m["head"], len(m["frame"]), m["tail"], int(m["frame"])) if m else None
 
     def label(self, first: int, last: int) -> str:
-        frames = f"{first:0{self.pad}d}" if first == last else f"{first:0{self.pad}d}-{last:0{self.pad}d}"
-        return os.path.join(self.folder, f"{self.head}{frames if first == last else '[' + frames + ']'}{self.tail}")
+        """The path of a run of frames: "dir/shot.[1001-1096].exr", or the frame's own for one."""
+        frames = f"{first:0{self.pad}d}" if first == last else f"[{first:0{self.pad}d}-{last:0{self.pad}d}]"
+        return os.path.join(self.folder, f"{self.head}{frames}{self.tail}")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFinding:
+    """An open finding as the list needs it (no message: that is read for the page's rows only)."""
+
+    id: int
+    content_id: str | None
+    rule: str
+    severity: str
+    zone: str | None
+    production: str | None
+    path: str
+    host: str
+    verdict: str | None
+    generator: str | None
+    pattern: FramePattern | None = field(default=None, compare=False)  # the path's, parsed once
+
+    @classmethod
+    def from_row(cls, r: dict, pattern: FramePattern | None | bool = False) -> OpenFinding:
+        """`pattern`: the path's, when it was parsed already (False: parse it)."""
+        return cls(int(r["id"]), r["content_id"], r["rule"], r["severity"], r["zone"], r["production"], r["path"],
+                   r["host"], r["verdict"], r["generator"],
+                   FramePattern.of(r["path"]) if pattern is False else pattern)
+
+    @property
+    def facets(self) -> tuple:
+        return (self.production, self.zone, self.severity, self.rule, self.host)
+
+    @property
+    def outcome(self) -> tuple:
+        """What frames of one render must share to be one line."""
+        return (self.host, self.rule, self.severity, self.zone, self.production, self.verdict)
 
 
 def passes(f: OpenFinding, flt: FindingFilter) -> bool:
-    """The desk's filters, as the ledger would apply them (`text` in the path, generator or content id,
-    case ignored)."""
+    """The desk's filters; `text` is looked for in the path, the generator and the content id, case ignored."""
     for value, have in ((flt.zone, f.zone), (flt.severity, f.severity), (flt.rule, f.rule), (flt.host, f.host)):
         if value and have != value:
             return False
@@ -102,42 +115,6 @@ class Line:
     frames: tuple[int, int] | None = None  # a run's first and last frame number
 
 
-def fold(findings: list[OpenFinding], patterns: dict[str, FramePattern | None]) -> list[Line]:
-    """Lines in the list's order (errors first, then by path): consecutive frames of a render with the
-    same outcome become one line, as `sequences.group` makes them; `patterns` holds each path's parse."""
-    runs: list[Line] = []
-    renders: dict[tuple, list[tuple[int, int, OpenFinding]]] = {}
-    for f in findings:
-        p = patterns[f.path]
-        if p is None:
-            runs.append(Line(f.path, [f]))
-        else:
-            renders.setdefault((p.folder, p.head, p.pad, p.tail, f.outcome), []).append((p.number, f.id, f))
-    for frames in renders.values():
-        frames.sort(key=lambda x: (x[0], x[1]))
-        pattern = patterns[frames[0][2].path]
-        start = 0
-        for i in range(1, len(frames) + 1):
-            if i == len(frames) or frames[i][0] != frames[i - 1][0] + 1:
-                first, last = frames[start][0], frames[i - 1][0]
-                runs.append(Line(pattern.label(first, last), [x[2] for x in frames[start:i]],
-                                 (first, last) if i - start > 1 else None))
-                start = i
-    runs.sort(key=lambda run: (run.items[0].severity != "error", run.label, run.items[0].host, run.items[0].id))
-    return runs
-
-
-def facets(findings) -> dict[str, dict[str, int]]:
-    """How many open findings there are by production, zone, severity, rule and host: the filters' choices."""
-    out: dict[str, dict[str, int]] = {k: {} for k in FACETS}
-    for f in findings:
-        for key in FACETS:
-            value = getattr(f, key)
-            value = value if value is not None else (NO_PRODUCTION if key == "production" else "")
-            out[key][value] = out[key].get(value, 0) + 1
-    return out
-
-
 @dataclass
 class Folded:
     """One filter's list: its lines, how many findings they hold, and the facets of all open findings."""
@@ -147,71 +124,188 @@ class Folded:
     facets: dict[str, dict[str, int]]
 
 
-class FoldedFindings:
-    """The open findings kept and brought up to date on each view, and the folded list per filter made
-    from them, kept while none was raised or resolved (see the module's docstring)."""
+def _order(line: Line) -> tuple:
+    first = line.items[0]
+    return (first.severity != "error", line.label, first.host, first.id)
 
-    def __init__(self, reread_s: float = 10.0, size: int = 32):
-        self.reread_s, self.size = reread_s, size
-        self._open: dict[int, OpenFinding] = {}
-        self._patterns: dict[str, FramePattern | None] = {}
-        self._read_whole_at: float | None = None
-        self._version = 0  # moves whenever the kept findings change
-        self._facets: tuple[int, dict] | None = None
-        self._kept: OrderedDict[FindingFilter, tuple[int, Folded]] = OrderedDict()
+
+class FilteredList:
+    """One filter's folded list, kept in the list's order and changed line by line: a finding raised
+    or resolved changes its own line, or the lines of its render, and nothing else."""
+
+    def __init__(self, flt: FindingFilter, findings):
+        self.flt = flt
+        self.members: set[int] = set()
+        self.renders: dict[tuple, dict[int, tuple[int, int, OpenFinding]]] = {}  # frames by render and outcome
+        self.render_lines: dict[tuple, list[Line]] = {}
+        self.singles: dict[int, Line] = {}
+        self.keys: list[tuple] = []
+        self.lines: list[Line] = []
+        touched = self._take([], findings, put=False)
+        lines = list(self.singles.values())
+        for key in touched:
+            lines += self._lines_of(key)
+        lines.sort(key=_order)
+        self.keys, self.lines = [_order(line) for line in lines], lines
+
+    def change(self, gone: list[OpenFinding], new: list[OpenFinding]) -> None:
+        for key in self._take(gone, new, put=True):
+            for line in self.render_lines.pop(key, []):
+                self._drop(line)
+            for line in self._lines_of(key):
+                self._put(line)
+
+    def _take(self, gone, new, put: bool) -> set[tuple]:
+        """Membership and single lines changed (`put`: into the list's order at once); returns the
+        renders whose lines must be made again."""
+        touched = set()
+        for f in gone:
+            if f.id not in self.members:
+                continue
+            self.members.discard(f.id)
+            if f.pattern is None:
+                self._drop(self.singles.pop(f.id))
+            else:
+                key = (f.pattern.folder, f.pattern.head, f.pattern.pad, f.pattern.tail, f.outcome)
+                del self.renders[key][f.id]
+                touched.add(key)
+        for f in new:
+            if not passes(f, self.flt):
+                continue
+            self.members.add(f.id)
+            if f.pattern is None:
+                line = self.singles[f.id] = Line(f.path, [f])
+                if put:
+                    self._put(line)
+            else:
+                key = (f.pattern.folder, f.pattern.head, f.pattern.pad, f.pattern.tail, f.outcome)
+                self.renders.setdefault(key, {})[f.id] = (f.pattern.number, f.id, f)
+                touched.add(key)
+        return touched
+
+    def _lines_of(self, key: tuple) -> list[Line]:
+        """A render's frames with one outcome as lines: a gap in the numbers starts another line."""
+        frames = sorted(self.renders.get(key, {}).values())
+        if not frames:
+            self.renders.pop(key, None)
+            return []
+        pattern, lines, start = frames[0][2].pattern, [], 0
+        for i in range(1, len(frames) + 1):
+            if i == len(frames) or frames[i][0] != frames[i - 1][0] + 1:
+                first, last = frames[start][0], frames[i - 1][0]
+                lines.append(Line(pattern.label(first, last), [x[2] for x in frames[start:i]],
+                                  (first, last) if i - start > 1 else None))
+                start = i
+        self.render_lines[key] = lines
+        return lines
+
+    def _put(self, line: Line) -> None:
+        key = _order(line)
+        i = bisect_left(self.keys, key)
+        self.keys.insert(i, key)
+        self.lines.insert(i, line)
+
+    def _drop(self, line: Line) -> None:
+        i = bisect_left(self.keys, _order(line))
+        del self.keys[i], self.lines[i]
+
+
+class FoldedFindings:
+    """The open findings kept and brought up to date on each view, and the folded list of each filter
+    asked lately, changed with them (see the module's docstring).
+
+    `reread_with`: where to take a ledger to read the findings again whole in the background (the
+    desk's pool), so that no view waits for it; without it the view that finds it due reads them."""
+
+    def __init__(self, reread_s: float = 10.0, size: int = 32,
+                 reread_with: Callable[[], ContextManager[Ledger]] | None = None):
+        self.reread_s, self.size, self.reread_with = reread_s, size, reread_with
+        self._open: dict[int, OpenFinding] | None = None  # None until the first view
+        self._outcomes: Counter = Counter()  # (production, zone, severity, rule, host) of the open ones
+        self._facets: dict | None = None
+        self._lists: OrderedDict[FindingFilter, FilteredList] = OrderedDict()
+        self._read_whole_at = 0.0
+        self._rereading = False
         self._lock = threading.Lock()
 
     def get(self, ledger: Ledger, flt: FindingFilter) -> Folded:
         with self._lock:
-            self._refresh(ledger)
-            kept = self._kept.get(flt)
-            if kept and kept[0] == self._version:
-                self._kept.move_to_end(flt)
-                return kept[1]
-            chosen = [f for f in self._open.values() if passes(f, flt)]
-            if self._facets is None or self._facets[0] != self._version:
-                self._facets = (self._version, facets(self._open.values()))
-            folded = Folded(fold(chosen, self._patterns), len(chosen), self._facets[1])
-            self._kept[flt] = (self._version, folded)
-            self._kept.move_to_end(flt)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-            return folded
+            now = time.monotonic()
+            if self._open is None:
+                self._open = {}
+                self._change([], self._read(ledger.desk.open_findings_light()))
+                self._read_whole_at = now
+            else:
+                if now - self._read_whole_at >= self.reread_s and not self._rereading:
+                    self._read_whole_at = now
+                    if self.reread_with:
+                        self._rereading = True
+                        threading.Thread(target=self._reread_in_background, daemon=True,
+                                         name="aiprov-desk-reread").start()
+                    else:
+                        self._take_again(ledger.desk.open_findings_light())
+                self._follow(ledger)
+            kept = self._lists.get(flt)
+            if kept is None:
+                kept = self._lists[flt] = FilteredList(flt, self._open.values())
+                while len(self._lists) > self.size:
+                    self._lists.popitem(last=False)
+            self._lists.move_to_end(flt)
+            if self._facets is None:
+                self._facets = _facets(self._outcomes)
+            return Folded(list(kept.lines), len(kept.members), self._facets)
 
-    def _refresh(self, ledger: Ledger) -> None:
-        """Bring the kept findings up to what the ledger holds open now."""
-        now = time.monotonic()
-        if self._read_whole_at is None or now - self._read_whole_at >= self.reread_s:
-            self._take({r["id"]: r for r in ledger.desk.open_findings_light()}, whole=True)
-            self._read_whole_at = now
-            return
+    def _follow(self, ledger: Ledger) -> None:
+        """Which findings are open now: the ones no longer open leave, the ones raised since are read."""
         open_ids = ledger.desk.open_ids()
-        gone = self._open.keys() - open_ids
+        gone = [self._open[i] for i in self._open.keys() - open_ids]
         new = open_ids - self._open.keys()
+        # one resolved between the two questions is not read: it is not open, and leaves next time
+        self._change(gone, self._read(ledger.desk.open_findings_light(sorted(new))) if new else [])
+
+    def _reread_in_background(self) -> None:
+        try:
+            with self.reread_with() as ledger:
+                rows = ledger.desk.open_findings_light()
+            with self._lock:
+                self._take_again(rows)
+        except Exception as exc:  # the views go on with what they keep; the next reread tries again
+            log.warning("reading the open findings again failed: %s", exc)
+        finally:
+            self._rereading = False
+
+    def _take_again(self, rows: list[dict]) -> None:
+        """What changed in place in the findings kept (which are open is the ids' business alone)."""
+        kept = self._open
+        changed = [OpenFinding.from_row(r, kept[r["id"]].pattern) for r in rows if r["id"] in kept]
+        changed = [f for f in changed if f != kept[f.id]]
+        if changed:
+            self._change([kept[f.id] for f in changed], changed)
+
+    def _read(self, rows: list[dict]) -> list[OpenFinding]:
+        return [OpenFinding.from_row(r) for r in rows]
+
+    def _change(self, gone: list[OpenFinding], new: list[OpenFinding]) -> None:
         if not gone and not new:
             return
-        if len(new) > len(open_ids) // 2:  # most of them new: one read of them all costs less
-            self._take({r["id"]: r for r in ledger.desk.open_findings_light()}, whole=True)
-            self._read_whole_at = now
-            return
-        rows = {r["id"]: r for r in ledger.desk.open_findings_light(sorted(new))} if new else {}
-        # one raised and resolved again between the two questions is not read: it is not open
-        self._take(rows, whole=False, gone=gone)
+        for f in gone:
+            del self._open[f.id]
+            self._outcomes[f.facets] -= 1
+        for f in new:
+            self._open[f.id] = f
+            self._outcomes[f.facets] += 1
+        self._facets = None
+        for kept in self._lists.values():
+            kept.change(gone, new)
 
-    def _take(self, rows: dict[int, dict], whole: bool, gone: set[int] = frozenset()) -> None:
-        read = {i: OpenFinding.from_row(r) for i, r in rows.items()}
-        for f in read.values():
-            if f.path not in self._patterns:
-                self._patterns[f.path] = FramePattern.of(f.path)
-        if whole:
-            changed = read != self._open
-            self._open = read
-            if len(self._patterns) > 2 * len(read) + 1000:  # paths of findings long resolved
-                self._patterns = {f.path: self._patterns[f.path] for f in read.values()}
-        else:
-            changed = bool(gone) or any(self._open.get(i) != f for i, f in read.items())
-            for i in gone:
-                del self._open[i]
-            self._open.update(read)
-        if changed:
-            self._version += 1
+
+def _facets(outcomes: Counter) -> dict[str, dict[str, int]]:
+    """How many open findings there are by production, zone, severity, rule and host: the filters' choices."""
+    out: dict[str, dict[str, int]] = {k: {} for k in FACETS}
+    for values, n in outcomes.items():
+        if n <= 0:
+            continue
+        for key, value in zip(FACETS, values):
+            value = value if value is not None else (NO_PRODUCTION if key == "production" else "")
+            out[key][value] = out[key].get(value, 0) + n
+    return out
