@@ -43,17 +43,18 @@ class FramePattern:
     pad: int
     tail: str
     number: int
+    own: str  # the frame's line when it is alone
 
     @classmethod
     def of(cls, path: str) -> FramePattern | None:
         folder, name = os.path.split(path)
         m = FRAME.match(name)
-        return cls(folder, m["head"], len(m["frame"]), m["tail"], int(m["frame"])) if m else None
+        return (cls(folder, m["head"], len(m["frame"]), m["tail"], int(m["frame"]), os.path.join(folder, name))
+                if m else None)
 
     def label(self, first: int, last: int) -> str:
-        """The path of a run of frames: "dir/shot.[1001-1096].exr", or the frame's own for one."""
-        frames = f"{first:0{self.pad}d}" if first == last else f"[{first:0{self.pad}d}-{last:0{self.pad}d}]"
-        return os.path.join(self.folder, f"{self.head}{frames}{self.tail}")
+        """The line of a run of frames: "dir/shot.[1001-1096].exr"."""
+        return os.path.join(self.folder, f"{self.head}[{first:0{self.pad}d}-{last:0{self.pad}d}]{self.tail}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +71,20 @@ class OpenFinding:
     host: str
     verdict: str | None
     generator: str | None
-    pattern: FramePattern | None = field(default=None, compare=False)  # the path's, parsed once
+    # worked out once, when read: every filter's list looks at them
+    pattern: FramePattern | None = field(default=None, compare=False)  # the path's
+    render: tuple | None = field(default=None, compare=False)  # the frames it runs with, if it is one
+    searched: tuple[str, str, str] = field(default=("", "", ""), compare=False)  # what `text` looks in
 
     @classmethod
     def from_row(cls, r: dict, pattern: FramePattern | None | bool = False) -> OpenFinding:
         """`pattern`: the path's, when it was parsed already (False: parse it)."""
+        p = FramePattern.of(r["path"]) if pattern is False else pattern
+        outcome = (r["host"], r["rule"], r["severity"], r["zone"], r["production"], r["verdict"])
         return cls(int(r["id"]), r["content_id"], r["rule"], r["severity"], r["zone"], r["production"], r["path"],
-                   r["host"], r["verdict"], r["generator"],
-                   FramePattern.of(r["path"]) if pattern is False else pattern)
+                   r["host"], r["verdict"], r["generator"], p,
+                   (p.folder, p.head, p.pad, p.tail, outcome) if p else None,
+                   (r["path"].lower(), (r["generator"] or "").lower(), (r["content_id"] or "").lower()))
 
     @property
     def facets(self) -> tuple:
@@ -101,8 +108,8 @@ def passes(f: OpenFinding, flt: FindingFilter) -> bool:
         return False
     if flt.text:
         text = flt.text.strip().lower()
-        return (text in f.path.lower() or (f.generator is not None and text in f.generator.lower())
-                or (f.content_id is not None and text in f.content_id.lower()))
+        path, generator, content_id = f.searched
+        return text in path or (f.generator is not None and text in generator) or text in content_id
     return True
 
 
@@ -113,6 +120,11 @@ class Line:
     label: str  # the path, or "dir/shot.[1001-1096].exr"
     items: list[OpenFinding]
     frames: tuple[int, int] | None = None  # a run's first and last frame number
+    order: tuple = ()  # where it goes in the list: errors first, then by path (and host, and the first raised)
+
+    def __post_init__(self):
+        first = self.items[0]
+        self.order = (first.severity != "error", self.label, first.host, first.id)
 
 
 @dataclass
@@ -122,11 +134,6 @@ class Folded:
     runs: list[Line]
     total: int
     facets: dict[str, dict[str, int]]
-
-
-def _order(line: Line) -> tuple:
-    first = line.items[0]
-    return (first.severity != "error", line.label, first.host, first.id)
 
 
 class FilteredList:
@@ -145,8 +152,8 @@ class FilteredList:
         lines = list(self.singles.values())
         for key in touched:
             lines += self._lines_of(key)
-        lines.sort(key=_order)
-        self.keys, self.lines = [_order(line) for line in lines], lines
+        lines.sort(key=lambda line: line.order)
+        self.keys, self.lines = [line.order for line in lines], lines
 
     def change(self, gone: list[OpenFinding], new: list[OpenFinding]) -> None:
         for key in self._take(gone, new, put=True):
@@ -163,24 +170,22 @@ class FilteredList:
             if f.id not in self.members:
                 continue
             self.members.discard(f.id)
-            if f.pattern is None:
+            if f.render is None:
                 self._drop(self.singles.pop(f.id))
             else:
-                key = (f.pattern.folder, f.pattern.head, f.pattern.pad, f.pattern.tail, f.outcome)
-                del self.renders[key][f.id]
-                touched.add(key)
+                del self.renders[f.render][f.id]
+                touched.add(f.render)
         for f in new:
             if not passes(f, self.flt):
                 continue
             self.members.add(f.id)
-            if f.pattern is None:
+            if f.render is None:
                 line = self.singles[f.id] = Line(f.path, [f])
                 if put:
                     self._put(line)
             else:
-                key = (f.pattern.folder, f.pattern.head, f.pattern.pad, f.pattern.tail, f.outcome)
-                self.renders.setdefault(key, {})[f.id] = (f.pattern.number, f.id, f)
-                touched.add(key)
+                self.renders.setdefault(f.render, {})[f.id] = (f.pattern.number, f.id, f)
+                touched.add(f.render)
         return touched
 
     def _lines_of(self, key: tuple) -> list[Line]:
@@ -193,20 +198,21 @@ class FilteredList:
         for i in range(1, len(frames) + 1):
             if i == len(frames) or frames[i][0] != frames[i - 1][0] + 1:
                 first, last = frames[start][0], frames[i - 1][0]
-                lines.append(Line(pattern.label(first, last), [x[2] for x in frames[start:i]],
-                                  (first, last) if i - start > 1 else None))
+                if i - start == 1:
+                    lines.append(Line(frames[start][2].pattern.own, [frames[start][2]]))
+                else:
+                    lines.append(Line(pattern.label(first, last), [x[2] for x in frames[start:i]], (first, last)))
                 start = i
         self.render_lines[key] = lines
         return lines
 
     def _put(self, line: Line) -> None:
-        key = _order(line)
-        i = bisect_left(self.keys, key)
-        self.keys.insert(i, key)
+        i = bisect_left(self.keys, line.order)
+        self.keys.insert(i, line.order)
         self.lines.insert(i, line)
 
     def _drop(self, line: Line) -> None:
-        i = bisect_left(self.keys, _order(line))
+        i = bisect_left(self.keys, line.order)
         del self.keys[i], self.lines[i]
 
 
