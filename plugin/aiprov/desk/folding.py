@@ -74,7 +74,7 @@ class OpenFinding:
     # worked out once, when read: every filter's list looks at them
     pattern: FramePattern | None = field(default=None, compare=False)  # the path's
     render: tuple | None = field(default=None, compare=False)  # the frames it runs with, if it is one
-    searched: tuple[str, str, str] = field(default=("", "", ""), compare=False)  # what `text` looks in
+    searched: str = field(default="", compare=False)  # what `text` looks in: path, generator, content id
 
     @classmethod
     def from_row(cls, r: dict, pattern: FramePattern | None | bool = False) -> OpenFinding:
@@ -84,7 +84,7 @@ class OpenFinding:
         return cls(int(r["id"]), r["content_id"], r["rule"], r["severity"], r["zone"], r["production"], r["path"],
                    r["host"], r["verdict"], r["generator"], p,
                    (p.folder, p.head, p.pad, p.tail, outcome) if p else None,
-                   (r["path"].lower(), (r["generator"] or "").lower(), (r["content_id"] or "").lower()))
+                   "\0".join((r["path"], r["generator"] or "", r["content_id"] or "")).lower())
 
     @property
     def facets(self) -> tuple:
@@ -96,21 +96,24 @@ class OpenFinding:
         return (self.host, self.rule, self.severity, self.zone, self.production, self.verdict)
 
 
-def passes(f: OpenFinding, flt: FindingFilter) -> bool:
-    """The desk's filters; `text` is looked for in the path, the generator and the content id, case ignored."""
-    for value, have in ((flt.zone, f.zone), (flt.severity, f.severity), (flt.rule, f.rule), (flt.host, f.host)):
-        if value and have != value:
-            return False
-    if flt.production == NO_PRODUCTION:
-        if f.production is not None:
-            return False
-    elif flt.production and f.production != flt.production:
-        return False
-    if flt.text:
-        text = flt.text.strip().lower()
-        path, generator, content_id = f.searched
-        return text in path or (f.generator is not None and text in generator) or text in content_id
-    return True
+def matcher(flt: FindingFilter) -> Callable[[OpenFinding], bool]:
+    """The desk's filters as a test of one finding; `text` is looked for in the path, the generator and
+    the content id, case ignored. Worked out once per filter: a new filter tests every open finding."""
+    wanted = [(name, value) for name, value in (("zone", flt.zone), ("severity", flt.severity), ("rule", flt.rule),
+                                                ("host", flt.host), ("production", flt.production)) if value]
+    wanted = [(name, None if name == "production" and value == NO_PRODUCTION else value) for name, value in wanted]
+    text = flt.text.strip().lower() if flt.text else None
+    if text is None:
+        searched = None
+    elif "\0" in text:  # never across the parts
+        searched = lambda f: any(text in part for part in f.searched.split("\0"))  # noqa: E731
+    else:  # one look at each finding: a search is the filter people type most
+        searched = lambda f: text in f.searched  # noqa: E731
+    if not wanted:
+        return searched or (lambda f: True)
+    if searched is None:
+        return lambda f: all(getattr(f, name) == value for name, value in wanted)
+    return lambda f: all(getattr(f, name) == value for name, value in wanted) and searched(f)
 
 
 @dataclass
@@ -141,30 +144,33 @@ class FilteredList:
     or resolved changes its own line, or the lines of its render, and nothing else."""
 
     def __init__(self, flt: FindingFilter, findings):
-        self.flt = flt
-        self.members: set[int] = set()
+        self.flt, self.passes = flt, matcher(flt)
+        chosen = [f for f in findings if self.passes(f)]
+        self.members: set[int] = {f.id for f in chosen}
         self.renders: dict[tuple, dict[int, tuple[int, int, OpenFinding]]] = {}  # frames by render and outcome
         self.render_lines: dict[tuple, list[Line]] = {}
         self.singles: dict[int, Line] = {}
-        self.keys: list[tuple] = []
-        self.lines: list[Line] = []
-        touched = self._take([], findings, put=False)
-        lines = list(self.singles.values())
-        for key in touched:
+        lines = []
+        for f in chosen:
+            if f.render is None:
+                line = self.singles[f.id] = Line(f.path, [f])
+                lines.append(line)
+            else:
+                self.renders.setdefault(f.render, {})[f.id] = (f.pattern.number, f.id, f)
+        for key in list(self.renders):
             lines += self._lines_of(key)
         lines.sort(key=lambda line: line.order)
         self.keys, self.lines = [line.order for line in lines], lines
 
     def change(self, gone: list[OpenFinding], new: list[OpenFinding]) -> None:
-        for key in self._take(gone, new, put=True):
+        for key in self._take(gone, new):
             for line in self.render_lines.pop(key, []):
                 self._drop(line)
             for line in self._lines_of(key):
                 self._put(line)
 
-    def _take(self, gone, new, put: bool) -> set[tuple]:
-        """Membership and single lines changed (`put`: into the list's order at once); returns the
-        renders whose lines must be made again."""
+    def _take(self, gone, new) -> set[tuple]:
+        """Membership and single lines changed; returns the renders whose lines must be made again."""
         touched = set()
         for f in gone:
             if f.id not in self.members:
@@ -176,13 +182,12 @@ class FilteredList:
                 del self.renders[f.render][f.id]
                 touched.add(f.render)
         for f in new:
-            if not passes(f, self.flt):
+            if not self.passes(f):
                 continue
             self.members.add(f.id)
             if f.render is None:
                 line = self.singles[f.id] = Line(f.path, [f])
-                if put:
-                    self._put(line)
+                self._put(line)
             else:
                 self.renders.setdefault(f.render, {})[f.id] = (f.pattern.number, f.id, f)
                 touched.add(f.render)
