@@ -616,3 +616,47 @@ def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
         splits += len(lists[0].lines) > before + len(new)
         joins += len(lists[0].lines) < before - len(gone)
     assert splits and joins  # resolving a frame split a run, raising one joined two
+
+
+def test_a_severity_rewritten_in_place_shows_once_the_open_findings_are_read_again(ledger_target, tmp_path):
+    """The open ids cannot show it: the whole reread does, at the view (no pool given) or in the background."""
+    from contextlib import contextmanager
+
+    from aiprov.desk.folding import FoldedFindings
+    from aiprov.identify import content_id
+    from aiprov.ledger import Ledger
+    from aiprov.ledger.desk import FindingFilter
+
+    root = tmp_path / "Night Harbour"
+    files = make_production(root)
+    _scan_elsewhere(root, ledger_target)
+
+    @contextmanager
+    def pool():
+        with Ledger(ledger_target) as other:
+            yield other
+
+    with Ledger(ledger_target) as ledger:
+        at_the_view, in_the_background = FoldedFindings(reread_s=0), FoldedFindings(reread_s=0.2, reread_with=pool)
+        everything, warnings = FindingFilter(), FindingFilter(severity="warning")
+        for kept in (at_the_view, in_the_background):
+            assert [line.items[0].severity for line in kept.get(ledger, everything).runs] == ["error", "error"]
+            assert kept.get(ledger, warnings).total == 0
+        matte_id = content_id(files["matte"])
+        with ledger.transaction():  # as a rescan under a rule made a warning writes it (Findings.record)
+            ledger._q("UPDATE findings SET severity = 'warning' WHERE content_id = ? AND resolved_at IS NULL",
+                      [matte_id])
+
+        def shown(kept) -> list[tuple[str, str]]:
+            return [(line.label.rsplit("/", 1)[-1], line.items[0].severity) for line in kept.get(ledger, everything).runs]
+
+        expected = [(POSTER.rsplit("/", 1)[-1], "error"), ("harbour_matte_a1111_v001.png", "warning")]
+        assert shown(at_the_view) == expected
+        deadline = time.monotonic() + 30
+        while shown(in_the_background) != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for kept in (at_the_view, in_the_background):
+            assert shown(kept) == expected
+            assert kept.get(ledger, everything).facets["severity"] == {"error": 1, "warning": 1}
+            assert [line.label.rsplit("/", 1)[-1] for line in kept.get(ledger, warnings).runs] == [
+                "harbour_matte_a1111_v001.png"]
