@@ -569,12 +569,12 @@ def test_two_desks_show_the_same_list_after_changes_by_a_scan_elsewhere_and_by_t
 
 def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
     """Random raises and resolves (frames of renders with gaps, outcomes that differ between frames,
-    files that are no frames) applied to a kept list: after each, it holds the lines `sequences.group`
-    makes of the findings then open, in the list's order (errors first, then by path; two lines of one
-    path, the one raised first)."""
+    files that are no frames) applied to the kept list: after each, it and the lists of filters cut
+    from it hold the lines `sequences.group` makes of the findings then open that pass, in the list's
+    order (errors first, then by path; two lines of one path, the one raised first)."""
     import random
 
-    from aiprov.desk.folding import FilteredList, OpenFinding
+    from aiprov.desk.folding import FoldedList, OpenFinding, narrowed
     from aiprov.ledger.desk import FindingFilter
     from aiprov.sequences import group
 
@@ -582,6 +582,13 @@ def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
     ids = iter(range(1, 100_000))
 
     def raised() -> OpenFinding:
+        """A finding on a file and rule with none open (the ledger keeps one open finding per file and rule)."""
+        while True:
+            f = a_finding()
+            if all((o.path, o.host, o.rule) != (f.path, f.host, f.rule) for o in open_now.values()):
+                return f
+
+    def a_finding() -> OpenFinding:
         kind = rng.random()
         shot = rng.randrange(6)
         path = (f"/p/sc{shot}/comp/shot{shot}_comp.{rng.randrange(1001, 1031)}.exr" if kind < 0.7 else
@@ -592,29 +599,36 @@ def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
             "host": rng.choice(["a"] * 8 + ["b"]), "verdict": "ai", "generator": rng.choice([None, "ComfyUI"])})
 
     def anew(findings, flt: FindingFilter) -> list[tuple[str, list[int]]]:
-        chosen = sorted((f for f in findings if not flt.text or flt.text.lower() in f.path.lower()
-                         or flt.text.lower() in (f.generator or "").lower()), key=lambda f: (f.path, f.id))
+        chosen = sorted((f for f in findings if (not flt.text or flt.text.lower() in f.path.lower()
+                         or flt.text.lower() in (f.generator or "").lower()) and flt.host in (None, f.host)),
+                        key=lambda f: (f.path, f.id))
         runs = group(chosen, lambda f: f.path, lambda f: f.outcome)
         runs.sort(key=lambda run: (run.items[0].severity != "error", run.label, run.items[0].host, run.items[0].id))
         return [(run.label, [f.id for f in run.items]) for run in runs]
 
-    open_now = {f.id: f for f in (raised() for _ in range(400))}
-    lists = [FilteredList(flt, open_now.values()) for flt in (FindingFilter(), FindingFilter(text="COMFY"),
-                                                               FindingFilter(text="shot3_"))]
+    open_now: dict[int, OpenFinding] = {}
+    for _ in range(400):
+        f = raised()
+        open_now[f.id] = f
+    kept = FoldedList(open_now.values())
+    filters = [FindingFilter(), FindingFilter(text="COMFY"), FindingFilter(text="shot3_"),
+               FindingFilter(text="comp.101"), FindingFilter(host="b")]
     splits = joins = 0
     for _ in range(300):
         gone = rng.sample(sorted(open_now), rng.randrange(0, 6))
-        new = [raised() for _ in range(rng.randrange(0, 6))]
         gone_findings = [open_now.pop(i) for i in gone]
-        open_now.update((f.id, f) for f in new)
-        before = len(lists[0].lines)
-        for kept in lists:
-            kept.change(gone_findings, new)
-            assert [(line.label, [f.id for f in line.items]) for line in kept.lines] == anew(open_now.values(),
-                                                                                             kept.flt)
-            assert len(kept.members) == sum(len(line.items) for line in kept.lines)
-        splits += len(lists[0].lines) > before + len(new)
-        joins += len(lists[0].lines) < before - len(gone)
+        new = []
+        for _ in range(rng.randrange(0, 6)):
+            new.append(raised())
+            open_now[new[-1].id] = new[-1]
+        before = len(kept.lines)
+        kept.change(gone_findings, new)
+        for flt in filters:
+            lines = narrowed(kept.lines, flt) if flt.text or flt.host else kept.lines
+            assert [(line.label, [f.id for f in line.items]) for line in lines] == anew(open_now.values(), flt)
+        assert len(kept.members) == sum(len(line.items) for line in kept.lines) == len(open_now)
+        splits += len(kept.lines) > before + len(new)
+        joins += len(kept.lines) < before - len(gone)
     assert splits and joins  # resolving a frame split a run, raising one joined two
 
 

@@ -5,10 +5,9 @@ resolve findings under it. Reading and folding all the open findings anew after 
 costs a few hundred ms at 10,000 of them (the join through a million assets, and the parsing of
 every path into a frame pattern), so the desk keeps them: each view asks the ledger only which
 findings are open (ids, from the open findings' index), reads just the ones raised since, and
-drops the ones no longer open. The folded list of each filter asked lately is kept in order and
-changed line by line: a finding raised or resolved changes its own line, or its render's. A filter
-is applied to the kept findings rather than asked of the ledger, so a filter never asked before
-costs no query either, only a pass over them.
+drops the ones no longer open. The folded list of them all is kept in order and changed line by
+line: a finding raised or resolved changes its own line, or its render's. A filter's list is cut
+from it (no query, and no object made for a line that passes whole) and kept until the next change.
 
 What the ids cannot show (a severity rewritten in place, an asset read again with another
 generator) shows within `reread_s`, when the kept findings are read again whole (in the
@@ -139,15 +138,53 @@ class Folded:
     facets: dict[str, dict[str, int]]
 
 
-class FilteredList:
-    """One filter's folded list, kept in the list's order and changed line by line: a finding raised
-    or resolved changes its own line, or the lines of its render, and nothing else."""
+def _runs(frames: list[OpenFinding]) -> list[Line]:
+    """Frames of one render with one outcome, in frame order, as lines: a gap starts another line."""
+    lines, start = [], 0
+    for i in range(1, len(frames) + 1):
+        if i == len(frames) or frames[i].pattern.number != frames[i - 1].pattern.number + 1:
+            if i - start == 1:
+                lines.append(Line(frames[start].pattern.own, [frames[start]]))
+            else:
+                first, last = frames[start].pattern.number, frames[i - 1].pattern.number
+                lines.append(Line(frames[start].pattern.label(first, last), frames[start:i], (first, last)))
+            start = i
+    return lines
 
-    def __init__(self, flt: FindingFilter, findings):
-        self.flt, self.passes = flt, matcher(flt)
-        chosen = [f for f in findings if self.passes(f)]
+
+def narrowed(lines: list[Line], flt: FindingFilter) -> list[Line]:
+    """The lines of the whole list that pass a filter: a line all of whose findings pass is the same
+    line; a run of frames some of which pass (a search for a frame number) becomes the runs of those.
+    Two lines of the whole list never join: they are apart by a gap in the frames, or by a frame with
+    two findings of one outcome, which the ledger does not keep open (one per file and rule)."""
+    test = matcher(flt)
+    if not flt.text:  # every other filter looks at what a run's frames share: the whole line passes or not
+        return [line for line in lines if test(line.items[0])]
+    out, cut = [], False
+    for line in lines:
+        if len(line.items) == 1:
+            if test(line.items[0]):
+                out.append(line)
+            continue
+        passing = [f for f in line.items if test(f)]
+        if len(passing) == len(line.items):
+            out.append(line)
+        elif passing:
+            out += _runs(passing)
+            cut = True
+    if cut:
+        out.sort(key=lambda line: line.order)
+    return out
+
+
+class FoldedList:
+    """All the open findings folded, kept in the list's order and changed line by line: a finding
+    raised or resolved changes its own line, or the lines of its render, and nothing else."""
+
+    def __init__(self, findings):
+        chosen = list(findings)
         self.members: set[int] = {f.id for f in chosen}
-        self.renders: dict[tuple, dict[int, tuple[int, int, OpenFinding]]] = {}  # frames by render and outcome
+        self.renders: dict[tuple, dict[int, OpenFinding]] = {}  # frames by render and outcome
         self.render_lines: dict[tuple, list[Line]] = {}
         self.singles: dict[int, Line] = {}
         lines = []
@@ -156,7 +193,7 @@ class FilteredList:
                 line = self.singles[f.id] = Line(f.path, [f])
                 lines.append(line)
             else:
-                self.renders.setdefault(f.render, {})[f.id] = (f.pattern.number, f.id, f)
+                self.renders.setdefault(f.render, {})[f.id] = f
         for key in list(self.renders):
             lines += self._lines_of(key)
         lines.sort(key=lambda line: line.order)
@@ -182,33 +219,21 @@ class FilteredList:
                 del self.renders[f.render][f.id]
                 touched.add(f.render)
         for f in new:
-            if not self.passes(f):
-                continue
             self.members.add(f.id)
             if f.render is None:
                 line = self.singles[f.id] = Line(f.path, [f])
                 self._put(line)
             else:
-                self.renders.setdefault(f.render, {})[f.id] = (f.pattern.number, f.id, f)
+                self.renders.setdefault(f.render, {})[f.id] = f
                 touched.add(f.render)
         return touched
 
     def _lines_of(self, key: tuple) -> list[Line]:
-        """A render's frames with one outcome as lines: a gap in the numbers starts another line."""
-        frames = sorted(self.renders.get(key, {}).values())
+        frames = sorted(self.renders.get(key, {}).values(), key=lambda f: (f.pattern.number, f.id))
         if not frames:
             self.renders.pop(key, None)
             return []
-        pattern, lines, start = frames[0][2].pattern, [], 0
-        for i in range(1, len(frames) + 1):
-            if i == len(frames) or frames[i][0] != frames[i - 1][0] + 1:
-                first, last = frames[start][0], frames[i - 1][0]
-                if i - start == 1:
-                    lines.append(Line(frames[start][2].pattern.own, [frames[start][2]]))
-                else:
-                    lines.append(Line(pattern.label(first, last), [x[2] for x in frames[start:i]], (first, last)))
-                start = i
-        self.render_lines[key] = lines
+        lines = self.render_lines[key] = _runs(frames)
         return lines
 
     def _put(self, line: Line) -> None:
@@ -222,8 +247,8 @@ class FilteredList:
 
 
 class FoldedFindings:
-    """The open findings kept and brought up to date on each view, and the folded list of each filter
-    asked lately, changed with them (see the module's docstring).
+    """The open findings kept and brought up to date on each view, folded, and the list of each filter
+    asked lately, kept until the next change (see the module's docstring).
 
     `reread_with`: where to take a ledger to read the findings again whole in the background (the
     desk's pool), so that no view waits for it; without it the view that finds it due reads them."""
@@ -234,7 +259,9 @@ class FoldedFindings:
         self._open: dict[int, OpenFinding] | None = None  # None until the first view
         self._outcomes: Counter = Counter()  # (production, zone, severity, rule, host) of the open ones
         self._facets: dict | None = None
-        self._lists: OrderedDict[FindingFilter, FilteredList] = OrderedDict()
+        self._all = FoldedList([])
+        self._version = 0  # moves with every change to the open findings
+        self._kept: OrderedDict[FindingFilter, tuple[int, Folded]] = OrderedDict()
         self._read_whole_at = 0.0
         self._rereading = False
         self._lock = threading.Lock()
@@ -256,15 +283,20 @@ class FoldedFindings:
                     else:
                         self._take_again(ledger.desk.open_findings_light())
                 self._follow(ledger)
-            kept = self._lists.get(flt)
-            if kept is None:
-                kept = self._lists[flt] = FilteredList(flt, self._open.values())
-                while len(self._lists) > self.size:
-                    self._lists.popitem(last=False)
-            self._lists.move_to_end(flt)
-            if self._facets is None:
-                self._facets = _facets(self._outcomes)
-            return Folded(list(kept.lines), len(kept.members), self._facets)
+            kept = self._kept.get(flt)
+            if kept is None or kept[0] != self._version:
+                if self._facets is None:
+                    self._facets = _facets(self._outcomes)
+                if flt == FindingFilter():
+                    folded = Folded(list(self._all.lines), len(self._open), self._facets)
+                else:
+                    lines = narrowed(self._all.lines, flt)
+                    folded = Folded(lines, sum(len(line.items) for line in lines), self._facets)
+                kept = self._kept[flt] = (self._version, folded)
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+            self._kept.move_to_end(flt)
+            return kept[1]
 
     def _follow(self, ledger: Ledger) -> None:
         """Which findings are open now: the ones no longer open leave, the ones raised since are read."""
@@ -306,8 +338,8 @@ class FoldedFindings:
             self._open[f.id] = f
             self._outcomes[f.facets] += 1
         self._facets = None
-        for kept in self._lists.values():
-            kept.change(gone, new)
+        self._version += 1
+        self._all.change(gone, new)
 
 
 def _facets(outcomes: Counter) -> dict[str, dict[str, int]]:
