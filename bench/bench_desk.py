@@ -24,7 +24,7 @@ kind of request is timed from this process (loopback, httpx, one at a time):
 * /assets/ID of a flagged asset (with its lineage, history, approvals) and of a random asset
 
 Run: scripts/with-postgres .venv/bin/python bench/bench_desk.py [--assets 1000000] [--findings 10000]
-     [--backend sqlite|postgresql|both] [--requests 60] [--keep DIR]
+     [--backend sqlite|postgresql|both] [--requests 60] [--keep DIR] [--only "after a change"]
 
 Filling a million assets takes minutes (longer on PostgreSQL); with --keep DIR the SQLite ledger
 is kept in DIR and the PostgreSQL schema is kept (both named for their size) and reused by the
@@ -210,7 +210,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def measure(target: str, token: str, n: int, n_findings: int, requests: int, work: Path) -> list[tuple[str, float, float, float]]:
+def measure(target: str, token: str, n: int, n_findings: int, requests: int, work: Path,
+            only: list[str] | None = None) -> list[tuple[str, float, float, float]]:
     port = free_port()
     env = {**os.environ, "AIPROV_HOST_ID": HOST, "XDG_CACHE_HOME": str(work / "cache")}
     log = open(work / "serve.log", "w+")
@@ -258,6 +259,8 @@ def measure(target: str, token: str, n: int, n_findings: int, requests: int, wor
         }
         out = []
         for name, url in kinds.items():
+            if only and not any(o in name for o in only):
+                continue
             times = []
             headers = {"Authorization": f"Bearer {token}"} if name.startswith("api/") else {}
             for k in range(requests + 3):
@@ -290,6 +293,8 @@ def main() -> int:
     ap.add_argument("--findings", type=int, default=10_000)
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--requests", type=int, default=60, help="timed requests of each kind")
+    ap.add_argument("--only", action="append", metavar="WORDS",
+                    help="time only the kinds of request whose name holds these words (repeatable)")
     ap.add_argument("--keep", type=Path, help="keep the filled ledgers (SQLite here, PostgreSQL as a schema) "
                     "and reuse them on the next run with the same --keep")
     ap.add_argument("--pg-url", default=os.environ.get("AIPROV_TEST_POSTGRES", os.environ.get(
@@ -330,7 +335,7 @@ def main() -> int:
             print(f"{kind}: reusing the ledger filled by an earlier run ({target if kind == 'sqlite' else schema})")
         with Ledger(target, host=HOST) as ledger:
             token = issue_token(ledger, "bench")
-        results = measure(target, token, args.assets, args.findings, args.requests, work)
+        results = measure(target, token, args.assets, args.findings, args.requests, work, args.only)
         worst = max(r[2] for r in results)
         print(f"{kind}: worst p95 {worst:.1f} ms ({'within' if worst <= 200 else 'OVER'} the 200 ms goal); "
               f"load average {loadavg()}")
