@@ -270,8 +270,9 @@ class FoldedFindings:
         with self._lock:
             now = time.monotonic()
             if self._open is None:
+                found = self._read(ledger.desk.open_findings_light())
                 self._open = {}
-                self._change([], self._read(ledger.desk.open_findings_light()))
+                self._change([], found)
                 self._read_whole_at = now
             else:
                 if now - self._read_whole_at >= self.reread_s and not self._rereading:
@@ -281,7 +282,7 @@ class FoldedFindings:
                         threading.Thread(target=self._reread_in_background, daemon=True,
                                          name="aiprov-desk-reread").start()
                     else:
-                        self._take_again(ledger.desk.open_findings_light())
+                        self._changed_in_place(self._read_again(ledger.desk.open_findings_light()))
                 self._follow(ledger)
             kept = self._kept.get(flt)
             if kept is None or kept[0] != self._version:
@@ -303,25 +304,30 @@ class FoldedFindings:
         open_ids = ledger.desk.open_ids()
         gone = [self._open[i] for i in self._open.keys() - open_ids]
         new = open_ids - self._open.keys()
-        # one resolved between the two questions is not read: it is not open, and leaves next time
+        # one resolved between the two questions is not read back: it is not open, so not kept
         self._change(gone, self._read(ledger.desk.open_findings_light(sorted(new))) if new else [])
 
     def _reread_in_background(self) -> None:
         try:
             with self.reread_with() as ledger:
-                rows = ledger.desk.open_findings_light()
+                found = self._read_again(ledger.desk.open_findings_light())
             with self._lock:
-                self._take_again(rows)
+                self._changed_in_place(found)
         except Exception as exc:  # the views go on with what they keep; the next reread tries again
             log.warning("reading the open findings again failed: %s", exc)
         finally:
             self._rereading = False
 
-    def _take_again(self, rows: list[dict]) -> None:
-        """What changed in place in the findings kept (which are open is the ids' business alone)."""
+    def _read_again(self, rows: list[dict]) -> list[OpenFinding]:
+        """The findings read again whole, their paths' patterns taken from the kept ones (a finding's
+        path never changes)."""
         kept = self._open
-        changed = [OpenFinding.from_row(r, kept[r["id"]].pattern) for r in rows if r["id"] in kept]
-        changed = [f for f in changed if f != kept[f.id]]
+        return [OpenFinding.from_row(r, kept[r["id"]].pattern if r["id"] in kept else False) for r in rows]
+
+    def _changed_in_place(self, found: list[OpenFinding]) -> None:
+        """Take what changed in place in the findings kept; which are open is the ids' business alone."""
+        kept = self._open
+        changed = [f for f in found if f.id in kept and f != kept[f.id]]
         if changed:
             self._change([kept[f.id] for f in changed], changed)
 
