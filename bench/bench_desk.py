@@ -165,7 +165,8 @@ class Changes:
                 n = self.ledger._q("INSERT INTO findings (location_id, content_id, rule, severity, message, zone, "
                                    "production, first_raised, last_seen) VALUES (?,?,?,?,?,?,?,?,?) "
                                    "ON CONFLICT DO NOTHING",
-                                   [loc, c, "ai-in-finals", "error", self.MESSAGE, "finals", "Bench", NOW, NOW]).rowcount
+                                   [loc, c, "ai-in-finals", "error", self.MESSAGE, "finals", "Bench", NOW, NOW])
+                n = n.rowcount
         sign = -1 if resolve else 1
         self.shown += sign * n
         self.lines += (-sign if frame else sign) * n  # a render's middle frame resolved: one line more

@@ -594,7 +594,8 @@ def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
         path = (f"/p/sc{shot}/comp/shot{shot}_comp.{rng.randrange(1001, 1031)}.exr" if kind < 0.7 else
                 f"/p/stills/poster_{rng.randrange(40):04d}_v002.png" if kind < 0.9 else f"/p/notes/read me {shot}.txt")
         return OpenFinding.from_row({
-            "id": next(ids), "content_id": f"{rng.getrandbits(64):016x}", "rule": rng.choice(["ai-in-finals"] * 5 + ["x"]),
+            "id": next(ids), "content_id": f"{rng.getrandbits(64):016x}",
+            "rule": rng.choice(["ai-in-finals"] * 5 + ["x"]),
             "severity": rng.choice(["error"] * 6 + ["warning"]), "zone": "finals", "production": None, "path": path,
             "host": rng.choice(["a"] * 8 + ["b"]), "verdict": "ai", "generator": rng.choice([None, "ComfyUI"])})
 
@@ -662,7 +663,8 @@ def test_a_severity_rewritten_in_place_shows_once_the_open_findings_are_read_aga
                       [matte_id])
 
         def shown(kept) -> list[tuple[str, str]]:
-            return [(line.label.rsplit("/", 1)[-1], line.items[0].severity) for line in kept.get(ledger, everything).runs]
+            return [(line.label.rsplit("/", 1)[-1], line.items[0].severity)
+                    for line in kept.get(ledger, everything).runs]
 
         expected = [(POSTER.rsplit("/", 1)[-1], "error"), ("harbour_matte_a1111_v001.png", "warning")]
         assert shown(at_the_view) == expected
