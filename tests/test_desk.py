@@ -60,11 +60,43 @@ def make_production(root: Path) -> dict[str, Path]:
 
 
 class Desk:
-    """`aiprov serve` running for real on a free port, with its users and their tokens."""
+    """`aiprov serve` running for real on a free port, with its users and their tokens.
 
-    def __init__(self, root: Path, ledger: str, tmp: Path):
+    `same_as`: another desk on the same ledger and production (its users, its tokens): a second
+    process, as on a second machine when `host_id` is given."""
+
+    def __init__(self, root: Path, ledger: str, tmp: Path, serve_args: tuple = (), same_as: Desk | None = None,
+                 host_id: str | None = None):
         self.root, self.ledger = root, ledger
-        self.files = make_production(root)
+        if same_as:
+            self.files, self.tokens = same_as.files, same_as.tokens
+        else:
+            self.files = make_production(root)
+            self._fill(root, ledger)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / f"serve-{self.port}.log"
+        self.log = open(self.log_path, "w+")
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
+        if host_id:
+            env["AIPROV_HOST_ID"] = host_id
+        self.proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "serve", "--port", str(self.port),
+                                      "--ledger", ledger, *serve_args], cwd=root, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/signin", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError("the desk did not start:\n" + self.log_path.read_text())
+
+    def _fill(self, root: Path, ledger: str) -> None:
         # The ledger is filled through the library calls the commands make (a process each would cost
         # a second each); the commands themselves are run where a test is about them.
         from aiprov.config import for_paths as config_for
@@ -81,25 +113,6 @@ class Desk:
             for name, role in (("alice", "approver"), ("vic", "viewer"), ("ada", "admin")):
                 add_user(open_ledger, name, role, PASSWORDS[name])
             self.tokens = {name: issue_token(open_ledger, name) for name in ("alice", "vic")}
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = tmp / f"serve-{self.port}.log"
-        self.log = open(self.log_path, "w+")
-        env = {**os.environ, "XDG_CACHE_HOME": str(tmp / "cache")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "serve", "--port", str(self.port),
-                                      "--ledger", ledger], cwd=root, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/signin", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError("the desk did not start:\n" + self.log_path.read_text())
 
     def api(self, who: str | None = "alice") -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
@@ -431,3 +444,235 @@ def test_the_daemon_serves_prometheus_metrics_of_what_it_processed_and_raised(le
         proc.terminate()
         proc.wait(30)
         log.close()
+
+
+# -- the findings list after changes made elsewhere ----------------------------------------------
+
+RENDER = "finals/renders/shot_0420_0010_comp_v002/shot_0420_0010_comp_v002.{}.png"
+RENDER_LINE = "shot_0420_0010_comp_v002.[{}-{}].png"
+
+
+def _render_frames(root: Path, numbers) -> list[Path]:
+    """Frames of a render made with a generator (each its own pixels, so its own content)."""
+    out = []
+    for n in numbers:
+        frame = root / RENDER.format(n)
+        frame.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_bytes(png_bytes(n, {"parameters": PROMPT}, size=(24, 16)))
+        out.append(frame)
+    return out
+
+
+def _scan_elsewhere(root: Path, ledger: str) -> None:
+    """A scan by another process, as a daemon or a colleague's command line writes to the ledger."""
+    done = aiprov("scan", root, "--ledger", ledger, "--no-progress", cwd=root)
+    assert done.returncode in (0, 1) and not done.stderr.strip(), done.stderr
+
+
+def _as_read(folded) -> tuple:
+    """What a person reads of a folded list: its lines (label, files, frames, outcome), its counts, the facets."""
+    return ([(line.label.rsplit("/", 1)[-1], len(line.items), line.frames, line.items[0].severity,
+              sorted(f.id for f in line.items)) for line in folded.runs], folded.total, folded.facets)
+
+
+def test_the_kept_findings_list_follows_findings_raised_and_resolved_by_another_process(ledger_target, tmp_path):
+    from aiprov.desk.folding import FoldedFindings
+    from aiprov.ledger import Ledger
+    from aiprov.ledger.desk import FindingFilter
+
+    root = tmp_path / "Night Harbour"
+    files = make_production(root)
+    frames = _render_frames(root, range(1001, 1007))
+    _scan_elsewhere(root, ledger_target)
+    # Read again whole only after an hour: each change below can only show through the open ids.
+    kept = FoldedFindings(reread_s=3600)
+    filters = [FindingFilter(), FindingFilter(text="COMP_V002"), FindingFilter(severity="error"),
+               FindingFilter(zone="finals", text=" a1111 ")]
+    with Ledger(ledger_target) as ledger:
+        def view() -> list[tuple]:
+            """The kept list of each filter, checked against the same list read and folded anew."""
+            seen = [_as_read(kept.get(ledger, flt)) for flt in filters]
+            assert seen == [_as_read(FoldedFindings().get(ledger, flt)) for flt in filters]
+            return [labels_and_counts(s) for s in seen]
+
+        def labels_and_counts(seen) -> tuple[list[tuple[str, int]], int]:
+            return [(label, files) for label, files, *_ in seen[0]], seen[1]
+
+        everything, render_only, errors, matte = view()
+        assert everything[1] == 8 and (RENDER_LINE.format(1001, 1006), 6) in everything[0]
+        assert render_only == ([(RENDER_LINE.format(1001, 1006), 6)], 6)
+        assert matte == ([("harbour_matte_a1111_v001.png", 1)], 1)
+
+        frames[2].unlink()  # frame 1003 taken out of the render: its finding resolved by the next scan
+        _scan_elsewhere(root, ledger_target)
+        everything, render_only, errors, matte = view()
+        assert render_only == ([(RENDER_LINE.format(1001, 1002), 2), (RENDER_LINE.format(1004, 1006), 3)], 5)
+        assert everything[1] == errors[1] == 7
+
+        _render_frames(root, [1003, 1007])  # back again, and one frame more; and a new AI still in finals
+        copy(AI_STILL, root / "finals" / "stills" / "late_arrival_ai.jpg")
+        _scan_elsewhere(root, ledger_target)
+        everything, render_only, errors, matte = view()
+        assert render_only == ([(RENDER_LINE.format(1001, 1007), 7)], 7)
+        assert ("late_arrival_ai.jpg", 1) in everything[0] and everything[1] == 10
+
+        # approved by a command line elsewhere: the matte leaves the list (and the filter that found it)
+        approved = aiprov("approve", files["matte"], "--by", "studio", "--reason", "approved for final use",
+                          "--ledger", ledger_target, cwd=root)
+        assert approved.returncode == 0, approved.stderr
+        everything, render_only, errors, matte = view()
+        assert matte == ([], 0) and everything[1] == 9
+        assert not any("harbour_matte" in label for label, _ in everything[0])
+
+
+@pytest.mark.slow
+def test_two_desks_show_the_same_list_after_changes_by_a_scan_elsewhere_and_by_the_other_desk(ledger_target, tmp_path):
+    root = tmp_path / "Night Harbour"
+    # Read again whole only after an hour: every change below reaches the desks through the open ids.
+    one = Desk(root, ledger_target, tmp_path, serve_args=("--reread", "3600"))
+    two = None
+    try:
+        two = Desk(root, ledger_target, tmp_path, serve_args=("--reread", "3600"), same_as=one, host_id="desk-two")
+
+        def lists() -> list[tuple[str, int, list | None]]:
+            seen = [d.api().get("/api/findings", params={"per_page": 500}).json() for d in (one, two)]
+            assert seen[0] == seen[1]  # the same lines, counts, frames and finding ids on both
+            return [(i["path"].rsplit("/", 1)[-1], i["files"], i["frames"]) for i in seen[0]["items"]]
+
+        assert len(lists()) == 2  # the poster and the matte: both desks have read and kept them
+        frames = _render_frames(root, range(1001, 1007))
+        _scan_elsewhere(root, ledger_target)
+        assert (RENDER_LINE.format(1001, 1006), 6, [1001, 1006]) in lists()
+
+        frames[2].unlink()
+        _scan_elsewhere(root, ledger_target)
+        now = lists()
+        assert [line for line in now if line[0].startswith("shot_0420")] == [
+            (RENDER_LINE.format(1001, 1002), 2, [1001, 1002]), (RENDER_LINE.format(1004, 1006), 3, [1004, 1006])]
+        assert len(now) == 4
+        page = two.browser_session("vic")[0].get("/findings").text
+        assert "<b>7</b> open findings in 4 lines" in page
+
+        matte = one.content_id("matte")
+        approved = one.api().post("/api/approvals", json={
+            "reason": "approved by the studio", "reference": "STUDIO-9", "categories": ["creative-output"],
+            "answers": {"copyright": "yes", "final_use": "yes"}, "content_ids": [matte]})
+        assert approved.status_code == 201, approved.text
+        now = lists()
+        assert len(now) == 3 and not any(line[0] == "harbour_matte_a1111_v001.png" for line in now)
+        assert two.api().get("/api/findings", params={"text": "a1111"}).json()["findings"] == 0
+    finally:
+        one.stop()
+        if two:
+            two.stop()
+
+
+def test_the_kept_list_changed_line_by_line_reads_as_the_list_folded_anew():
+    """Random raises and resolves (frames of renders with gaps, outcomes that differ between frames,
+    files that are no frames) applied to the kept list: after each, it and the lists of filters cut
+    from it hold the lines `sequences.group` makes of the findings then open that pass, in the list's
+    order (errors first, then by path; two lines of one path, the one raised first)."""
+    import random
+
+    from aiprov.desk.folding import FoldedList, OpenFinding, narrowed
+    from aiprov.ledger.desk import FindingFilter
+    from aiprov.sequences import group
+
+    rng = random.Random(5)
+    ids = iter(range(1, 100_000))
+
+    def raised() -> OpenFinding:
+        """A finding on a file and rule with none open (the ledger keeps one open finding per file and rule)."""
+        while True:
+            f = a_finding()
+            if all((o.path, o.host, o.rule) != (f.path, f.host, f.rule) for o in open_now.values()):
+                return f
+
+    def a_finding() -> OpenFinding:
+        kind = rng.random()
+        shot = rng.randrange(6)
+        path = (f"/p/sc{shot}/comp/shot{shot}_comp.{rng.randrange(1001, 1031)}.exr" if kind < 0.7 else
+                f"/p/stills/poster_{rng.randrange(40):04d}_v002.png" if kind < 0.9 else f"/p/notes/read me {shot}.txt")
+        return OpenFinding.from_row({
+            "id": next(ids), "content_id": f"{rng.getrandbits(64):016x}",
+            "rule": rng.choice(["ai-in-finals"] * 5 + ["x"]),
+            "severity": rng.choice(["error"] * 6 + ["warning"]), "zone": "finals", "production": None, "path": path,
+            "host": rng.choice(["a"] * 8 + ["b"]), "verdict": "ai", "generator": rng.choice([None, "ComfyUI"])})
+
+    def anew(findings, flt: FindingFilter) -> list[tuple[str, list[int]]]:
+        chosen = sorted((f for f in findings if (not flt.text or flt.text.lower() in f.path.lower()
+                         or flt.text.lower() in (f.generator or "").lower()) and flt.host in (None, f.host)),
+                        key=lambda f: (f.path, f.id))
+        runs = group(chosen, lambda f: f.path, lambda f: f.outcome)
+        runs.sort(key=lambda run: (run.items[0].severity != "error", run.label, run.items[0].host, run.items[0].id))
+        return [(run.label, [f.id for f in run.items]) for run in runs]
+
+    open_now: dict[int, OpenFinding] = {}
+    for _ in range(400):
+        f = raised()
+        open_now[f.id] = f
+    kept = FoldedList(open_now.values())
+    filters = [FindingFilter(), FindingFilter(text="COMFY"), FindingFilter(text="shot3_"),
+               FindingFilter(text="comp.101"), FindingFilter(host="b")]
+    splits = joins = 0
+    for _ in range(300):
+        gone = rng.sample(sorted(open_now), rng.randrange(0, 6))
+        gone_findings = [open_now.pop(i) for i in gone]
+        new = []
+        for _ in range(rng.randrange(0, 6)):
+            new.append(raised())
+            open_now[new[-1].id] = new[-1]
+        before = len(kept.lines)
+        kept.change(gone_findings, new)
+        for flt in filters:
+            lines = narrowed(kept.lines, flt) if flt.text or flt.host else kept.lines
+            assert [(line.label, [f.id for f in line.items]) for line in lines] == anew(open_now.values(), flt)
+        assert len(kept.members) == sum(len(line.items) for line in kept.lines) == len(open_now)
+        splits += len(kept.lines) > before + len(new)
+        joins += len(kept.lines) < before - len(gone)
+    assert splits and joins  # resolving a frame split a run, raising one joined two
+
+
+def test_a_severity_rewritten_in_place_shows_once_the_open_findings_are_read_again(ledger_target, tmp_path):
+    """The open ids cannot show it: the whole reread does, at the view (no pool given) or in the background."""
+    from contextlib import contextmanager
+
+    from aiprov.desk.folding import FoldedFindings
+    from aiprov.identify import content_id
+    from aiprov.ledger import Ledger
+    from aiprov.ledger.desk import FindingFilter
+
+    root = tmp_path / "Night Harbour"
+    files = make_production(root)
+    _scan_elsewhere(root, ledger_target)
+
+    @contextmanager
+    def pool():
+        with Ledger(ledger_target) as other:
+            yield other
+
+    with Ledger(ledger_target) as ledger:
+        at_the_view, in_the_background = FoldedFindings(reread_s=0), FoldedFindings(reread_s=0.2, reread_with=pool)
+        everything, warnings = FindingFilter(), FindingFilter(severity="warning")
+        for kept in (at_the_view, in_the_background):
+            assert [line.items[0].severity for line in kept.get(ledger, everything).runs] == ["error", "error"]
+            assert kept.get(ledger, warnings).total == 0
+        matte_id = content_id(files["matte"])
+        with ledger.transaction():  # as a rescan under a rule made a warning writes it (Findings.record)
+            ledger._q("UPDATE findings SET severity = 'warning' WHERE content_id = ? AND resolved_at IS NULL",
+                      [matte_id])
+
+        def shown(kept) -> list[tuple[str, str]]:
+            return [(line.label.rsplit("/", 1)[-1], line.items[0].severity)
+                    for line in kept.get(ledger, everything).runs]
+
+        expected = [(POSTER.rsplit("/", 1)[-1], "error"), ("harbour_matte_a1111_v001.png", "warning")]
+        assert shown(at_the_view) == expected
+        deadline = time.monotonic() + 30
+        while shown(in_the_background) != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for kept in (at_the_view, in_the_background):
+            assert shown(kept) == expected
+            assert kept.get(ledger, everything).facets["severity"] == {"error": 1, "warning": 1}
+            assert [line.label.rsplit("/", 1)[-1] for line in kept.get(ledger, warnings).runs] == [
+                "harbour_matte_a1111_v001.png"]

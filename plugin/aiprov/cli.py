@@ -446,9 +446,12 @@ def seal(root, author, role, location, comment, workers, config_path, ledger_pat
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="... and this private key (PEM).")
 @click.option("--thumbnails", type=click.Path(file_okay=False),
               help="Where previews are cached (default: $XDG_CACHE_HOME/aiprov/thumbnails).")
+@click.option("--reread", "reread_s", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SECONDS",
+              help="How often the open findings are read again whole. A finding raised or resolved shows at "
+                   "once; a severity rewritten in place, or a generator read again, within this time.")
 @config_and_ledger("aiprov.toml (default: found above the current folder).")
 @host_option
-def serve(bind, port, behind_tls, certfile, keyfile, thumbnails, config_path, ledger_path, host_id):
+def serve(bind, port, behind_tls, certfile, keyfile, thumbnails, reread_s, config_path, ledger_path, host_id):
     """The review and approval desk: a local web app over the ledger for the people who sign off.
 
     Open findings with previews and evidence, each asset's history and lineage, approvals
@@ -461,8 +464,8 @@ def serve(bind, port, behind_tls, certfile, keyfile, thumbnails, config_path, le
     if bool(certfile) != bool(keyfile):
         raise click.UsageError("--certfile and --keyfile go together")
     cfg, target = _ledger_target(config_path, ledger_path)
-    sys.exit(run(DeskSettings(ledger=target, config=cfg, host=host_id, thumbnails=thumbnails), bind, port,
-                 certfile, keyfile, behind_tls))
+    sys.exit(run(DeskSettings(ledger=target, config=cfg, host=host_id, thumbnails=thumbnails, reread_s=reread_s),
+                 bind, port, certfile, keyfile, behind_tls))
 
 
 @main.group()

@@ -40,7 +40,8 @@ from ..ledger.desk import NO_PRODUCTION, FindingFilter
 from ..model import AI_VERDICTS
 from ..version import __version__
 from . import auth
-from .pages import PER_PAGE, FoldedFindings, findings_page, printable, short_path
+from .folding import FoldedFindings
+from .pages import PER_PAGE, findings_page, printable, short_path
 from .thumbnails import CONTENT_ID, Thumbnails
 
 HERE = Path(__file__).parent
@@ -56,6 +57,7 @@ class DeskSettings:
     thumbnails: Path | None = None
     secure_cookies: bool = False  # behind TLS: cookies only over HTTPS
     pool_size: int = 4
+    reread_s: float = 10.0  # how often the kept open findings are read again whole (desk/folding.py)
 
 
 class LedgerPool:
@@ -115,7 +117,7 @@ class Desk:
         self.pool = LedgerPool(settings.ledger, settings.host, settings.pool_size)
         self.thumbnails = Thumbnails(settings.thumbnails)
         self.limiter = auth.SignInLimiter()
-        self.folded = FoldedFindings()
+        self.folded = FoldedFindings(settings.reread_s, reread_with=self.pool.ledger)
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
         self.templates.filters["printable"] = printable
         self.templates.filters["short_path"] = short_path

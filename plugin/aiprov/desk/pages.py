@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..ledger import Ledger
 from ..ledger.desk import FindingFilter
 from ..model import Evidence
-from ..sequences import FRAME, group
+from .folding import FoldedFindings
 
 PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -71,72 +68,29 @@ class FindingsPage:
                 "facets": self.facets, "items": [r.to_dict() for r in self.rows]}
 
 
-def _frames(label: str, items: list[dict]) -> tuple[int, int] | None:
-    if len(items) < 2:
-        return None
-    numbers = [int(m["frame"]) for m in (FRAME.match(i["path"].rsplit("/", 1)[-1]) for i in items) if m]
-    return (min(numbers), max(numbers)) if numbers else None
-
-
-class FoldedFindings:
-    """The open findings folded into lines, per filter, kept while the open findings stay the same.
-
-    Folding 10,000 open findings (a query and a pass over every path) takes a few hundred ms; the
-    people at the desk page through the same list and come back to it all day. Whether anything was
-    raised or resolved since is one question of the open findings' index (ledger.desk.open_stamp);
-    a change that leaves the set alone (a severity rewritten in place) shows within `ttl_s`.
-    """
-
-    def __init__(self, ttl_s: float = 10.0, size: int = 32):
-        self.ttl_s, self.size = ttl_s, size
-        self._kept: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, ledger: Ledger, flt: FindingFilter) -> tuple[list, int, dict]:
-        stamp = ledger.desk.open_stamp()
-        with self._lock:
-            kept = self._kept.get(flt)
-            if kept and kept[0] == stamp and time.monotonic() - kept[1] < self.ttl_s:
-                self._kept.move_to_end(flt)
-                return kept[2]
-        value = _fold(ledger, flt)
-        with self._lock:
-            self._kept[flt] = (stamp, time.monotonic(), value)
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-        return value
-
-
-def _fold(ledger: Ledger, flt: FindingFilter) -> tuple[list, int, dict]:
-    light = ledger.desk.open_findings(flt)
-    key = lambda r: (r["host"], r["rule"], r["severity"], r["zone"], r["production"], r["verdict"])  # noqa: E731
-    runs = group(light, lambda r: r["path"], key)
-    runs.sort(key=lambda run: (run.items[0]["severity"] != "error", run.label, run.items[0]["host"]))
-    return runs, len(light), ledger.desk.facets()
-
-
 def findings_page(ledger: Ledger, flt: FindingFilter, page: int = 1, per_page: int = PER_PAGE,
                   folded: FoldedFindings | None = None) -> FindingsPage:
     """One page of open findings passing the filter, a render's frames with the same finding on one line."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
-    runs, total, facets = folded.get(ledger, flt) if folded else _fold(ledger, flt)
+    folded = (folded or FoldedFindings()).get(ledger, flt)
+    runs = folded.runs
     page = max(1, min(page, max(1, -(-len(runs) // per_page))))
     shown = runs[(page - 1) * per_page:page * per_page]
     firsts = [run.items[0] for run in shown]
-    whole = ledger.desk.findings([r["id"] for r in firsts])
-    evidence = ledger.desk.evidence([r["content_id"] for r in firsts if r["content_id"]])
+    whole = ledger.desk.findings([f.id for f in firsts])
+    evidence = ledger.desk.evidence([f.content_id for f in firsts if f.content_id])
     rows = []
     for run in shown:
-        r = run.items[0]
+        f = run.items[0]
         rows.append(FindingRow(
-            label=run.label, host=r["host"], rule=r["rule"], severity=r["severity"], zone=r["zone"],
-            production=r["production"], verdict=r["verdict"], generator=r["generator"],
-            first_raised=whole[r["id"]]["first_raised"], message=whole[r["id"]]["message"], content_id=r["content_id"],
-            content_ids=list(dict.fromkeys(i["content_id"] for i in run.items if i["content_id"])),
-            finding_ids=[i["id"] for i in run.items], frames=_frames(run.label, run.items),
-            evidence=[e for e in evidence.get(r["content_id"], []) if e.weight > 0]
-            or evidence.get(r["content_id"], [])[:6]))
-    return FindingsPage(flt, page, per_page, rows, len(runs), total, facets)
+            label=run.label, host=f.host, rule=f.rule, severity=f.severity, zone=f.zone,
+            production=f.production, verdict=f.verdict, generator=f.generator,
+            first_raised=whole[f.id]["first_raised"], message=whole[f.id]["message"], content_id=f.content_id,
+            content_ids=list(dict.fromkeys(i.content_id for i in run.items if i.content_id)),
+            finding_ids=[i.id for i in run.items], frames=run.frames,
+            evidence=[e for e in evidence.get(f.content_id, []) if e.weight > 0]
+            or evidence.get(f.content_id, [])[:6]))
+    return FindingsPage(flt, page, per_page, rows, len(runs), folded.total, folded.facets)
 
 
 def short_path(path: str, keep: int = 3) -> str:
