@@ -483,6 +483,11 @@ def test_a_long_gop_clip_decoded_in_parts_side_by_side_gives_the_same_samples(tm
     clip = tmp_path / "gop10.mp4"            # 24 s, keyframes every 10 s: decoded in order, reference by reference
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=24", "-vf", "hue=H=2*PI*t/24", "-c:v", "libx264",
            "-preset", "ultrafast", "-g", "240", "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(clip))
+    from aiprov.videoprints import _Keyframes, _parts, probe
+
+    info = probe(clip)                       # cut at the keyframes, so no GOP is decoded twice
+    cuts = _parts(_Keyframes(str(clip), info), info, "sequential", 3)
+    assert [(round(a, 3), b if b is None else round(b, 3)) for a, b in cuts] == [(0, 10), (10, 20), (20, None)]
     one = clip_fingerprint(clip, 0.5, parts=1)
     three = clip_fingerprint(clip, 0.5, parts=3)
     assert one.mode == three.mode == "sequential" and len(one.frames) == 48
