@@ -3,9 +3,9 @@
 Printing a 4K EXR frame needs a 256-pixel picture, but ffmpeg decodes every pixel of every
 channel first: ~0.7 s of CPU for a 4K half-float ZIP frame with grain, which would make a
 shot print slower than realtime. An EXR is stored in independent chunks of scanlines (16 for
-ZIP, 1 for ZIPS and uncompressed), so this reads every other chunk (as many as the picture
-has rows), and of each only the R, G, B (or Y) channels, their lines and pixels averaged a
-few at a time: 4K half-float ZIP with grain in ~0.13 s of CPU a frame, half of it inflating
+ZIP, 1 for ZIPS and uncompressed), so this reads one chunk for every two rows of the picture
+wanted, and of each only the R, G, B (or Y) channels, their lines and pixels averaged a few
+at a time: 4K half-float ZIP with grain in ~0.13 s of CPU a frame, half of it inflating
 (libdeflate when the `deflate` package is there, twice zlib's speed).
 
 Only what the OpenEXR file layout specification makes simple is read here: single-part
