@@ -15,8 +15,10 @@
 2. stills: `aiprov scan` of 600 finals stills (640x480 JPEG) with no AI source on record,
    then the same first scan with one AI still on record: the ratio.
 3. sequence: a 4K 24 fps EXR sequence (half float, ZIP) in finals, an AI clip on record:
-   the first scan's wall time against the shot's duration (x realtime).
-4. h264: clip prints of a 1080p H.264 file with 10 s GOPs, x realtime (wall and CPU).
+   the CPU a sampled frame costs read in part against ffmpeg decoding all of it, and the
+   first scan's wall time with and without the AI clip against the shot's duration (x realtime).
+4. h264: clip prints of a 1080p H.264 file with 10 s GOPs, x realtime (wall, and per core by
+   CPU), against decoding every frame in the same run.
 """
 
 from __future__ import annotations
