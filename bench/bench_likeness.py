@@ -15,8 +15,10 @@
 2. stills: `aiprov scan` of 600 finals stills (640x480 JPEG) with no AI source on record,
    then the same first scan with one AI still on record: the ratio.
 3. sequence: a 4K 24 fps EXR sequence (half float, ZIP) in finals, an AI clip on record:
-   the first scan's wall time against the shot's duration (x realtime).
-4. h264: clip prints of a 1080p H.264 file with 10 s GOPs, x realtime (wall and CPU).
+   the CPU a sampled frame costs read in part against ffmpeg decoding all of it, and the
+   first scan's wall time with and without the AI clip against the shot's duration (x realtime).
+4. h264: clip prints of a 1080p H.264 file with 10 s GOPs, x realtime (wall, and per core by
+   CPU), against decoding every frame in the same run.
 """
 
 from __future__ import annotations
@@ -287,16 +289,39 @@ def bench_sequence(quick: bool) -> None:
     if not ai.exists():
         ffmpeg("-f", "lavfi", "-i", f"mandelbrot=s=640x360:r=24,trim=duration={seconds}", "-vf", "scale=1280:720",
                "-c:v", "prores_ks", "-profile:v", 0, ai)
-    none, _ = _scan(_production(CACHE / "seq_none", media, None, "clip"))
-    c0 = cpu_children()
-    one, found = _scan(_production(CACHE / "seq_one", media, ai, "clip"))
-    cpu = cpu_children() - c0
-    size = sum(p.stat().st_size for p in media.iterdir()) / 1e6
-    print(f"  {frames} frames, {size:.0f} MB; first scan with no source on record {none:.1f} s "
-          f"({seconds / none:.1f}x realtime)")
-    print(f"  first scan with the AI clip on record (the shot printed and matched; AI material "
-          f"{'found' if found else 'NOT found'}): {one:.1f} s wall, {cpu:.1f} s CPU: {seconds / one:.2f}x realtime"
-          f"   load {loadavg()}")
+    # what printing a sampled frame costs: read in part (the scan's way) against ffmpeg decoding
+    # every pixel of it (the baseline), on the frames a shot print samples, in this process
+    from aiprov.ffpictures import decode_with_ffmpeg, exr_luma
+    from aiprov.fingerprints import WORK_SIZE
+
+    files = sorted(media.iterdir())
+    sampled = [files[i] for i in range(0, frames, 24)] + [files[-1]]
+    for rep in range(2):
+        c0 = cpu_children()
+        for f in sampled:
+            decode_with_ffmpeg(bytes(f), "image/x-exr", WORK_SIZE)
+        full = cpu_children() - c0
+        c0 = cpu_children()
+        for f in sampled:
+            exr_luma(bytes(f), WORK_SIZE)
+        part = cpu_children() - c0
+        print(f"  run {rep + 1}: the {len(sampled)} sampled frames: read in part {part / len(sampled):.2f} s CPU a frame, "
+              f"ffmpeg's full decode {full / len(sampled):.2f} s ({full / part:.1f}x as much)   load {loadavg()}")
+    for rep in range(2):
+        prod = _production(CACHE / "seq_none", media, None, "clip")
+        c0 = cpu_children()
+        none, _ = _scan(prod)
+        cpu_none = cpu_children() - c0
+        prod = _production(CACHE / "seq_one", media, ai, "clip")
+        c0 = cpu_children()
+        one, found = _scan(prod)
+        cpu = cpu_children() - c0
+        size = sum(p.stat().st_size for p in media.iterdir()) / 1e6
+        print(f"  run {rep + 1}: {frames} frames, {size:.0f} MB; first scan with no source on record {none:.1f} s wall, "
+              f"{cpu_none:.1f} s CPU ({seconds / none:.1f}x realtime)")
+        print(f"  run {rep + 1}: first scan with the AI clip on record (the shot printed and matched; AI material "
+              f"{'found' if found else 'NOT found'}): {one:.1f} s wall, {cpu:.1f} s CPU: {seconds / one:.2f}x realtime; "
+              f"the printing {seconds / max(one - none, 1e-3):.1f}x realtime   load {loadavg()}")
 
 
 # --------------------------------------------------------------------------------------
@@ -314,18 +339,21 @@ def bench_h264(quick: bool) -> None:
     if not clip.exists():
         ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=1920x1080:r=24:d={seconds}", "-c:v", "libx264", "-preset", "veryfast",
                "-pix_fmt", "yuv420p", clip)
-    for interval in (SOURCE_INTERVAL_S, 1.0):
-        for parts in (1, None):
-            c0, t0 = cpu_children(), time.perf_counter()
-            cp = clip_fingerprint(clip, interval, parts=parts)
-            wall, cpu = time.perf_counter() - t0, cpu_children() - c0
-            how = "one ffmpeg" if parts == 1 else f"one ffmpeg per core ({os.cpu_count()})"
-            print(f"  every {interval:g} s, {how}: {len(cp.frames)} samples ({cp.mode}) in {wall:.2f} s wall, "
-                  f"{cpu:.2f} s CPU: {seconds / wall:.1f}x realtime   load {loadavg()}")
-    c0, t0 = cpu_children(), time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"], check=True)
-    print(f"  decoding every frame (ffmpeg -f null): {seconds / (time.perf_counter() - t0):.1f}x realtime, "
-          f"{cpu_children() - c0:.1f} s CPU")
+    for rep in range(2):
+        c0, t0 = cpu_children(), time.perf_counter()
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-f", "null", "-"], check=True)
+        base_wall, base_cpu = time.perf_counter() - t0, cpu_children() - c0
+        print(f"  run {rep + 1}: decoding every frame (ffmpeg -f null, the baseline): {seconds / base_wall:.1f}x realtime "
+              f"wall, {base_cpu:.1f} s CPU   load {loadavg()}")
+        for interval in (SOURCE_INTERVAL_S, 1.0):
+            for parts in (1, None):
+                c0, t0 = cpu_children(), time.perf_counter()
+                cp = clip_fingerprint(clip, interval, parts=parts)
+                wall, cpu = time.perf_counter() - t0, cpu_children() - c0
+                how = "one ffmpeg" if parts == 1 else f"one ffmpeg per core ({os.cpu_count()})"
+                print(f"  run {rep + 1}: every {interval:g} s, {how}: {len(cp.frames)} samples ({cp.mode}) in "
+                      f"{wall:.2f} s wall, {cpu:.2f} s CPU: {seconds / wall:.1f}x realtime "
+                      f"({base_wall / wall:.1f}x the full decode's wall), {seconds / cpu:.1f}x per core   load {loadavg()}")
 
 
 def main() -> int:

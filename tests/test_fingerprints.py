@@ -483,6 +483,11 @@ def test_a_long_gop_clip_decoded_in_parts_side_by_side_gives_the_same_samples(tm
     clip = tmp_path / "gop10.mp4"            # 24 s, keyframes every 10 s: decoded in order, reference by reference
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=24", "-vf", "hue=H=2*PI*t/24", "-c:v", "libx264",
            "-preset", "ultrafast", "-g", "240", "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(clip))
+    from aiprov.videoprints import _Keyframes, _parts, probe
+
+    info = probe(clip)                       # cut at the keyframes, so no GOP is decoded twice
+    cuts = _parts(_Keyframes(str(clip), info), info, "sequential", 3)
+    assert [(round(a, 3), b if b is None else round(b, 3)) for a, b in cuts] == [(0, 10), (10, 20), (20, None)]
     one = clip_fingerprint(clip, 0.5, parts=1)
     three = clip_fingerprint(clip, 0.5, parts=3)
     assert one.mode == three.mode == "sequential" and len(one.frames) == 48
@@ -504,3 +509,23 @@ def test_a_scanline_exr_read_in_part_hashes_as_ffmpegs_full_decode(tmp_path, com
     assert part is not None and part.size == (256, 144)
     full = fingerprint_luma(ffpictures.decode_with_ffmpeg(bytes(out), "image/x-exr", 256))
     assert hamming(fingerprint_luma(part).bits, full.bits) <= 16
+
+
+def test_an_exr_with_a_damaged_chunk_is_not_read_in_part(tmp_path):
+    """A chunk that does not inflate to the size its header promises (a broken render or copy)
+    must not give a picture of garbage: the in-part reader declines and ffmpeg decides."""
+    import struct as st
+
+    from aiprov import exrluma
+
+    out = tmp_path / "plate.exr"
+    ffmpeg("-i", str(AI_PICTURE), "-vf", "scale=1280:720,format=gbrpf32le", "-compression", "zip16",
+           "-format", "half", str(out))
+    data = bytearray(out.read_bytes())
+    assert exrluma.exr_rgb_rows(bytes(out), 144) is not None
+    attrs, pos = exrluma._header(bytes(data))
+    (first,) = st.unpack_from("<Q", data, pos)             # the first chunk: y, size, then its zlib stream
+    _, size = st.unpack_from("<ii", data, first)
+    data[first + 8 + size // 2:first + 8 + size // 2 + 64] = bytes(64)
+    out.write_bytes(bytes(data))
+    assert exrluma.exr_rgb_rows(bytes(out), 144) is None

@@ -62,7 +62,7 @@ def exr_luma(fspath: bytes, work_size: int) -> Image.Image | None:
         return None
     f = min(1.0, work_size / max(full_w, full_h))
     w, h = max(1, round(full_w * f)), max(1, round(full_h * f))
-    rows = exr_rgb_rows(fspath, rows_wanted=h)
+    rows = exr_rgb_rows(fspath, rows_wanted=h, across=max(1, full_w // w))
     if rows is None:
         return None
     planes = [np.asarray(Image.fromarray(rows[:, :, c].astype(np.float32), "F").resize((w, h), Image.Resampling.BOX),

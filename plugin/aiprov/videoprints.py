@@ -24,9 +24,12 @@ one of three modes, picked per file by `mode="auto"`:
   anyway to reach the others, so decode sequentially but skip what nothing refers to
   (`-skip_frame bidir` for H.264 / MPEG-2 / MPEG-4 Part 2: all B-frames; `noref` for other
   codecs), and keep one frame per interval plus every I-frame (`select`). Skipping the
-  loop filter as well was measured and rejected: 4 bits of drift per frame on average.
-  A clip of 16 s or more is cut into one part per core, each decoded by its own ffmpeg
-  from the keyframe before it: GOPs do not depend on each other.
+  loop filter as well was measured and rejected: it saves a tenth of the decoding but the
+  samples drift from the true frames as the GOP goes on (1080p x264 with 10 s GOPs: 4 bits
+  on average, 14 at most; grainy crf 30: 9.5 on average, 28 at most, of a 40-bit bar).
+  A clip of 16 s or more is cut at keyframes into one part per core, each decoded by its
+  own ffmpeg from its first keyframe to the next part's: GOPs do not depend on each other,
+  and no frame is decoded twice.
 
 Each sampled frame is decoded at 128x128, its letterbox or pillarbox bars are cut
 (activepicture.py), and the rest is resampled to the 64x64 PDQ hashes; an AI source's
@@ -261,12 +264,13 @@ def probe(path: str | os.PathLike) -> _Info:
                  intra_only=codec in _intra_only_codecs())
 
 
-def keyframe_interval(path: str | os.PathLike, packets: int = 720) -> float | None:
-    """Median seconds between keyframes over the first `packets` video packets (demux only)."""
-    cmd = [_tool("ffprobe"), "-v", "error", "-select_streams", "v:0", "-read_intervals",
-           f"%+#{packets}", "-show_entries", "packet=pts_time,dts_time,flags", "-of", "csv=p=0",
-           os.fspath(path)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+def keyframe_times(path: str | os.PathLike, packets: int | None = None) -> list[float]:
+    """Presentation times of the video stream's keyframes, in order, from the container's packet
+    flags (demux only: nothing is decoded), over the first `packets` packets or all of them."""
+    read = ["-read_intervals", f"%+#{packets}"] if packets else []
+    cmd = [_tool("ffprobe"), "-v", "error", "-select_streams", "v:0", *read,
+           "-show_entries", "packet=pts_time,dts_time,flags", "-of", "csv=p=0", os.fspath(path)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     keys = []
     for line in r.stdout.splitlines():
         parts = line.split(",")
@@ -277,22 +281,48 @@ def keyframe_interval(path: str | os.PathLike, packets: int = 720) -> float | No
             except ValueError:
                 pass
     keys.sort()
-    if len(keys) < 2:
-        return None
-    return float(np.median(np.diff(keys)))
+    return keys
 
 
 # --------------------------------------------------------------------------------------
 # sampling frames
 
 
-def _choose_mode(path, info: _Info, interval_s: float) -> str:
+class _Keyframes:
+    """A clip's keyframe times, read from the container once and only as far as needed: the
+    first packets tell the GOP length; cutting a long clip into parts needs them all, and a
+    long-GOP clip long enough to be cut has them read in one go (one ffprobe fewer)."""
+
+    PACKETS = 720
+
+    def __init__(self, path: str, info: _Info, eager: bool = False):
+        self.path, self.info = path, info
+        self._all: list[float] | None = None
+        if eager and not info.intra_only and info.duration >= 2 * MIN_PART_S:
+            self._all = keyframe_times(path)
+
+    def interval(self) -> float | None:
+        """Median seconds between keyframes near the start (about the first PACKETS packets)."""
+        if self._all is None:
+            keys = keyframe_times(self.path, self.PACKETS)
+        else:
+            span = self.PACKETS / self.info.fps if self.info.fps else float("inf")
+            keys = [t for t in self._all if t - self.info.start <= span]
+        return float(np.median(np.diff(keys))) if len(keys) >= 2 else None
+
+    def all(self) -> list[float]:
+        if self._all is None:
+            self._all = keyframe_times(self.path)
+        return self._all
+
+
+def _choose_mode(keys: _Keyframes, info: _Info, interval_s: float) -> str:
     frame = 1.0 / info.fps if info.fps else 0.04
     if interval_s < 2 * frame:
         return "sequential"                      # every frame: nothing to skip
     if info.intra_only:
         return "seek"
-    ki = keyframe_interval(path)
+    ki = keys.interval()
     if ki is None:
         return "sequential"
     if ki <= interval_s / 2:
@@ -393,31 +423,43 @@ _SKIP_BIDIR = frozenset({"h264", "mpeg1video", "mpeg2video", "mpeg4"})
 
 
 # Decoding a long-GOP stream is sequential within a GOP, but GOPs are independent: a long
-# clip is cut into one part per core, each decoded by its own ffmpeg from the keyframe at or
-# before its start (at most one GOP decoded twice), its samples kept within its bounds.
-# 1080p24 H.264 with 10 s GOPs, sampled every 0.5 s: bench/bench_likeness.py.
+# clip is cut at keyframes into one part per core, each decoded by its own ffmpeg from its
+# first keyframe to the next part's, so no frame is decoded twice, its samples kept within
+# its bounds. 1080p24 H.264 with 10 s GOPs, sampled every 0.5 s: bench/bench_likeness.py.
 MIN_PART_S = 8.0
 
 
-def _parts(info: _Info, mode: str, parts: int | None = None) -> list[tuple[float, float | None]]:
-    """[(start, end)] parts of the clip to decode side by side; one part: [(0, None)]."""
+def _parts(keyframes: _Keyframes, info: _Info, mode: str, parts: int | None = None) -> list[tuple[float, float | None]]:
+    """[(start, end)] parts of the clip to decode side by side, cut at keyframes (seconds from
+    the start of the stream); one part: [(0, None)]."""
     cores = parts or min(os.cpu_count() or 1, 4)
     n = min(cores, int(info.duration // MIN_PART_S)) if mode == "sequential" and not info.intra_only else 1
     if n < 2:
         return [(0.0, None)]
-    cuts = [info.duration * k / n for k in range(n + 1)]
-    return [(cuts[k], cuts[k + 1] if k + 1 < n else None) for k in range(n)]
+    keys = [t - info.start for t in keyframes.all()]
+    keys = [t for t in keys if MIN_PART_S / 4 <= t <= info.duration - MIN_PART_S / 4]
+    cuts: list[float] = []
+    for k in range(1, n):
+        if keys:
+            near = min(keys, key=lambda t: abs(t - info.duration * k / n))
+            if near not in cuts:
+                cuts.append(near)
+    if not cuts:
+        return [(0.0, None)]
+    cuts = sorted(cuts)
+    return list(zip([0.0, *cuts], [*cuts, None]))
 
 
 def _sample_stream(path: str, info: _Info, interval_s: float, mode: str, skip: bool = True,
-                   parts: int | None = None) -> tuple[list[tuple[bytes, int, bytes]], list[float]]:
-    parts = _parts(info, mode, parts)
-    if len(parts) == 1:
+                   parts: int | None = None, keyframes: _Keyframes | None = None
+                   ) -> tuple[list[tuple[bytes, int, bytes]], list[float]]:
+    cut = _parts(keyframes or _Keyframes(path, info), info, mode, parts)
+    if len(cut) == 1:
         return _sample_part(path, info, interval_s, mode, skip)
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(len(parts)) as pool:
-        done = list(pool.map(lambda p: _sample_part(path, info, interval_s, mode, skip, *p, threads=1), parts))
+    with ThreadPoolExecutor(len(cut)) as pool:
+        done = list(pool.map(lambda p: _sample_part(path, info, interval_s, mode, skip, *p, threads=1), cut))
     return [f for fr, _ in done for f in fr], [t for _, ts in done for t in ts]
 
 
@@ -427,9 +469,13 @@ def _sample_part(path: str, info: _Info, interval_s: float, mode: str, skip: boo
     frame = 1.0 / info.fps if info.fps else 0.0
     step = max(interval_s - 0.5 * frame, 0.0)
     bounds = ""
-    if start or end is not None:   # a part: seek to the keyframe before it, keep only its own frames
+    if start or end is not None:   # a part from one keyframe to the next part's: keep only its own frames
         t0, t1 = info.start + start, info.start + (end if end is not None else info.duration + 1)
-        pre += ["-ss", f"{t0:.6f}", "-to", f"{t1 + frame:.6f}", "-copyts"]
+        if start:
+            # a quarter frame past the keyframe, so the seek lands on it and not the one before;
+            # the keyframe itself is kept (no accurate seek), the bounds below drop anything earlier
+            pre += ["-ss", f"{t0 + frame / 4:.6f}", "-noaccurate_seek"]
+        pre += ["-to", f"{t1 + 4 * frame:.6f}", "-copyts"]
         bounds = f"gte(t\\,{t0 - 1e-4:.6f})*lt(t\\,{t1 - 1e-4:.6f})*"
     if mode == "keyframes":
         pre += ["-skip_frame", "nokey"]
@@ -464,14 +510,15 @@ def clip_fingerprint(path: str | os.PathLike, interval_s: float = 1.0, *, mode: 
     info = probe(path)
     if interval_s < 0:
         raise ValueError("interval_s must be >= 0")
+    keyframes = _Keyframes(path, info, eager=mode == "auto")
     if mode == "auto":
-        mode = _choose_mode(path, info, interval_s)
+        mode = _choose_mode(keyframes, info, interval_s)
     if mode == "seek" and "\n" in os.path.abspath(path):
         mode = "sequential"                      # a concat list cannot name such a file
     if mode == "seek":
         frames, times = _sample_seek(path, info, max(interval_s, 1.0 / (info.fps or 25.0)))
     elif mode in ("keyframes", "sequential"):
-        frames, times = _sample_stream(path, info, interval_s, mode, skip_frames, parts)
+        frames, times = _sample_stream(path, info, interval_s, mode, skip_frames, parts, keyframes)
     else:
         raise ValueError(f"unknown mode {mode!r}")
     out: list[tuple[float, bytes, bytes]] = []
