@@ -372,7 +372,7 @@ def sizes(ledger: Ledger, target: str) -> tuple[float, list[tuple[str, float]]]:
         except Exception:  # a SQLite built without dbstat
             return total, []
         return total, [(r["name"], r["b"] / 1e6) for r in rows]
-    rows = ledger._rows("SELECT c.relname AS name, pg_relation_size(c.oid) + pg_relation_size(c.reltoastrelid) AS b "
+    rows = ledger._rows("SELECT c.relname AS name, pg_relation_size(c.oid) + COALESCE(pg_relation_size(NULLIF(c.reltoastrelid, 0)), 0) AS b "
                         "FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
                         "WHERE s.nspname = current_schema() AND c.relkind IN ('r', 'i') ORDER BY b DESC")
     return sum(r["b"] for r in rows) / 1e6, [(r["name"], r["b"] / 1e6) for r in rows]
@@ -384,19 +384,21 @@ def sizes(ledger: Ledger, target: str) -> tuple[float, list[tuple[str, float]]]:
 CONFIG = Config.delivery(Path(ROOT))
 
 
-def time_lookups(ledger: Ledger, paths: list[bytes], problems: list[str]) -> tuple[list[float], float]:
-    """ms of each `aiprov lookup` (answered from the ledger: the paths are not on this machine), and the
-    statements each sent."""
+def time_lookups(ledger: Ledger, paths: list[bytes], problems: list[str]) -> tuple[list[float], list[float], float]:
+    """ms of each `aiprov lookup` (answered from the ledger: the paths are not on this machine), the
+    CPU ms of this process in each (what other people's load on the machine does not inflate), and
+    the statements each sent."""
     counter = bench_ledger.Counter(ledger)
     s0 = counter.snapshot()[0]
-    times = []
+    times, cpu = [], []
     for p in paths:
-        t = time.perf_counter_ns()
+        t, c = time.perf_counter_ns(), time.process_time_ns()
         r = lookup(p, ledger, CONFIG)
         times.append((time.perf_counter_ns() - t) / 1e6)
+        cpu.append((time.process_time_ns() - c) / 1e6)
         if not r.known or not r.content_id or not r.locations:
             problems.append(f"lookup of {p.decode()} did not find its asset")
-    return times, (counter.snapshot()[0] - s0) / max(1, len(paths))
+    return times, cpu, (counter.snapshot()[0] - s0) / max(1, len(paths))
 
 
 def cli_lookup(target: str, path: bytes) -> tuple[float, dict]:
@@ -468,10 +470,16 @@ def rescan_folder(target: str, work: Path, files: int, repeat: int) -> dict:
     finds = sorted(timed(lambda: subprocess.run(["find", str(tree), "-type", "f", "-printf", "%s %T@ %i\n"],
                                                 stdout=subprocess.DEVNULL, check=True)) for _ in range(repeat))
     with Ledger(target, host=HOST) as ledger:
-        from aiprov.checking import _Noteworthy
-
-        notes_s = min(timed(lambda: _Noteworthy.of(ledger, cfg)) for _ in range(repeat))
-    return {"files": files, "first_s": first, "digest_s": again, "find_s": finds, "noteworthy_s": notes_s}
+        kinds = ledger.prints.source_kinds()
+        # the noteworthy rows a rescan asks for once: of the walked folder only, and of the whole host
+        # (what every rescan asked for before it was scoped to its roots)
+        notes_s = min(timed(lambda: ledger.locations.noteworthy(kinds, RULES_VERSION, [os.fsencode(tree)]))
+                      for _ in range(repeat))
+        t = time.perf_counter()
+        whole = len(ledger.locations.noteworthy(kinds, RULES_VERSION))
+        whole_s = time.perf_counter() - t
+    return {"files": files, "first_s": first, "digest_s": again, "find_s": finds, "noteworthy_s": notes_s,
+            "whole_s": whole_s, "whole": whole}
 
 
 def timed(fn) -> float:
@@ -574,18 +582,22 @@ def main(argv: list[str] | None = None) -> int:
             for line in explain(ledger, paths[0], loc.content_id):
                 print(line)
             lookup(paths[0], ledger, CONFIG)  # warm the connection
-            times, statements = time_lookups(ledger, paths, problems)
+            server = ledger._rows("SELECT pg_backend_pid() AS pid")[0]["pid"] if ledger.kind == "postgresql" else None
+            server0 = bench_ledger.process_cpu(server) if server else 0.0
+            times, cpu, statements = time_lookups(ledger, paths, problems)
+            server_ms = 1000 * (bench_ledger.process_cpu(server) - server0) / len(paths) if server else 0.0
             floor = bench_ledger.round_trip_floor(ledger, 500)
         cli_s, answer = cli_lookup(target, paths[1])
         if not answer.get("known"):
             problems.append(f"`aiprov lookup {paths[1].decode()}` did not know the file")
         print(f"aiprov lookup, {len(paths):,} random files: p50 {pct(times, .5):.2f} ms, p95 {pct(times, .95):.2f} "
-              f"ms, p99 {pct(times, .99):.2f} ms, {statements:.1f} statements; SELECT 1 p50 {floor:.3f} ms; the CLI "
+              f"ms, p99 {pct(times, .99):.2f} ms; CPU of this process p50 {pct(cpu, .5):.2f} ms, p95 {pct(cpu, .95):.2f} "
+              f"ms" + (f"; its server process {server_ms:.2f} ms a lookup" if server else "") + f"; {statements:.1f} statements; SELECT 1 p50 {floor:.3f} ms; the CLI "
               f"(a fresh process) {cli_s:.2f} s (load {loadavg()})", flush=True)
         if args.backend == "postgresql" and args.rtt_ms:
             with DelayLine(target, args.rtt_ms) as slow, Ledger(slow, host=HOST) as ledger:
                 floor_slow = bench_ledger.round_trip_floor(ledger, 200)
-                slow_times, _ = time_lookups(ledger, paths[:300], problems)
+                slow_times, _, _ = time_lookups(ledger, paths[:300], problems)
             print(f"through the delay line ({args.rtt_ms:g} ms a round trip more; SELECT 1 p50 {floor_slow:.3f} ms): "
                   f"aiprov lookup p50 {pct(slow_times, .5):.2f} ms, p95 {pct(slow_times, .95):.2f} ms "
                   f"(load {loadavg()})", flush=True)
@@ -596,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['digest_s'][0] * 1000:.0f} / {pct(r['digest_s'], .5) * 1000:.0f} ms = "
               f"{r['digest_s'][0] * 1e6 / n:.1f} us a file; find -printf {r['find_s'][0] * 1000:.1f} ms "
               f"({100 * r['find_s'][0] / r['digest_s'][0]:.1f}% of find's rate); of the rescan, the noteworthy "
-              f"rows asked once per scan: {r['noteworthy_s'] * 1000:.0f} ms (load {loadavg()})", flush=True)
+              f"rows of the folder: {r['noteworthy_s'] * 1000:.1f} ms; of the whole host (before: every rescan "
+              f"asked for these) {r['whole']:,} rows in {r['whole_s']:.1f} s (load {loadavg()})", flush=True)
         if args.backend == "postgresql" and args.writers:
             print(f"writers at once, {args.writer_files:,} new files each:", flush=True)
             writers(target, [int(k) for k in args.writers.split(",") if k], args.writer_files)
