@@ -66,12 +66,16 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
             "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
 
 
-def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[dict], dict | None]:
+def _script_lineage(ledger: Ledger, cid: str | None, path: str, edges: list[dict] | None = None,
+                    locations: list | None = None) -> tuple[list[dict], dict | None]:
     """The comp scripts that render this content (as lineage parents, one a script input), and the
-    nearest unapproved AI material it was made from with every step in between."""
+    nearest unapproved AI material it was made from with every step in between. `edges` and
+    `locations`: the content's recorded edges to parents and its places, when already asked."""
     if not cid:
         return [], None
     ancestry = Ancestry(ledger)
+    if edges is not None and locations is not None:
+        ancestry.prime(cid, bool(edges), [(l.host, l.path) for l in locations])
     ancestry.know([(cid, path)])
     parents = []
     for row in ancestry.script_rows(cid):
@@ -163,7 +167,8 @@ def _gathered(ledger: Ledger, insp: Inspection, fspath: bytes, *, exists: bool, 
     locations = ledger.locations.of(cid) if cid else []
     parents = ledger.lineage.parents(cid) if known else []
     children = ledger.lineage.children(cid, locations) if known else []
-    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath))
+    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath), parents if known else None,
+                                                locations)
     script = ledger.scripts.of(fspath) if known and is_script(fspath) else None
     return LookupResult(
         path=display_path(fspath),
