@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .sql import AI_VERDICTS_SQL
 
+PRINT_KINDS = ("still", "clip")  # likeness.STILL, likeness.CLIP: what kind_of gives a print
+
 
 class Prints:
     def __init__(self, db):
@@ -48,10 +50,10 @@ class Prints:
                                                   "WHERE content_id IN ({})", content_ids)}
 
     def source_kinds(self) -> set[str]:
-        """The kinds (still, clip) of which some AI asset has a print: only those are matched against."""
-        return {r[0] for r in self.db._q(
-            "SELECT DISTINCT f.kind FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            f"WHERE a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0")}
+        """The kinds (still, clip) of which some AI asset has a print: only those are matched against.
+        Asked kind by kind, each stopping at the first AI print: every rescan asks, and a facility's
+        ledger holds millions of prints (of its finals material too)."""
+        return {kind for kind in PRINT_KINDS if self.has_sources(kind)}
 
     def owed_in_finals(self, kinds: set[str]) -> set[str]:
         """Non-AI contents live in a finals zone, of a kind some AI source has a print of, that have no
