@@ -586,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.use:
             target = args.use
             args.keep = True
+            t_m = time.perf_counter()
+            Ledger(target, host=HOST, migrate=True).close()  # `aiprov ledger migrate`, if it was made by an older aiprov
+            print(f"ledger opened (and migrated if it had to be) in {time.perf_counter() - t_m:.1f} s", flush=True)
         elif args.backend == "sqlite":
             target = str(work / "ledger.db")
         else:
