@@ -71,7 +71,7 @@ SHOTS_PER_SEQ = 40
 SEQS_PER_SHOW = 100
 PLATE_EVERY = 400  # one folder in this many is a 1,000-frame plate
 SCRIPT_EVERY = 10  # one version folder in this many is rendered by a comp script on record
-CHUNK_ASSETS = 100_000  # assets generated per transaction / COPY round
+CHUNK_ASSETS = 25_000  # assets generated per transaction / COPY round
 IPTC_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 IPTC_CAPTURE = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"
 GENERATORS = ("Adobe Firefly", "Runway Gen-3", "ComfyUI", "Midjourney")
@@ -144,47 +144,51 @@ def stamp(f: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000+00:00", time.gmtime(t))
 
 
-class Rows:
-    """One chunk's rows, table by table, with the running ids."""
-
-    def __init__(self, ids: dict[str, int]):
-        self.ids = ids
-        self.tables: dict[str, list[tuple]] = {t: [] for t in COLUMNS}
-
-    def next_id(self, table: str) -> int:
-        self.ids[table] += 1
-        return self.ids[table]
-
-
-def generate(n: int, emit, progress) -> dict:
-    """Call emit(rows) with each chunk of the first n assets, in path order. Returns counts."""
-    ids = {t: 0 for t in WITH_IDS}
-    rows = Rows(ids)
-    counts = {"folders": 0, "ai": 0, "approved": 0, "findings": 0}
-    i = f = 0
-    in_chunk = 0
+def jobs(n: int) -> list[tuple[int, int, int, int]]:
+    """The first n assets in chunks of whole folders: (first folder, end folder, first asset, end asset)."""
+    out, f, i, f0, i0 = [], 0, 0, 0, 0
     while i < n:
+        i += min(folder(f)[1], n - i)
+        f += 1
+        if i - i0 >= CHUNK_ASSETS or i >= n:
+            out.append((f0, f, i0, i))
+            f0, i0 = f, i
+    return out
+
+
+def chunk_rows(job: tuple[int, int, int, int]) -> tuple[dict[str, list[tuple]], dict[str, int]]:
+    """One chunk's rows, table by table (ids follow from the asset's number, so chunks can be made
+    in any process), and its counts."""
+    f0, f1, i, end = job
+    t: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
+    counts = {"folders": 0, "ai": 0, "approved": 0, "findings": 0}
+    for f in range(f0, f1):
         key, frames, zone = folder(f)
         at = stamp(f)
-        rows.tables["folders"].append((HOST, key))
+        t["folders"].append((HOST, key))
         counts["folders"] += 1
-        for k in range(frames):
-            if i >= n:
-                break
-            add_asset(rows, i, key, k, zone, at, f, counts)
+        for k in range(min(frames, end - i)):
+            add_asset(t, i, key, k, zone, at, counts)
             i += 1
-            in_chunk += 1
-        f += 1
-        if in_chunk >= CHUNK_ASSETS or i >= n:
-            emit(rows.tables)
-            progress(i)
-            rows = Rows(ids)
-            in_chunk = 0
+    return t, counts
+
+
+def generate(n: int, emit, progress, processes: int = 3) -> dict:
+    """Call emit(rows) with each chunk of the first n assets, in path order (made by `processes`
+    processes: on a shared machine the Python that makes rows is half the work). Returns counts."""
+    import multiprocessing
+
+    counts = {"folders": 0, "ai": 0, "approved": 0, "findings": 0}
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for job, (tables, part) in zip(jobs(n), pool.imap(chunk_rows, jobs(n))):
+            emit(tables)
+            for k, v in part.items():
+                counts[k] += v
+            progress(job[3])
     return counts
 
 
-def add_asset(rows: Rows, i: int, key: bytes, k: int, zone: str, at: str, f: int, counts: dict) -> None:
-    t = rows.tables
+def add_asset(t: dict[str, list[tuple]], i: int, key: bytes, k: int, zone: str, at: str, counts: dict) -> None:
     cid = cid_of(i)
     verdict = verdict_of(cid)
     ai = verdict in ("ai", "ai-composite")
@@ -202,41 +206,42 @@ def add_asset(rows: Rows, i: int, key: bytes, k: int, zone: str, at: str, f: int
                         (IPTC_CAPTURE if verdict == "not-ai" else None), reason,
                         "exiftool: file is truncated" if verdict == "unreadable" else None, c2pa, "[]", at, at,
                         RULES_VERSION, "xmp" if ai else None))
-    loc_id = rows.next_id("locations")
+    loc_id = i + 1
+    ev = iter(range(3 * i + 1, 3 * i + 4))
     t["locations"].append((loc_id, HOST, path_raw, path, cid, size, 1_704_067_200_000_000_000 + i * 1_000_000,
                            5_000_000 + i, 2049, zone, at, at, 0, name, key))
-    t["evidence"].append((rows.next_id("evidence"), cid, "exr", "EXR:Software", generator or "Nuke 15.0v4", 0.0,
+    t["evidence"].append((next(ev), cid, "exr", "EXR:Software", generator or "Nuke 15.0v4", 0.0,
                           None, None))
     if u(cid, 1) < 0.30:
         iid = f"xmp.iid:{cid}"
-        t["evidence"].append((rows.next_id("evidence"), cid, "xmp", "xmpMM:InstanceID", iid, 0.0, None, None))
+        t["evidence"].append((next(ev), cid, "xmp", "xmpMM:InstanceID", iid, 0.0, None, None))
         t["identifiers"].append((cid, "xmpMM:InstanceID", iid))
     if ai:
-        t["evidence"].append((rows.next_id("evidence"), cid, "xmp", "Iptc4xmpExt:DigitalSourceType", IPTC_AI, 1.0,
+        t["evidence"].append((next(ev), cid, "xmp", "Iptc4xmpExt:DigitalSourceType", IPTC_AI, 1.0,
                               verdict, generator))
     else:
-        t["evidence"].append((rows.next_id("evidence"), cid, "exr", "EXR:Owner", "comp", 0.0, None, None))
-    t["events"].append((rows.next_id("events"), at, "recorded", cid, path, RECORDED[verdict, generator], HOST))
-    t["events"].append((rows.next_id("events"), at, "seen", cid, path, SEEN[zone], HOST))
+        t["evidence"].append((next(ev), cid, "exr", "EXR:Owner", "comp", 0.0, None, None))
+    t["events"].append((2 * i + 1, at, "recorded", cid, path, RECORDED[verdict, generator], HOST))
+    t["events"].append((2 * i + 2, at, "seen", cid, path, SEEN[zone], HOST))
     if u(cid, 3) < 0.01 and k > 0:  # made from an earlier frame of this folder
         j = i - 1 - int(cid[16:20], 16) % k
         parent, pname = cid_of(j), f"frame.{1001 + k - (i - j):04d}.exr"
-        t["edges"].append((rows.next_id("edges"), cid, parent, f"xmp.iid:{parent}", pname, "c2pa-ingredient",
+        t["edges"].append((i + 1, cid, parent, f"xmp.iid:{parent}", pname, "c2pa-ingredient",
                            f"C2PA ingredient {pname!r} (parentOf)", at))
     elif u(cid, 3) > 0.999:  # an upload nobody recorded
-        t["edges"].append((rows.next_id("edges"), cid, None, f"xmp.iid:upload-{cid}", f"upload_{cid[:12]}.png",
+        t["edges"].append((i + 1, cid, None, f"xmp.iid:upload-{cid}", f"upload_{cid[:12]}.png",
                            "c2pa-ingredient", f"C2PA ingredient 'upload_{cid[:12]}.png' (inputTo)", at))
     if ai or zone == "finals":  # AI sources and finals material are printed (likeness.py)
-        t["fingerprints"].append((rows.next_id("fingerprints"), cid, "still", bytes.fromhex(cid) * 8, 80))
+        t["fingerprints"].append((i + 1, cid, "still", bytes.fromhex(cid) * 8, 80))
     if ai:
         counts["ai"] += 1
         if u(cid, 4) < 0.20:
             counts["approved"] += 1
-            t["approvals"].append((rows.next_id("approvals"), cid, "VFX supervisor", "approved for final use",
+            t["approvals"].append((i + 1, cid, "VFX supervisor", "approved for final use",
                                    f"STUDIO-{i}", '["final-use"]', "{}", path, at))
         elif zone == "finals":
             counts["findings"] += 1
-            t["findings"].append((rows.next_id("findings"), loc_id, cid, "ai-in-finals", "error",
+            t["findings"].append((i + 1, loc_id, cid, "ai-in-finals", "error",
                                   FINDING.format(g=generator), zone, at, at))
 
 
