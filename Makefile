@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libimage-exiftool-perl ffmpeg chromium g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test reliability bench bench-ledger clean
+.PHONY: install system-deps demo test reliability bench bench-ledger bench-facility clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
@@ -48,6 +48,10 @@ bench: install
 
 bench-ledger: install
 	scripts/with-postgres $(BIN)/python bench/bench_ledger.py
+
+bench-facility: install  # 10M assets, one backend at a time (~17-23 GB each, deleted after)
+	$(BIN)/python bench/bench_facility.py --backend sqlite
+	scripts/with-postgres $(BIN)/python bench/bench_facility.py --backend postgresql
 
 clean:
 	rm -rf $(VENV) .venv-ascmhl .pytest_cache sample_media/production/.aiprov
