@@ -65,10 +65,11 @@ class Ancestry:
         """A batch's (content id, display path on this host): their recorded edges, and the script
         rows that render them, here or wherever else their content is on record, asked at once."""
         self._expand([cid for cid, _ in files if cid])
-        if not self._any_scripts():
-            return
         # paths on record were asked with their contents; a file `look` reads is on no record
-        found = self.ledger.scripts.making([p for _, p in files if p not in self._asked])
+        unasked = [p for _, p in files if p not in self._asked]
+        if not unasked or not self._any_scripts():
+            return
+        found = self.ledger.scripts.making(unasked)
         self._by_path.update(found)
         for cid, path in files:
             if cid and path in found:
@@ -191,11 +192,10 @@ class Ancestry:
         self._expanded.add(content_id)
         if recorded:
             self._recorded.add(content_id)
-        if self._any_scripts():
-            where: dict[str, dict[str, list[str]]] = {}
-            for host, path in places:
-                where.setdefault(host, {}).setdefault(path, []).append(content_id)
-            self._scripts_making(where)
+        where: dict[str, dict[str, list[str]]] = {}
+        for host, path in places:
+            where.setdefault(host, {}).setdefault(path, []).append(content_id)
+        self._scripts_making(where)  # asked outright: asking first whether any script is on record costs as much
 
     def _expand(self, cids: list[str]) -> None:
         """Which of these contents have recorded edges, and which script rows render them: asked for all at once."""
