@@ -51,9 +51,13 @@ class Prints:
 
     def source_kinds(self) -> set[str]:
         """The kinds (still, clip) of which some AI asset has a print: only those are matched against.
-        Asked kind by kind, each stopping at the first AI print: every rescan asks, and a facility's
-        ledger holds millions of prints (of its finals material too)."""
-        return {kind for kind in PRINT_KINDS if self.has_sources(kind)}
+        Asked kind by kind: every rescan asks, and a facility's ledger holds millions of prints (of its
+        finals material too). Whether there is any print of a kind is read from its index alone (a
+        kind nobody prints, clips in a ledger of frames, costs nothing); then the first AI one ends
+        the search (where there are prints, there are sources: finals material is printed for them)."""
+        return {kind for kind in PRINT_KINDS
+                if self.db._q("SELECT 1 FROM fingerprints WHERE kind = ? LIMIT 1", [kind]).fetchone()
+                and self.has_sources(kind)}
 
     def owed_in_finals(self, kinds: set[str]) -> set[str]:
         """Non-AI contents live in a finals zone, of a kind some AI source has a print of, that have no
