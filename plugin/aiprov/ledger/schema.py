@@ -93,8 +93,16 @@ DESK_9 = """
 
 # 10 (appended to both lists, after 9): the kinds of print an AI source has (Prints.source_kinds) are
 # asked once a rescan; without this index that question read every print of the ledger (millions in a
-# facility), whatever the rescan's size.
-PRINT_KINDS_10 = "CREATE INDEX fingerprints_kind ON fingerprints (kind)"
+# facility), whatever the rescan's size. And the edges known only by reference or title are the only
+# ones found by them (Lineage.children): a frame's name is in every shot, so indexing resolved edges
+# too made a lookup read every edge to any frame of that name (1,359 at ten million assets).
+PRINT_KINDS_10 = """
+    CREATE INDEX fingerprints_kind ON fingerprints (kind);
+    DROP INDEX edges_parent_ref;
+    CREATE INDEX edges_parent_ref ON edges (parent_ref) WHERE parent_id IS NULL;
+    DROP INDEX edges_parent_title;
+    CREATE INDEX edges_parent_title ON edges (parent_title) WHERE parent_id IS NULL
+    """
 
 SQLITE: list = [
     # 1: the first schema
