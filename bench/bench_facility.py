@@ -524,11 +524,11 @@ def timed(fn) -> float:
 # --- PostgreSQL: writers at once --------------------------------------------------------------------
 
 
-def cpu_sample() -> tuple[float, float, float]:
-    """(machine busy jiffies, machine total jiffies, postgres processes' jiffies)."""
+def cpu_sample() -> tuple[float, float, dict[int, int]]:
+    """(machine busy jiffies, machine total jiffies, {postgres process: its jiffies})."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]
-    pg = 0
+    pg = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
             try:
@@ -537,24 +537,51 @@ def cpu_sample() -> tuple[float, float, float]:
                 continue
             if "(postgres)" in stat:
                 rest = stat.rsplit(")", 1)[1].split()
-                pg += int(rest[11]) + int(rest[12])
+                pg[int(d)] = int(rest[11]) + int(rest[12])
     return sum(fields) - idle, sum(fields), pg
+
+
+class ServerCpu:
+    """CPU jiffies of the PostgreSQL processes while something runs, sampled every 0.2 s, so the
+    backends of connections opened and closed in between are counted too."""
+
+    def __enter__(self):
+        import threading
+
+        self.first, self.last = cpu_sample(), {}
+        self._stop = threading.Event()
+
+        def sample():
+            while not self._stop.wait(0.2):
+                self.last.update(cpu_sample()[2])
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.end = cpu_sample()
+        self.last.update(self.end[2])
+        self.jiffies = sum(j - self.first[2].get(pid, 0) for pid, j in self.last.items())
 
 
 def writers(target: str, counts: list[int], per: int) -> list[dict]:
     out = []
     start = 50_000_000  # bench_ledger's synthetic files past anything on record
     for k in counts:
-        c0 = cpu_sample()
-        t = time.perf_counter()
-        rate, conflicts, start = bench_ledger.concurrent_ingest(target, SEED, 0, start, k, per)
-        wall = time.perf_counter() - t
-        c1 = cpu_sample()
+        with ServerCpu() as cpu:
+            t = time.perf_counter()
+            rate, conflicts, start = bench_ledger.concurrent_ingest(target, SEED, 0, start, k, per)
+            wall = time.perf_counter() - t
+        c0, c1 = cpu.first, cpu.end
         total = c1[1] - c0[1]
         out.append({"writers": k, "rate": rate, "conflicts": conflicts, "busy": (c1[0] - c0[0]) / total,
-                    "server": (c1[2] - c0[2]) / total * os.cpu_count(), "wall": wall, "load": loadavg()})
+                    "server": cpu.jiffies / total * os.cpu_count(), "wall": wall, "load": loadavg()})
         print(f"  {k} writer(s): {rate:,.0f} files/s, machine busy {out[-1]['busy']:.0%}, PostgreSQL processes "
-              f"{out[-1]['server']:.2f} cores (load {loadavg()})", flush=True)
+              f"{out[-1]['server']:.2f} cores, {1000 * out[-1]['server'] * wall / (k * per):.1f} server CPU ms a new file "
+              f"(load {loadavg()})", flush=True)
     return out
 
 
