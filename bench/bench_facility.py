@@ -567,9 +567,9 @@ class ServerCpu:
         self.jiffies = sum(j - self.first[2].get(pid, 0) for pid, j in self.last.items())
 
 
-def writers(target: str, counts: list[int], per: int) -> list[dict]:
+def writers(target: str, counts: list[int], per: int, start: int = 50_000_000) -> list[dict]:
     out = []
-    start = 50_000_000  # bench_ledger's synthetic files past anything on record
+    # start: bench_ledger's synthetic files from this number on (past anything on record)
     for k in counts:
         with ServerCpu() as cpu:
             t = time.perf_counter()
