@@ -693,7 +693,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         if args.keep:
-            print(f"kept: {work}" + (f" and PostgreSQL schema {schema_name}" if args.backend == "postgresql" else ""))
+            print(f"kept: {work}" + (f" and {args.use}" if args.use else f" and PostgreSQL schema {schema_name}"
+                                     if args.backend == "postgresql" else ""))
         else:
             shutil.rmtree(work, ignore_errors=True)
             if args.backend == "postgresql" and not args.use:
