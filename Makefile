@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libimage-exiftool-perl ffmpeg chromium g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test reliability bench bench-ledger bench-pgscan clean
+.PHONY: install system-deps demo test reliability bench bench-scan bench-hashing bench-ledger bench-pgscan bench-facility clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
@@ -51,6 +51,10 @@ bench-ledger: install
 
 bench-pgscan: install
 	scripts/with-postgres $(BIN)/python bench/bench_pgscan.py
+
+bench-facility: install  # 10M assets, one backend at a time (~17-23 GB each, deleted after)
+	$(BIN)/python bench/bench_facility.py --backend sqlite
+	scripts/with-postgres $(BIN)/python bench/bench_facility.py --backend postgresql
 
 clean:
 	rm -rf $(VENV) .venv-ascmhl .pytest_cache sample_media/production/.aiprov

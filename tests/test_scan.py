@@ -451,3 +451,24 @@ def test_folders_found_unchanged_are_skipped_yet_every_later_change_is_seen(tmp_
         shutil.rmtree(tree / "shot2")
         r = scan([tree], cfg, ledger)
         assert r.gone == 4 and r.summary()["files"] == 11
+
+
+def test_a_rescan_of_one_shot_still_flags_the_ai_file_in_it_and_nothing_of_its_neighbour(tmp_path, ledger_target):
+    """A rescan of one folder asks the ledger only for the noteworthy files at and below it (a rescan
+    of one shot in a ledger of millions stays as cheap as in a small one); the AI file in it must still
+    be judged again and flagged, and the one in a neighbour whose name starts the same (shot1,
+    shot10) is neither flagged nor counted."""
+    tree = tmp_path / "DELIVERY"
+    for shot in ("shot1", "shot10"):
+        for frame in range(3):
+            (tree / shot).mkdir(parents=True, exist_ok=True)
+            (tree / shot / f"f{frame}.png").write_bytes(png_bytes(len(shot) * 10 + frame))
+        copy(AI_STILL, tree / shot / "insert.jpg")
+    cfg = Config.delivery(tree)
+    with Ledger(ledger_target) as ledger:
+        assert scan([tree], cfg, ledger).read == 8
+        assert len(scan([tree], cfg, ledger).findings) == 2  # and keeps each folder's digest
+        for root in (tree / "shot1", tree / "shot1" / "", tree / "shot10"):
+            r = scan([root], cfg, ledger)
+            assert r.read == 0 and r.summary()["files"] == 4
+            assert [(f.rule, f.path) for f in r.findings] == [("ai-in-finals", str(root / "insert.jpg"))]

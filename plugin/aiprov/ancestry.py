@@ -65,10 +65,11 @@ class Ancestry:
         """A batch's (content id, display path on this host): their recorded edges, and the script
         rows that render them, here or wherever else their content is on record, asked at once."""
         self._expand([cid for cid, _ in files if cid])
-        if not self._any_scripts():
-            return
         # paths on record were asked with their contents; a file `look` reads is on no record
-        found = self.ledger.scripts.making([p for _, p in files if p not in self._asked])
+        unasked = [p for _, p in files if p not in self._asked]
+        if not unasked or not self._any_scripts():
+            return
+        found = self.ledger.scripts.making(unasked)
         self._by_path.update(found)
         for cid, path in files:
             if cid and path in found:
@@ -182,6 +183,20 @@ class Ancestry:
             self._expand([f["content_id"] for f in files])
         return self._inputs[k]
 
+    def prime(self, content_id: str, recorded: bool, places: list[tuple[str, str]]) -> None:
+        """What the caller has asked the ledger already of one content (whether it has recorded edges,
+        its (host, path) places, gone ones too), so that `_expand` does not ask it again: a lookup on a
+        shared ledger pays a round trip per question."""
+        if content_id in self._expanded:
+            return
+        self._expanded.add(content_id)
+        if recorded:
+            self._recorded.add(content_id)
+        where: dict[str, dict[str, list[str]]] = {}
+        for host, path in places:
+            where.setdefault(host, {}).setdefault(path, []).append(content_id)
+        self._scripts_making(where)  # asked outright: asking first whether any script is on record costs as much
+
     def _expand(self, cids: list[str]) -> None:
         """Which of these contents have recorded edges, and which script rows render them: asked for all at once."""
         todo = [c for c in dict.fromkeys(cids) if c not in self._expanded]
@@ -194,6 +209,10 @@ class Ancestry:
         where: dict[str, dict[str, list[str]]] = {}  # host -> path -> content ids
         for r in self.ledger._in("SELECT content_id, host, path FROM locations WHERE content_id IN ({})", todo):
             where.setdefault(r["host"], {}).setdefault(r["path"], []).append(r["content_id"])
+        self._scripts_making(where)
+
+    def _scripts_making(self, where: dict[str, dict[str, list[str]]]) -> None:
+        """The script rows rendering these places (host -> path -> content ids there), one question a host."""
         for host, paths in where.items():
             found = self.ledger.scripts.making(list(paths), host)
             if host == self.ledger.host:

@@ -112,11 +112,12 @@ class _Noteworthy:
     ids: set[int]
 
     @classmethod
-    def of(cls, ledger: Ledger, config: Config) -> "_Noteworthy":
+    def of(cls, ledger: Ledger, config: Config, roots: list[bytes] | None = None) -> "_Noteworthy":
+        """Those at and below `roots` (None: all of this host's)."""
         kinds = ledger.prints.source_kinds() if config.likeness else set()
         by_folder: dict[bytes, list[tuple]] = {}
         ids = set()
-        for folder, r in ledger.locations.noteworthy(kinds, RULES_VERSION):
+        for folder, r in ledger.locations.noteworthy(kinds, RULES_VERSION, roots):
             by_folder.setdefault(folder, []).append(r)
             ids.add(r[7])
         return cls(by_folder, ids)
@@ -753,7 +754,7 @@ class Checker:
         """
         ledger, config = self.ledger, self.config
         totals = TreeTally() if tally is None else tally
-        notes = _Noteworthy.of(ledger, config)
+        notes = _Noteworthy.of(ledger, config, roots)  # the walk meets only folders at and below the roots
         zones = config.zones_by_folder()
         by_folder = zones is not config.zone_of
         filtered = config.filters_names()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .ancestry import Ancestry
 from .checking import Checker
+from .compscripts import is_script
 from .config import Config
 from .errors import AiprovError, NotInLedger
 from .ledger import Ledger
@@ -65,12 +66,16 @@ def _asset_brief(ledger: Ledger, cid: str) -> dict:
             "approved": bool(ledger.approvals.of(cid)), "paths": [ledger.locations.where(l) for l in locs]}
 
 
-def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[dict], dict | None]:
+def _script_lineage(ledger: Ledger, cid: str | None, path: str, edges: list[dict] | None = None,
+                    locations: list | None = None) -> tuple[list[dict], dict | None]:
     """The comp scripts that render this content (as lineage parents, one a script input), and the
-    nearest unapproved AI material it was made from with every step in between."""
+    nearest unapproved AI material it was made from with every step in between. `edges` and
+    `locations`: the content's recorded edges to parents and its places, when already asked."""
     if not cid:
         return [], None
     ancestry = Ancestry(ledger)
+    if edges is not None and locations is not None:
+        ancestry.prime(cid, bool(edges), [(l.host, l.path) for l in locations])
     ancestry.know([(cid, path)])
     parents = []
     for row in ancestry.script_rows(cid):
@@ -89,12 +94,12 @@ def _script_lineage(ledger: Ledger, cid: str | None, path: str) -> tuple[list[di
     return parents, source
 
 
-def _script_children(ledger: Ledger, cid: str | None) -> list[dict]:
+def _script_children(ledger: Ledger, cid: str | None, locations: list) -> list[dict]:
     """The render nodes of the comp scripts that read this content (at any of this host's places
-    it has had), with how many of their files are on record."""
+    it has had, `locations`), with how many of their files are on record."""
     if not cid:
         return []
-    paths = [loc.path for loc in ledger.locations.of(cid) if loc.host == ledger.host]
+    paths = [loc.path for loc in locations if loc.host == ledger.host]
     out, seen = [], set()
     for row in ledger.scripts.reading(paths) if paths else []:
         if (row["script"], row["writer"], row["output"]) in seen:
@@ -146,19 +151,25 @@ def lookup(path: bytes | str, ledger: Ledger, config: Config) -> LookupResult:
                              "first_frame": s.first, "last_frame": s.last, "why": None}
                             for r in report.renders for s in r.sources]}
     return _gathered(ledger, insp, fspath, exists=exists, zone=checked.zone if checked else (loc.zone if loc else None),
-                     findings=list(checked.findings) if checked else [], script_read_now=script)
+                     findings=list(checked.findings) if checked else [], script_read_now=script,
+                     known=True if checked is None else None)
 
 
 def _gathered(ledger: Ledger, insp: Inspection, fspath: bytes, *, exists: bool, zone: str | None,
-              findings: list[Finding], script_read_now: dict | None) -> LookupResult:
-    """What the ledger knows around one content seen at `fspath`: the part `lookup` and the desk share."""
+              findings: list[Finding], script_read_now: dict | None, known: bool | None = None) -> LookupResult:
+    """What the ledger knows around one content seen at `fspath`: the part `lookup` and the desk share.
+
+    Each question is asked once (`known`: True when `insp` is the ledger's own record), and only where
+    an answer can exist (a script is recorded only under a script's name): on a shared ledger across
+    the network every statement is a round trip, and a lookup must answer within a few tens of ms."""
     cid = insp.content_id
-    known = bool(cid and ledger.assets.get(cid))
+    known = bool(cid and ledger.assets.get(cid)) if known is None else known
     locations = ledger.locations.of(cid) if cid else []
     parents = ledger.lineage.parents(cid) if known else []
-    children = ledger.lineage.children(cid) if known else []
-    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath))
-    script = ledger.scripts.of(fspath) if known else None
+    children = ledger.lineage.children(cid, locations) if known else []
+    script_parents, ai_source = _script_lineage(ledger, cid, display_path(fspath), parents if known else None,
+                                                locations)
+    script = ledger.scripts.of(fspath) if known and is_script(fspath) else None
     return LookupResult(
         path=display_path(fspath),
         content_id=cid,
@@ -179,7 +190,7 @@ def _gathered(ledger: Ledger, insp: Inspection, fspath: bytes, *, exists: bool, 
         copies=[ledger.locations.where(l) for l in locations if not l.gone and (l.host, l.path_raw) != (ledger.host, fspath)],
         script=script if script is not None else script_read_now,
         ai_source=ai_source,
-        script_children=_script_children(ledger, cid) if known else [],
+        script_children=_script_children(ledger, cid, locations) if known else [],
     )
 
 
@@ -199,4 +210,4 @@ def lookup_content(content_id: str, ledger: Ledger) -> LookupResult:
     findings = [Finding(r["rule"], r["severity"], r["message"], ledger.locations.where(by_id[lid]), r["content_id"],
                         r["zone"]) for lid, rows in open_rows.items() for r in rows]
     return _gathered(ledger, insp, here.path_raw if here else os.fsencode(content_id), exists=bool(live),
-                     zone=here.zone if here else None, findings=findings, script_read_now=None)
+                     zone=here.zone if here else None, findings=findings, script_read_now=None, known=True)

@@ -59,10 +59,14 @@ class Lineage:
         resolved = dict(zip((e["id"] for e in unresolved), self._resolve_refs(unresolved)))
         return [{**e, "parent_ids": [e["parent_id"]] if e["parent_id"] else resolved[e["id"]]} for e in edges]
 
-    def children(self, content_id: str) -> list[dict]:
+    def children(self, content_id: str, locations: list | None = None) -> list[dict]:
+        """Edges to this content: resolved, or by one of its identifiers or file names (`locations`:
+        its locations, when the caller has them already: one round trip fewer)."""
         direct = self.db._rows("SELECT * FROM edges WHERE parent_id = ? ORDER BY id", [content_id])
         refs = [r["value"] for r in self.db._rows("SELECT value FROM identifiers WHERE content_id = ?", [content_id])]
-        refs += [os.path.basename(loc.path) for loc in self.db.locations.of(content_id)]
+        if locations is None:
+            locations = self.db.locations.of(content_id)
+        refs += [os.path.basename(loc.path) for loc in locations]
         by_ref = []
         if refs:
             fragment, params = self.db.backend.in_list(list(dict.fromkeys(refs)))

@@ -197,22 +197,32 @@ class Locations:
                           [self.db.host, folder_key]).fetchall()
         return {bytes(r[0]): (bytes(r[0]), *r[1:]) for r in rows}
 
-    def noteworthy(self, print_kinds: set[str], rules: int) -> list[tuple[bytes, tuple]]:
+    def noteworthy(self, print_kinds: set[str], rules: int, roots: list[bytes] | None = None
+                   ) -> list[tuple[bytes, tuple]]:
         """(folder, row) of this host's live locations that a rescan judges again even when unchanged:
         content that is AI, unreadable or carries a C2PA manifest (rules look at each), content with
         lineage, locations with open findings, content judged under rules older than `rules` (read
-        again), and (for the kinds some AI source has a print of) finals content not printed yet. One question; the answer is the few, not the many."""
+        again), and (for the kinds some AI source has a print of) finals content not printed yet. One question; the answer is the few, not the many.
+
+        With `roots`, only the folders at and below them (what a walk of those roots meets, the ranges
+        `Folders.stream_under` reads): a rescan of one delivery folder then costs the same in a ledger
+        of ten million files as in one of a thousand, instead of reading every noteworthy row of the host."""
         media = [f"a.media_type LIKE '{prefix}/%'" for kind, prefix in (("still", "image"), ("clip", "video"))
                  if kind in print_kinds]
         owed = (f" OR (l.zone = 'finals' AND a.verdict NOT IN {AI_VERDICTS_SQL} AND a.verdict <> 'unreadable' AND "
                 f"({' OR '.join(media)}) AND NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.content_id = "
                 "l.content_id))") if media else ""
+        within, bounds = "", []
+        if roots is not None:
+            tops = sorted({r.rstrip(b"/") + b"/" for r in roots})
+            within = " AND (" + " OR ".join(["(l.folder_key >= ? AND l.folder_key < ?)"] * len(tops)) + ")"
+            bounds = [b for top in tops for b in (top, top[:-1] + b"0")]  # "0" follows "/"
         rows = self.db._q(
             "SELECT l.folder_key, l.path_raw, l.size, l.mtime_ns, l.inode, l.device, l.zone, l.content_id, l.id, "
             "COALESCE(a.verdict, 'unreadable') FROM locations l LEFT JOIN assets a ON a.content_id = l.content_id WHERE l.host = ? AND l.gone = 0 AND ("
             f"a.verdict IN {AI_VERDICTS_SQL} OR a.verdict = 'unreadable' OR a.c2pa LIKE '%\"present\": true%' "
-            "OR l.content_id IN (SELECT child_id FROM edges) "
-            "OR l.id IN (SELECT location_id FROM findings WHERE resolved_at IS NULL) "
-            "OR (a.content_id IS NOT NULL AND (a.rules IS NULL OR a.rules < ?))" + owed + ")",
-            [self.db.host, rules]).fetchall()
+            "OR EXISTS (SELECT 1 FROM edges e WHERE e.child_id = l.content_id) "
+            "OR EXISTS (SELECT 1 FROM findings fi WHERE fi.location_id = l.id AND fi.resolved_at IS NULL) "
+            "OR (a.content_id IS NOT NULL AND (a.rules IS NULL OR a.rules < ?))" + owed + ")" + within,
+            [self.db.host, rules, *bounds]).fetchall()
         return [(bytes(r[0]) if r[0] is not None else folder_of(bytes(r[1])), (bytes(r[1]), *r[2:])) for r in rows]

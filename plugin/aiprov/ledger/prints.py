@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from .sql import AI_VERDICTS_SQL
 
+PRINT_KINDS = ("still", "clip")  # likeness.STILL, likeness.CLIP: what kind_of gives a print
+
 
 class Prints:
     def __init__(self, db):
@@ -48,10 +50,14 @@ class Prints:
                                                   "WHERE content_id IN ({})", content_ids)}
 
     def source_kinds(self) -> set[str]:
-        """The kinds (still, clip) of which some AI asset has a print: only those are matched against."""
-        return {r[0] for r in self.db._q(
-            "SELECT DISTINCT f.kind FROM fingerprints f JOIN assets a ON a.content_id = f.content_id "
-            f"WHERE a.verdict IN {AI_VERDICTS_SQL} AND length(f.blob) > 0")}
+        """The kinds (still, clip) of which some AI asset has a print: only those are matched against.
+        Asked kind by kind: every rescan asks, and a facility's ledger holds millions of prints (of its
+        finals material too). Whether there is any print of a kind is read from its index alone (a
+        kind nobody prints, clips in a ledger of frames, costs nothing); then the first AI one ends
+        the search (where there are prints, there are sources: finals material is printed for them)."""
+        return {kind for kind in PRINT_KINDS
+                if self.db._q("SELECT 1 FROM fingerprints WHERE kind = ? LIMIT 1", [kind]).fetchone()
+                and self.has_sources(kind)}
 
     def owed_in_finals(self, kinds: set[str]) -> set[str]:
         """Non-AI contents live in a finals zone, of a kind some AI source has a print of, that have no

@@ -91,6 +91,19 @@ DESK_9 = """
     CREATE INDEX events_at ON events (at);
     """
 
+# 10 (appended to both lists, after 9): the kinds of print an AI source has (Prints.source_kinds) are
+# asked once a rescan; without this index that question read every print of the ledger (millions in a
+# facility), whatever the rescan's size. And the edges known only by reference or title are the only
+# ones found by them (Lineage.children): a frame's name is in every shot, so indexing resolved edges
+# too made a lookup read every edge to any frame of that name (1,359 at ten million assets).
+FACILITY_SCALE_10 = """
+    CREATE INDEX fingerprints_kind ON fingerprints (kind);
+    DROP INDEX edges_parent_ref;
+    CREATE INDEX edges_parent_ref ON edges (parent_ref) WHERE parent_id IS NULL;
+    DROP INDEX edges_parent_title;
+    CREATE INDEX edges_parent_title ON edges (parent_title) WHERE parent_id IS NULL
+    """
+
 SQLITE: list = [
     # 1: the first schema
     """
@@ -360,10 +373,11 @@ def fill_folders(db) -> None:
 SQLITE.append(lambda db, host: _folders(db, host, "BLOB"))
 SQLITE.append(RULES_8)
 SQLITE.append(DESK_9)
+SQLITE.append(FACILITY_SCALE_10)
 
 POSTGRES: list = [_pg_types(m) for m in SQLITE[:4]] + [lambda db, host: _postgres_5(db, host), _pg_types(SCRIPTS_6),
                                                         lambda db, host: _folders(db, host, "BYTEA"), _pg_types(RULES_8),
-                                                        _pg_types(DESK_9)]
+                                                        _pg_types(DESK_9), FACILITY_SCALE_10]
 
 MIGRATIONS: dict[str, list] = {"sqlite": SQLITE, "postgresql": POSTGRES}
 
