@@ -768,6 +768,10 @@ class Checker:
         for root in roots:
             stored = ledger.folders.stream_under(root)
             row = next(stored, None)
+            if row is None:
+                # No folder on record here (a first scan): the files will be read, so the readers
+                # start up now, while the first chunk is walked, rather than after it.
+                list(self.pool.read_many([]))
             vanished: list[bytes] = []
             unlisted: list[bytes] = []
             for folder in iter_folders(root, DEFAULT_IGNORE):
