@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := libimage-exiftool-perl ffmpeg chromium g++ python3-dev python3-venv postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo test reliability bench bench-ledger clean
+.PHONY: install system-deps demo test reliability bench bench-scan bench-hashing bench-ledger clean
 
 system-deps:
 	@command -v exiftool >/dev/null && command -v ffprobe >/dev/null && command -v g++ >/dev/null && \
@@ -45,6 +45,12 @@ reliability: install
 
 bench: install
 	$(BIN)/python bench/bench_inspect.py
+
+bench-scan: install
+	$(BIN)/python bench/bench_scan.py
+
+bench-hashing: install
+	$(BIN)/python bench/bench_hashing.py
 
 bench-ledger: install
 	scripts/with-postgres $(BIN)/python bench/bench_ledger.py
