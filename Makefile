@@ -46,6 +46,12 @@ reliability: install
 bench: install
 	$(BIN)/python bench/bench_inspect.py
 
+bench-scan: install
+	$(BIN)/python bench/bench_scan.py
+
+bench-hashing: install
+	$(BIN)/python bench/bench_hashing.py
+
 bench-ledger: install
 	scripts/with-postgres $(BIN)/python bench/bench_ledger.py
 

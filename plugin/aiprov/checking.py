@@ -21,6 +21,7 @@ shared ledger across the network every question is a round trip.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import random
 import struct
@@ -44,6 +45,9 @@ from .policy import FINALS, IGNORED, findings
 from .reader import ReadSettings
 from .version import RULES_VERSION
 from .walk import DEFAULT_IGNORE, WalkEntry, entry_for, iter_files, iter_folders
+
+# Answers recorded at a time while the readers read on: about what the pool keeps queued to its workers.
+RECORD_GROUP = 64
 
 CONFLICT_RETRIES = 3
 # Evidence read from beside the file, not from its bytes: the ledger keeps it for the content
@@ -588,27 +592,37 @@ class Checker:
     def _read(self, to_read, tally: Tally, *, record: bool, missing: dict[bytes, Location], tick,
               already_read: dict[bytes, Inspection]) -> list[Checked]:
         """Read what is new or changed in the isolated readers, then add what the ledger knows of
-        each content (registrations; a sidecar's word kept) and, in check mode, record it."""
+        each content (registrations; a sidecar's word kept) and, in check mode, record it.
+
+        Answers are recorded a group at a time as they come, while the readers go on with the
+        files queued to them: reading and recording overlap instead of taking turns. What the
+        ledger held of each content is what it held before this batch was read, so two copies of
+        one content in a batch are judged alike whichever is recorded first."""
         if not to_read:
             return []
         wanted = {fspath: (st, zone) for fspath, st, zone in to_read}
-        read = [already_read[p] for p in wanted if p in already_read]
-        read += self.pool.read_many([p for p in wanted if p not in already_read])
-        cids = [i.content_id for i in read if i.content_id]
-        regs = self.ledger.registrations.of_many(cids)
-        recorded = self.ledger.assets.inspections(cids)
+        done = [already_read[p] for p in wanted if p in already_read]
+        answers = itertools.chain(done, self.pool.read_many([p for p in wanted if p not in already_read]))
+        before: dict[str, Inspection | None] = {}
         out = []
-        for insp in read:
-            st, zone = wanted[insp.fspath]
-            before = recorded.get(insp.content_id)
-            apply_registrations(insp, regs.get(insp.content_id, []))
-            keep_what_was_beside_it(insp, before)
-            out.append(Checked(insp, zone))
-        if record:
-            self._record_read([(c, wanted[c.inspection.fspath][0]) for c in out], missing, tally)
-        for _ in out:
-            tally.read += 1
-            tick()
+        while group := list(itertools.islice(answers, RECORD_GROUP)):
+            cids = [i.content_id for i in group if i.content_id]
+            regs = self.ledger.registrations.of_many(cids)
+            asked = [cid for cid in dict.fromkeys(cids) if cid not in before]
+            found = self.ledger.assets.inspections(asked) if asked else {}
+            before.update((cid, found.get(cid)) for cid in asked)
+            checked = []
+            for insp in group:
+                st, zone = wanted[insp.fspath]
+                apply_registrations(insp, regs.get(insp.content_id, []))
+                keep_what_was_beside_it(insp, before.get(insp.content_id))
+                checked.append(Checked(insp, zone))
+            if record:
+                self._record_read([(c, wanted[c.inspection.fspath][0]) for c in checked], missing, tally)
+            for c in checked:
+                tally.read += 1
+                out.append(c)
+                tick()
         return out
 
     def _record_read(self, files: list[tuple[Checked, os.stat_result | None]], missing: dict[bytes, Location],
@@ -791,6 +805,10 @@ class Checker:
         for root in roots:
             stored = ledger.folders.stream_under(root)
             row = next(stored, None)
+            if row is None:
+                # No folder on record here (a first scan): the files will be read, so the readers
+                # start up now, while the first chunk is walked, rather than after it.
+                list(self.pool.read_many([]))
             vanished: list[bytes] = []
             unlisted: list[bytes] = []
             for folder in iter_folders(root, DEFAULT_IGNORE):

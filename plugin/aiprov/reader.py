@@ -7,10 +7,13 @@ on first use, so a worker that never meets a MOV never starts exiftool.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
 from dataclasses import dataclass
+
+import xxhash
 
 from . import claims, containers
 from .classify import classify
@@ -20,6 +23,10 @@ from .model import TAMPERED, UNCHECKED_MANIFEST, UNKNOWN, UNREADABLE, Inspection
 from .names import display_path
 from .probes import ProbeContext, registered
 from .probes.stealth import MAX_PIXELS
+
+# Files up to this size are read into memory once, hashed and walked there (small stills, sidecars,
+# scripts); larger ones are walked on disk and hashed streaming.
+WHOLE_READ = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -201,10 +208,18 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         return _read_error(insp, exc)
     with fh:
         try:
-            meta = containers.walk(fh, st.st_size)
-            if settings.want_content_id:
-                fh.seek(0)
-                insp.content_id = content_id_of_stream(fh)
+            if settings.want_content_id and st.st_size <= WHOLE_READ:
+                # A small file is read once: hashed whole, and walked in memory (the walk's
+                # many small reads and seeks cost more than the bytes when they are syscalls).
+                data = fh.read()
+                insp.content_id = xxhash.xxh3_128(data).hexdigest()
+                fh = io.BytesIO(data)
+                meta = containers.walk(fh, len(data))
+            else:
+                meta = containers.walk(fh, st.st_size)
+                if settings.want_content_id:
+                    fh.seek(0)
+                    insp.content_id = content_id_of_stream(fh)
         except OSError as exc:
             return _read_error(insp, exc)
         insp.media_type = meta.media_type

@@ -19,6 +19,7 @@ unusual chunks after the image data), the whole image is decoded as before.
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import zlib
 
@@ -94,7 +95,16 @@ PNG_BPP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 MAX_PRECHECK_BYTES = 8 * 1024 * 1024
 
 
-def _first_column(fd: int, idat: list[tuple[int, int]], rows: int, width: int, bpp: int) -> list[bytes] | None:
+def _read_at(source, offset: int, length: int) -> bytes:
+    """length bytes at offset of a file descriptor or handle, without moving the handle (Pillow
+    holds it): from memory when the reader read the file whole, else with pread."""
+    if isinstance(source, io.BytesIO):
+        with source.getbuffer() as view:
+            return bytes(view[offset:offset + length])
+    return os.pread(source if isinstance(source, int) else source.fileno(), length, offset)
+
+
+def _first_column(source, idat: list[tuple[int, int]], rows: int, width: int, bpp: int) -> list[bytes] | None:
     """The first pixel (bpp bytes, unfiltered) of each of the first `rows` rows, or None if not possible.
 
     Row y is a filter byte and width*bpp bytes. The first pixel has no left neighbour
@@ -109,7 +119,7 @@ def _first_column(fd: int, idat: list[tuple[int, int]], rows: int, width: int, b
     raw = bytearray()
     try:
         for offset, length in idat:
-            data = os.pread(fd, length, offset)
+            data = _read_at(source, offset, length)
             if len(data) != length:
                 return None
             while data and len(raw) < need and not inflater.eof:
@@ -138,10 +148,10 @@ def _first_column(fd: int, idat: list[tuple[int, int]], rows: int, width: int, b
     return out
 
 
-def cannot_carry_signature(im, fd: int, meta) -> bool:
+def cannot_carry_signature(im, source, meta) -> bool:
     """True only when the decoded image certainly starts with no stealth signature.
 
-    `im` is the opened (not loaded) PNG; `fd` the file it was opened from. False
+    `im` is the opened (not loaded) PNG; `source` the handle it was opened from (or its file descriptor). False
     means "maybe", or "could not tell cheaply": decode the whole image then.
     """
     if im.format != "PNG" or not meta.png_plain_tail or not meta.png_idat:
@@ -161,7 +171,7 @@ def cannot_carry_signature(im, fd: int, meta) -> bool:
     rows = SIG_PREFIX_BITS if alpha else -(-SIG_PREFIX_BITS // 3)
     if height < rows:
         return False
-    pixels = _first_column(fd, meta.png_idat, rows, width, bpp)
+    pixels = _first_column(source, meta.png_idat, rows, width, bpp)
     if pixels is None:
         return False
     if alpha and tuple(p[-1] & 1 for p in pixels[:SIG_PREFIX_BITS]) == SIG_PREFIX:
@@ -188,7 +198,7 @@ def read(ctx) -> None:
             with Image.open(fh) as im:
                 if im.width * im.height > MAX_PIXELS:
                     return
-                if ctx.meta.format == "png" and cannot_carry_signature(im, fh.fileno(), ctx.meta):
+                if ctx.meta.format == "png" and cannot_carry_signature(im, fh, ctx.meta):
                     return
                 im.load()
                 hit = find_payload(im)
