@@ -208,14 +208,15 @@ def read_file(fspath: bytes | str, settings: ReadSettings, tools: Tools) -> Insp
         return _read_error(insp, exc)
     with fh:
         try:
-            if settings.want_content_id and st.st_size <= WHOLE_READ:
+            data = fh.read(WHOLE_READ + 1) if settings.want_content_id and st.st_size <= WHOLE_READ else None
+            if data is not None and len(data) <= WHOLE_READ:
                 # A small file is read once: hashed whole, and walked in memory (the walk's
                 # many small reads and seeks cost more than the bytes when they are syscalls).
-                data = fh.read()
                 insp.content_id = xxhash.xxh3_128(data).hexdigest()
                 fh = io.BytesIO(data)
                 meta = containers.walk(fh, len(data))
-            else:
+            else:  # large, or grown past the limit since its stat: walked on disk, hashed streaming
+                fh.seek(0)
                 meta = containers.walk(fh, st.st_size)
                 if settings.want_content_id:
                     fh.seek(0)
