@@ -419,7 +419,7 @@ CONFIG = Config.delivery(Path(ROOT))
 
 def time_lookups(ledger: Ledger, paths: list[bytes], problems: list[str]) -> tuple[list[float], list[float], float]:
     """ms of each `aiprov lookup` (answered from the ledger: the paths are not on this machine), the
-    CPU ms of this process in each (what other people's load on the machine does not inflate), and
+    CPU ms of this process in each (what other processes' load on the machine does not inflate), and
     the statements each sent."""
     counter = bench_ledger.Counter(ledger)
     s0 = counter.snapshot()[0]
