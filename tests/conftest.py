@@ -93,6 +93,23 @@ def backend(request) -> str:
     return request.param
 
 
+# Commands that ask the ledger nothing the ledger, scan, daemon, desk and one-judgement tests do
+# not already ask on both backends: `make test` runs their tests on SQLite, `make reliability`
+# (AIPROV_RELIABILITY=full) on both, which keeps the fast suite inside its time on 2 cores.
+BOTH_BACKENDS_IN_RELIABILITY_ONLY = {"test_tagging.py", "test_timeline.py", "test_mhl.py", "test_disclosure.py",
+                                     "test_pyblish.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("AIPROV_RELIABILITY") == "full":
+        return
+    later = [item for item in items if item.path.name in BOTH_BACKENDS_IN_RELIABILITY_ONLY
+             and getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"]
+    if later:
+        config.hook.pytest_deselected(items=later)
+        items[:] = [item for item in items if item not in later]
+
+
 class LedgerMaker:
     """Empty ledgers for a test: a SQLite file under tmp_path, or a PostgreSQL schema of its own
     (dropped after the test)."""

@@ -34,7 +34,7 @@ from .fuzzing import make_corpus, media_sources
 from .helpers import AI_STILL, aiprov, copy, held_to_file_modes, photo, png_bytes
 
 FULL = os.environ.get("AIPROV_RELIABILITY") == "full"
-FUZZ_FILES = 5000 if FULL else 1000
+FUZZ_FILES = 5000 if FULL else 500
 KILL_RUNS = 20 if FULL else 6
 
 
