@@ -26,3 +26,13 @@ def loadavg() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+def tidy(folder, keep: bool) -> None:
+    """A bench's scratch folder: kept and named with --keep (to look at, or to run again on), removed otherwise."""
+    import shutil
+
+    if keep:
+        print(f"kept: {folder}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)

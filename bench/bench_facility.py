@@ -58,7 +58,7 @@ from _delayline import DelayLine  # noqa: E402
 
 import bench_ledger
 from aiprov.config import Config
-from aiprov.ledger import Ledger, schema
+from aiprov.ledger import Ledger
 from aiprov.lookup import lookup
 from aiprov.scanning import scan
 from aiprov.version import RULES_VERSION

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,7 @@ import time
 from pathlib import Path
 
 import xxhash
-from _common import loadavg, source_version  # noqa: E402
+from _common import loadavg, source_version, tidy  # noqa: E402
 
 N_FILES = 2
 BASELINE_BLOCK = 4 * 1024 * 1024
@@ -203,10 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         print("checks: every method gave each file the same content id: OK")
         return 0
     finally:
-        if args.keep:
-            print(f"kept: {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+        tidy(folder, args.keep)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ import io
 import os
 import platform
 import random
-import shutil
 import statistics
 import struct
 import subprocess
@@ -52,6 +51,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
+from _common import tidy  # noqa: E402
 
 SEED = 20240611
 MIN_SIDE, MAX_SIDE = 64, 256
@@ -381,10 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     finally:
-        if args.keep:
-            print(f"kept: {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+        tidy(folder, args.keep)
 
 
 if __name__ == "__main__":

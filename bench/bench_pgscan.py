@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
 import sqlite3
 import statistics
 import sys
@@ -50,7 +49,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import loadavg, source_version  # noqa: E402
+from _common import loadavg, source_version, tidy  # noqa: E402
 from _delayline import DelayLine  # noqa: E402
 from bench_scan import make_tree  # noqa: E402
 
@@ -237,10 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for schema in schemas:
             pg_admin(args.pg_url, f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        if args.keep:
-            print(f"kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tidy(tmp, args.keep)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,6 @@ import platform
 import pstats
 import random
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -68,7 +67,7 @@ from pathlib import Path
 import xxhash
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
-from _common import loadavg, source_version  # noqa: E402
+from _common import loadavg, source_version, tidy  # noqa: E402
 
 SEED = 20251126
 DEFAULT_FILES = 5_000
@@ -369,10 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         print("checks: every AI file flagged and nothing else; the rescan read 0 files: OK")
         return 0
     finally:
-        if args.keep:
-            print(f"kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tidy(tmp, args.keep)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import signal
 import sqlite3
 import struct
@@ -61,7 +60,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from _common import loadavg, source_version  # noqa: E402
+from _common import loadavg, source_version, tidy  # noqa: E402
 
 DEFAULT_STABILITY_S = 0.5
 DEFAULT_BURST = 500
@@ -570,10 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load average at the end: {loadavg()} (other processes on this machine skew latencies)")
         return 0 if ok else 1
     finally:
-        if args.keep:
-            print(f"kept: {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tidy(tmp, args.keep)
 
 
 if __name__ == "__main__":
