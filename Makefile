@@ -35,15 +35,16 @@ install: system-deps $(BIN)/aiprov $(ASCMHL)
 demo: install
 	bash sample_media/demo.sh $(BIN)/aiprov
 
-# Ledger tests run on SQLite and on PostgreSQL (tag, timeline, mhl, disclosure and pyblish on both
-# in `make reliability`, on SQLite here): scripts/with-postgres starts Debian's
+# Ledger tests run on SQLite and on PostgreSQL (tag, timeline, mhl, disclosure, pyblish and likeness
+# on both in `make reliability`, on SQLite here): scripts/with-postgres starts Debian's
 # server for the run (and stops it after, if it was not running).
 test: install
 	AIPROV_ASCMHL=$(ASCMHL) scripts/with-postgres $(BIN)/python -m pytest -q
 
 reliability: install
 	AIPROV_RELIABILITY=full AIPROV_ASCMHL=$(ASCMHL) scripts/with-postgres $(BIN)/python -m pytest -q -s tests/test_reliability.py \
-	  tests/test_tagging.py tests/test_timeline.py tests/test_mhl.py tests/test_disclosure.py tests/test_pyblish.py
+	  tests/test_tagging.py tests/test_timeline.py tests/test_mhl.py tests/test_disclosure.py tests/test_pyblish.py \
+	  tests/test_likeness.py
 
 bench: install
 	$(BIN)/python bench/bench_inspect.py

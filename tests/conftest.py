@@ -97,14 +97,18 @@ def backend(request) -> str:
 # not already ask on both backends: `make test` runs their tests on SQLite, `make reliability`
 # (AIPROV_RELIABILITY=full) on both, which keeps the fast suite inside its time on 2 cores.
 BOTH_BACKENDS_IN_RELIABILITY_ONLY = {"test_tagging.py", "test_timeline.py", "test_mhl.py", "test_disclosure.py",
-                                     "test_pyblish.py"}
+                                     "test_pyblish.py", "test_likeness.py"}
+# Long tests whose ground a shorter one in `make test` covers (a conform of DNxHR segments there; a
+# ProRes master of several shots here): `make reliability` runs them.
+RELIABILITY_ONLY = {"test_likeness.py::test_registered_ai_clip_cut_into_a_master_is_found_with_its_timecodes"}
 
 
 def pytest_collection_modifyitems(config, items):
     if os.environ.get("AIPROV_RELIABILITY") == "full":
         return
     later = [item for item in items if item.path.name in BOTH_BACKENDS_IN_RELIABILITY_ONLY
-             and getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"]
+             and getattr(item, "callspec", None) is not None and item.callspec.params.get("backend") == "postgresql"
+             or f"{item.path.name}::{item.name}" in RELIABILITY_ONLY]
     if later:
         config.hook.pytest_deselected(items=later)
         items[:] = [item for item in items if item not in later]
