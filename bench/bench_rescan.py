@@ -43,6 +43,7 @@ from _common import loadavg, source_version  # noqa: E402
 from aiprov.config import Config
 from aiprov.ledger import Ledger, schema
 from aiprov.scanning import scan
+from aiprov.version import RULES_VERSION
 
 PER_FOLDER = 100
 AI_EVERY = 2000  # one file in this many is recorded as AI (with its open finding)
@@ -74,13 +75,13 @@ def fill_ledger(target: str, paths: list[bytes], host: str) -> None:
                 cid = f"{i:032x}"
                 verdict = "ai" if i % AI_EVERY == 0 else "unknown"
                 assets.append((cid, st.st_size, "image/x-exr", verdict, "bench generator" if verdict == "ai" else None,
-                               None, "generated", None, '{"present": false}', "[]", now, now))
+                               None, "generated", None, '{"present": false}', "[]", now, now, RULES_VERSION))
                 text = p.decode("utf-8", "backslashreplace")
                 locations.append((host, p, text, text.rsplit("/", 1)[-1], p[:p.rfind(b"/") + 1], cid, st.st_size,
                                   st.st_mtime_ns, st.st_ino, st.st_dev, "finals", now, now, 0))
             with ledger.transaction():
                 ledger._many("INSERT INTO assets (content_id, size, media_type, verdict, generator, digital_source_type, "
-                             "reason, error, c2pa, warnings, first_seen, last_seen) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                             "reason, error, c2pa, warnings, first_seen, last_seen, rules) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                              assets)
                 ledger._many("INSERT INTO locations (host, path_raw, path, name, folder_key, content_id, size, "
                              "mtime_ns, inode, device, zone, first_seen, last_seen, gone) "
