@@ -147,6 +147,13 @@ def run(methods: dict, files: list[Path], rounds: int, cold: bool) -> tuple[dict
     return times, wrong
 
 
+def show(title: str, times: dict[str, list[float]], total: int) -> None:
+    """One table of a run: each method's rate, median and spread, with the load it ran at."""
+    print(f"\n{title}; load average {loadavg()}):")
+    for name, ts in times.items():
+        print(f"  {name:<32} {spread(ts, total)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=float, default=4.0, help="GB per file (default 4; 2 files)")
@@ -173,9 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         cached = {"aiprov reader (walked handle)": aiprov_reader, "aiprov content_id(path)": aiprov_path,
                   "plain read(4 MB) + xxh3 loop": baseline}
         times, wrong = run(cached, files, args.rounds, cold=False)
-        print(f"\ncached ({args.rounds} rounds; load average {loadavg()}):")
-        for name, ts in times.items():
-            print(f"  {name:<32} {spread(ts, total)}")
+        show(f"cached ({args.rounds} rounds", times, total)
         base = statistics.median(times["plain read(4 MB) + xxh3 loop"])
         ratios = {name: base / statistics.median(ts) for name, ts in times.items() if "plain" not in name}
         worst = min(ratios.values())
@@ -183,9 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         colds = {"cat FILE > /dev/null": cat, "aiprov content_id(path)": aiprov_path,
                  "plain read(4 MB) + xxh3 loop": baseline}
         ctimes, cwrong = run(colds, files, args.cold_rounds, cold=True)
-        print(f"\ncold, each file evicted before each run ({args.cold_rounds} rounds; load average {loadavg()}):")
-        for name, ts in ctimes.items():
-            print(f"  {name:<32} {spread(ts, total)}")
+        show(f"cold, each file evicted before each run ({args.cold_rounds} rounds", ctimes, total)
         cat_s = statistics.median(ctimes["cat FILE > /dev/null"])
         cold_ratio = cat_s / statistics.median(ctimes["aiprov content_id(path)"])
 

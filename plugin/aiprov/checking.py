@@ -282,7 +282,7 @@ def judge(ledger: Ledger, batch: list[Checked], *, record: bool, tick: Callable[
         if record and c.location is None:
             c.new_findings = c.findings
         tick()
-    kept = [c for c in batch if record and c.location is not None]
+    kept = [c for c in batch if c.location is not None] if record else []
     if kept:  # the batch's findings raised in one statement (and those no longer true resolved)
         raised = ledger.findings.record_many([(c.location, c.findings, open_rows.get(c.location.id, []))
                                               for c in kept], production=production)
