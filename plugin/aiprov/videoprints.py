@@ -264,15 +264,15 @@ def probe(path: str | os.PathLike) -> _Info:
                  intra_only=codec in _intra_only_codecs())
 
 
-def keyframe_times(path: str | os.PathLike, packets: int | None = None) -> list[float]:
-    """Presentation times of the video stream's keyframes, in order, from the container's packet
-    flags (demux only: nothing is decoded), over the first `packets` packets or all of them."""
+def _packets_cmd(path: str | os.PathLike, packets: int | None = None) -> list[str]:
     read = ["-read_intervals", f"%+#{packets}"] if packets else []
-    cmd = [_tool("ffprobe"), "-v", "error", "-select_streams", "v:0", *read,
-           "-show_entries", "packet=pts_time,dts_time,flags", "-of", "csv=p=0", os.fspath(path)]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return [_tool("ffprobe"), "-v", "error", "-select_streams", "v:0", *read,
+            "-show_entries", "packet=pts_time,dts_time,flags", "-of", "csv=p=0", os.fspath(path)]
+
+
+def _key_times(listing: str) -> list[float]:
     keys = []
-    for line in r.stdout.splitlines():
+    for line in listing.splitlines():
         parts = line.split(",")
         if len(parts) >= 3 and "K" in parts[2]:
             t = parts[0] if parts[0] not in ("", "N/A") else parts[1]
@@ -282,6 +282,36 @@ def keyframe_times(path: str | os.PathLike, packets: int | None = None) -> list[
                 pass
     keys.sort()
     return keys
+
+
+def keyframe_times(path: str | os.PathLike, packets: int | None = None) -> list[float]:
+    """Presentation times of the video stream's keyframes, in order, from the container's packet
+    flags (demux only: nothing is decoded), over the first `packets` packets or all of them."""
+    r = subprocess.run(_packets_cmd(path, packets), capture_output=True, text=True, timeout=600)
+    return _key_times(r.stdout)
+
+
+class _Listing:
+    """keyframe_times(path) started ahead, while probe() runs: the two ffprobe runs overlap
+    (a tenth of a second of a two-second 1080p minute), and the listing is stopped unread
+    when the probe says it is not needed (intra-only codecs are sampled by seeking)."""
+
+    def __init__(self, path: str):
+        self._proc = subprocess.Popen(_packets_cmd(path), stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, text=True)
+
+    def keys(self) -> list[float]:
+        try:
+            out, _ = self._proc.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            return []
+        return _key_times(out)
+
+    def cancel(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
 
 
 # --------------------------------------------------------------------------------------
@@ -295,10 +325,14 @@ class _Keyframes:
 
     PACKETS = 720
 
-    def __init__(self, path: str, info: _Info, eager: bool = False):
+    def __init__(self, path: str, info: _Info, eager: bool = False, listing: _Listing | None = None):
         self.path, self.info = path, info
         self._all: list[float] | None = None
-        if eager and not info.intra_only and info.duration >= 2 * MIN_PART_S:
+        if listing is not None and info.intra_only:
+            listing.cancel()
+        elif listing is not None:
+            self._all = listing.keys()
+        elif eager and not info.intra_only and info.duration >= 2 * MIN_PART_S:
             self._all = keyframe_times(path)
 
     def interval(self) -> float | None:
@@ -507,10 +541,16 @@ def clip_fingerprint(path: str | os.PathLike, interval_s: float = 1.0, *, mode: 
     Raises UnreadableMedia when there is no decodable video stream.
     """
     path = os.fspath(path)
-    info = probe(path)
     if interval_s < 0:
         raise ValueError("interval_s must be >= 0")
-    keyframes = _Keyframes(path, info, eager=mode == "auto")
+    listing = _Listing(path) if mode == "auto" else None
+    try:
+        info = probe(path)
+    except BaseException:
+        if listing is not None:
+            listing.cancel()
+        raise
+    keyframes = _Keyframes(path, info, eager=mode == "auto", listing=listing)
     if mode == "auto":
         mode = _choose_mode(keyframes, info, interval_s)
     if mode == "seek" and "\n" in os.path.abspath(path):
