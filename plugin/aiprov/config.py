@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
-
 from .compscripts import is_script
 from .errors import ConfigError, UsageError
 from .ledger.backends import is_url
@@ -209,6 +207,8 @@ def load(path: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
     schema = json.loads((SCHEMA_DIR / "config.schema.json").read_text())
+    import jsonschema  # here: a scan with no aiprov.toml never needs it (a tenth of start-up)
+
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         e = errors[0]

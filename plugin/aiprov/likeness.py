@@ -26,8 +26,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
 from .model import AI_VERDICTS, Inspection
 
 STILL, CLIP = "still", "clip"
@@ -105,6 +103,8 @@ class _Stills:
         self.features: dict[int, tuple] = {}
 
     def add(self, row_id: int, fp) -> None:
+        import numpy as np  # here: an unchanged rescan prints nothing and never needs it
+
         hashes = fp.stored
         self.hashes.add_many([row_id] * len(hashes), np.frombuffer(b"".join(hashes), np.uint8).reshape(-1, 32))
         if fp.features:

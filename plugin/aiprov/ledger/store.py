@@ -61,6 +61,7 @@ class Ledger:
         target = target if is_url(target) else os.fspath(target)
         self.host = host or default_host_id()
         self.readonly = readonly
+        self.target = target  # what `sibling` opens again (self.path is redacted for messages)
         self.backend: Backend = connect(target, self.host, readonly=readonly, create=create)
         self.kind = self.backend.kind
         self.path = self.backend.label  # where it is, for reports and messages (never a password)
@@ -96,6 +97,11 @@ class Ledger:
 
     def close(self) -> None:
         self.backend.close()
+
+    def sibling(self) -> "Ledger":
+        """A second, read-only connection to the same ledger, for a question asked on another thread
+        while this one walks or writes (a connection is used by one thread at a time)."""
+        return Ledger(self.target, host=self.host, readonly=True)
 
     def reconnect(self) -> None:
         """After LedgerUnavailable: a new connection (raises LedgerUnavailable while still away)."""
