@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -107,17 +106,22 @@ def best(fn, repeat: int) -> float:
 
 
 def cli_scan(tree: Path, ledger: str, env: dict) -> tuple[float, int, str]:
-    """`aiprov scan` in a fresh process: (seconds, peak RSS MB of that process, its summary line)."""
-    t = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "aiprov.cli", "scan", str(tree), "--ledger", ledger,
-                           "--no-progress", "--format", "text"], capture_output=True, text=True, env=env)
-    took = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """`aiprov scan` in a fresh process: (seconds, peak RSS MB of that process, its summary line).
+    The peak is that child's own (wait4), not the largest of every child this bench has waited for."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "scan", str(tree), "--ledger", ledger,
+                                 "--no-progress", "--format", "text"], stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        took = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"aiprov scan failed: {proc.stderr[-2000:]}")
-    summary = next((line for line in proc.stdout.splitlines() if " files" in line and "read " in line), "?")
-    return took, max(rss, before) // 1024, summary
+        raise SystemExit(f"aiprov scan failed: {stderr[-2000:]}")
+    summary = next((line for line in stdout.splitlines() if " files" in line and "read " in line), "?")
+    return took, usage.ru_maxrss // 1024, summary
 
 
 def daemon_reconcile(tree: Path, ledger: str, env: dict, state: Path) -> float:

@@ -276,6 +276,26 @@ def test_an_inotify_queue_overflow_makes_the_daemon_reconcile(tmp_path, ledger_t
         d.stop()
 
 
+def test_the_daemons_own_walk_does_not_overflow_the_inotify_queue(tmp_path, ledger_target):
+    """Listing a folder opens it, reading a file opens it: neither is a change, and the daemon does
+    not listen for them. If it did, the start-up walk of a tree with more folders than the kernel's
+    event queue holds (an open and a close each) would overflow it, and each overflow asks for
+    another walk, which overflows it again: on a facility's tree the daemon would never settle."""
+    root = tmp_path / "show"
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for i in range(limit // 2 + 500):
+        (root / "plates" / f"sh{i:05d}").mkdir(parents=True)
+    (root / "aiprov.toml").write_text('[zones]\nfinals = ["finals/**"]\n')
+    d = Daemon(root, ledger_target, "--native")
+    try:
+        d.wait_until(lambda: _reconciles(d), 30, "the start-up reconcile")
+        time.sleep(2)  # an overflow is noticed by the observer thread, then asks for a walk
+        assert len(_reconciles(d)) == 1, _reconciles(d)
+        assert "overflow" not in Path(d.log.name).read_text().lower()
+    finally:
+        assert d.stop() == 0
+
+
 def test_a_fifo_dropped_into_finals_is_unreadable_at_once_not_waited_on(prod, ledger_target):
     """A named pipe is never a deliverable, and nothing will ever be written to it for the daemon to
     wait on: it is flagged as soon as it lands, and a SIGTERM right after leaves nothing in the journal."""

@@ -162,6 +162,11 @@ class _Noteworthy:
         return self.rows.get(key, [])
 
 
+# Unchanged folders a walk may count ahead of the noteworthy rows (a few hundred bytes each): at 100
+# files a folder, ten million files' worth before the walk waits for the answer.
+HELD_FOLDERS = 100_000
+
+
 @dataclass
 class _Asked:
     """A _Noteworthy being asked for on another thread."""
@@ -818,7 +823,7 @@ class Checker:
         totals = TreeTally() if tally is None else tally
         asked = _Noteworthy.ahead(ledger, config, roots)  # the walk meets only folders at and below the roots
         notes: _Noteworthy | None = None
-        held: list[tuple[bytes, list, Counter]] = []  # unchanged folders met before the answer came
+        held: list[tuple] = []  # unchanged folders met before the answer came (their counts, not their files)
         zones = config.zones_by_folder()
         by_folder = zones is not config.zone_of
         filtered = config.filters_names()
@@ -852,16 +857,30 @@ class Checker:
             if progress:
                 progress(totals.walked, 0)
 
-        def unchanged(key: bytes, files: list, tally_then: Counter) -> None:
-            """Unchanged as a whole: count it, and judge again only what is noteworthy in it."""
+        def unchanged(key: bytes, n_files: int, tally_then: Counter, files: list | None, folder_zone: str | None) -> None:
+            """Unchanged as a whole: count it, and judge again only what is noteworthy in it. A folder
+            held while the noteworthy rows were on their way kept only its count (memory stays flat
+            however long the answer takes): its few noteworthy files are looked at again."""
             nonlocal quiet
             totals.counts.update(tally_then)
-            for r in notes.in_folder(key):  # counted by the check that judges them again
+            rows = notes.in_folder(key)
+            for r in rows:  # counted by the check that judges them again
                 totals.counts[(r[5], r[8])] -= 1
-                f = next((f for f in files if f[0] == r[0]), None)
-                if f is not None:
-                    work.unchanged.append((r[0], f[2], f[4], _location(r, ledger.host)))
-            n = len(files) - len(notes.in_folder(key))
+                if files is not None:
+                    f = next((f for f in files if f[0] == r[0]), None)
+                    if f is not None:
+                        work.unchanged.append((r[0], f[2], f[4], _location(r, ledger.host)))
+                    continue
+                zone = folder_zone or zones(r[0])
+                try:
+                    st = os.stat(r[0])
+                except OSError:
+                    st = None
+                if _unchanged(r, st):
+                    work.unchanged.append((r[0], st, zone, _location(r, ledger.host)))
+                else:  # changed or gone since it was walked: read it, and say what it is now
+                    work.to_read.append((r[0], st, zone))
+            n = n_files - len(rows)
             totals.reused += n
             totals.quiet += n
             quiet += n
@@ -914,11 +933,11 @@ class Checker:
                 totals.walked += len(files)
                 digest = _digest(files, folder_zone)
                 if digest is not None and digest == digest_then:
-                    if notes is None and not asked.ready():
-                        held.append((key, files, tally_then))
+                    if notes is None and not asked.ready() and len(held) < HELD_FOLDERS:
+                        held.append((key, len(files), tally_then, None, folder_zone))
                         continue
                     answered()
-                    unchanged(key, files, tally_then)
+                    unchanged(key, len(files), tally_then, files, folder_zone)
                 else:
                     steady, n, tally = self._compare_folder(key, files, answered, work, missing, totals.counts)
                     if steady and digest is not None:

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from watchdog.events import FileSystemEventHandler
+from watchdog.events import (DirAttribEvent, DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent,
+                             FileAttribEvent, FileClosedEvent, FileCreatedEvent, FileDeletedEvent,
+                             FileModifiedEvent, FileMovedEvent, FileSystemEventHandler)
 from watchdog.observers import Observer
 
 from .config import Config
@@ -98,6 +100,14 @@ def filesystem_type(path: bytes) -> str | None:
     except OSError:
         return None
     return kind
+
+
+# What the daemon listens for. Not opens and reads (inotify's IN_OPEN, IN_CLOSE_NOWRITE): every
+# folder the reconcile lists and every file the readers read would raise two, and a walk of a
+# million files then overflows the kernel's event queue (16,384 by default) many times over;
+# each overflow asks for another reconcile, which overflows it again.
+WATCHED_EVENTS = [FileCreatedEvent, DirCreatedEvent, FileModifiedEvent, DirModifiedEvent, FileAttribEvent,
+                  DirAttribEvent, FileClosedEvent, FileMovedEvent, DirMovedEvent, FileDeletedEvent, DirDeletedEvent]
 
 
 class _Handler(FileSystemEventHandler):
@@ -173,7 +183,7 @@ class Watcher:
             obs = (FolderMtimePollingObserver(timeout=self.options.poll_interval_s) if attempt == "polling"
                    else Observer())
             try:
-                obs.schedule(handler, os.fsdecode(root), recursive=True)
+                obs.schedule(handler, os.fsdecode(root), recursive=True, event_filter=WATCHED_EVENTS)
                 obs.start()
             except OSError as exc:
                 if attempt == "inotify" and exc.errno in (errno.ENOSPC, errno.EMFILE):
