@@ -96,32 +96,49 @@ def fill_ledger(target: str, paths: list[bytes], host: str) -> None:
             schema.fill_folders(ledger.backend)  # each folder's row, with no digest yet (as after a first scan)
 
 
-def best(fn, repeat: int) -> float:
+def timed(fn, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return times
+
+
+def spread(n: int, find: list[float], took: list[float]) -> str:
+    """'best s (share of find's best; the runs' shares from worst to best)'."""
+    return (f"{min(took):.2f} s ({100 * min(find) / min(took):.0f}% of find; runs "
+            f"{100 * min(find) / max(took):.0f}-{100 * min(find) / min(took):.0f}%)")
+
+
+def _hwm_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("VmHWM:")), None)
+    except (OSError, ValueError):
+        return None
 
 
 def cli_scan(tree: Path, ledger: str, env: dict) -> tuple[float, int, str]:
     """`aiprov scan` in a fresh process: (seconds, peak RSS MB of that process, its summary line).
-    The peak is that child's own (wait4), not the largest of every child this bench has waited for."""
+    The peak is the process's own high-water mark (VmHWM), read while it runs: a child's rusage
+    would count the pages it shared with this bench between fork and exec."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "aiprov.cli", "scan", str(tree), "--ledger", ledger,
                                  "--no-progress", "--format", "text"], stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _hwm_kb(proc.pid) or 0)
+            time.sleep(0.01)
         took = time.perf_counter() - t
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     if proc.returncode not in (0, 1):
         raise SystemExit(f"aiprov scan failed: {stderr[-2000:]}")
     summary = next((line for line in stdout.splitlines() if " files" in line and "read " in line), "?")
-    return took, usage.ru_maxrss // 1024, summary
+    return took, peak // 1024, summary
 
 
 def daemon_reconcile(tree: Path, ledger: str, env: dict, state: Path) -> float:
@@ -179,8 +196,9 @@ def main() -> int:
             fill_ledger(target, paths, host)
             del paths
             print(f"{n:,} files: tree and ledger made in {time.perf_counter() - t:.0f} s")
-            find = best(lambda: subprocess.run(["find", str(tree), "-type", "f", "-printf", "%s %T@ %i\n"],
-                                               stdout=subprocess.DEVNULL, check=True), args.repeat)
+            finds = timed(lambda: subprocess.run(["find", str(tree), "-type", "f", "-printf", "%s %T@ %i\n"],
+                                                 stdout=subprocess.DEVNULL, check=True), args.repeat)
+            find = min(finds)
             cfg = Config.delivery(tree)
 
             def in_process():
@@ -189,15 +207,16 @@ def main() -> int:
                 assert r.read == 0 and r.quiet >= n - n // AI_EVERY - 1, (r.read, r.quiet)
 
             in_process()  # the first rescan after a first scan compares file by file, and keeps each folder's digest
-            inproc = best(in_process, args.repeat)
+            inprocs = timed(in_process, args.repeat)
+            inproc = min(inprocs)
             runs = [cli_scan(tree, target, env) for _ in range(args.repeat)]
             cli = min(r[0] for r in runs)
             rss = max(r[1] for r in runs)
-            reconcile = daemon_reconcile(tree, target, env, work)
-            print(f"  find {find:.2f} s ({n / find:,.0f} files/s); aiprov scan {cli:.2f} s ({n / cli:,.0f} files/s, "
-                  f"{100 * find / cli:.0f}% of find), in one process {inproc:.2f} s ({100 * find / inproc:.0f}% of "
-                  f"find); daemon reconcile {reconcile:.2f} s ({100 * find / reconcile:.0f}% of find); "
-                  f"peak RSS of aiprov scan {rss} MB")
+            reconciles = [daemon_reconcile(tree, target, env, work) for _ in range(max(1, args.repeat - 1))]
+            reconcile = min(reconciles)
+            print(f"  find {find:.2f} s ({n / find:,.0f} files/s; runs {min(finds):.2f}-{max(finds):.2f} s); "
+                  f"aiprov scan {spread(n, finds, [r[0] for r in runs])}, in one process {spread(n, finds, inprocs)}, "
+                  f"daemon reconcile {spread(n, finds, reconciles)}; peak RSS of aiprov scan {rss} MB")
             print(f"  {runs[0][2].strip()}")
             rows.append((n, find, cli, inproc, reconcile, rss))
         finally:
