@@ -706,6 +706,7 @@ class Checker:
                 for (c, _), loc in zip(plain, locs):
                     c.location = loc
                     ledger.event("seen", c.inspection.content_id, c.inspection.path, {"zone": c.zone})
+            ledger.grew(len(plain))
         for c, st in rest:
             c.location, moved = self._record(c.inspection.fspath, c.inspection, st, c.zone, missing)
             tally.moved += moved

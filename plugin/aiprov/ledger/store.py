@@ -66,6 +66,7 @@ class Ledger:
         self.kind = self.backend.kind
         self.path = self.backend.label  # where it is, for reports and messages (never a password)
         self._write_depth = 0
+        self._grown = 0  # new files recorded in the open transaction (see grew)
         # Rows that nothing reads back before commit (events, evidence, identifiers), written
         # inside a transaction, wait here and go in one statement per kind at commit: on a
         # networked ledger that saves a round trip each, four or five a new file. A query that
@@ -97,6 +98,21 @@ class Ledger:
 
     def close(self) -> None:
         self.backend.close()
+
+    def grew(self, files: int) -> None:
+        """`files` new files were recorded: once they are committed, a PostgreSQL ledger may refresh
+        the statistics of the tables a first scan is filling (PostgresBackend.grew)."""
+        self._grown += files
+        if self._write_depth == 0:
+            self._committed_growth()
+
+    def _committed_growth(self) -> None:
+        if self._grown:
+            files, self._grown = self._grown, 0
+            try:
+                self.backend.grew(files)
+            except self.backend.errors:  # statistics are a help, never a reason to fail a scan
+                pass
 
     def sibling(self) -> "Ledger":
         """A second, read-only connection to the same ledger, for a question asked on another thread
@@ -200,9 +216,12 @@ class Ledger:
             try:
                 self._send_deferred()
                 self.backend.commit()
-                return
             except self.backend.errors as commit_exc:
                 exc = commit_exc
+            else:
+                self._committed_growth()
+                return
+        self._grown = 0
         self._deferred.clear()
         self.backend.rollback()
         if isinstance(exc, self.backend.errors):
