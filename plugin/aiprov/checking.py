@@ -133,8 +133,6 @@ class _Noteworthy:
         a row per file under the roots (a fifth of an unchanged rescan's time), and SQLite and
         PostgreSQL answer it without holding the interpreter, so on two cores it costs nothing.
         Asked here and now when a second connection cannot be had."""
-        import threading
-
         asked = _Asked()
         try:
             other = ledger.sibling()
