@@ -28,6 +28,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -128,27 +129,25 @@ class _Noteworthy:
         return cls(by_folder, ids)
 
     @classmethod
-    def ahead(cls, ledger: Ledger, config: Config, roots: list[bytes]) -> "_Asked":
+    def ahead(cls, ledger: Ledger, config: Config, roots: list[bytes]) -> "Future[_Noteworthy]":
         """`of`, asked on a second connection by a thread while the walk starts: the question reads
         a row per file under the roots (a fifth of an unchanged rescan's time), and SQLite and
         PostgreSQL answer it without holding the interpreter, so on two cores it costs nothing.
-        Asked here and now when a second connection cannot be had."""
-        asked = _Asked()
+        Asked here and now when a second connection cannot be had. An error is raised where the
+        answer is wanted (`result()`)."""
+        asked: Future[_Noteworthy] = Future()
         try:
             other = ledger.sibling()
         except Exception:  # an in-memory or unreachable ledger: ask on this connection instead
-            asked.answer = cls.of(ledger, config, roots)
-            asked.done.set()
+            asked.set_result(cls.of(ledger, config, roots))
             return asked
 
         def ask() -> None:
             try:
                 with other:
-                    asked.answer = cls.of(other, config, roots)
-            except BaseException as exc:  # raised where the answer is wanted
-                asked.error = exc
-            finally:
-                asked.done.set()
+                    asked.set_result(cls.of(other, config, roots))
+            except BaseException as exc:
+                asked.set_exception(exc)
 
         threading.Thread(target=ask, name="aiprov-noteworthy", daemon=True).start()
         return asked
@@ -163,25 +162,6 @@ class _Noteworthy:
 # Unchanged folders a walk may count ahead of the noteworthy rows (a few hundred bytes each): at 100
 # files a folder, ten million files' worth before the walk waits for the answer.
 HELD_FOLDERS = 100_000
-
-
-@dataclass
-class _Asked:
-    """A _Noteworthy being asked for on another thread."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    answer: _Noteworthy | None = None
-    error: BaseException | None = None
-
-    def ready(self) -> bool:
-        return self.done.is_set()
-
-    def wait(self) -> _Noteworthy:
-        self.done.wait()
-        if self.error is not None:
-            raise self.error
-        assert self.answer is not None
-        return self.answer
 
 
 def _digest(files: list, folder_zone: str | None) -> bytes | None:
@@ -888,7 +868,7 @@ class Checker:
             """The noteworthy rows, waited for if need be; the folders held meanwhile are done first."""
             nonlocal notes
             if notes is None:
-                notes = asked.wait()
+                notes = asked.result()
                 for h in held:
                     unchanged(*h)
                 held.clear()
@@ -932,7 +912,7 @@ class Checker:
                 totals.walked += len(files)
                 digest = _digest(files, folder_zone)
                 if digest is not None and digest == digest_then:
-                    if notes is None and not asked.ready() and len(held) < HELD_FOLDERS:
+                    if notes is None and not asked.done() and len(held) < HELD_FOLDERS:
                         held.append((key, len(files), tally_then, None, folder_zone))
                         continue
                     answered()

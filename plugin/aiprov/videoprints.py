@@ -320,20 +320,19 @@ class _Listing:
 
 class _Keyframes:
     """A clip's keyframe times, read from the container once and only as far as needed: the
-    first packets tell the GOP length; cutting a long clip into parts needs them all, and a
-    long-GOP clip long enough to be cut has them read in one go (one ffprobe fewer)."""
+    first packets tell the GOP length; cutting a long clip into parts needs them all. With a
+    `listing` started beside the probe (mode "auto") they are all read in one go, and not at all
+    for an intra-only codec (sampled by seeking)."""
 
     PACKETS = 720
 
-    def __init__(self, path: str, info: _Info, eager: bool = False, listing: _Listing | None = None):
+    def __init__(self, path: str, info: _Info, listing: _Listing | None = None):
         self.path, self.info = path, info
         self._all: list[float] | None = None
         if listing is not None and info.intra_only:
             listing.cancel()
         elif listing is not None:
             self._all = listing.keys()
-        elif eager and not info.intra_only and info.duration >= 2 * MIN_PART_S:
-            self._all = keyframe_times(path)
 
     def interval(self) -> float | None:
         """Median seconds between keyframes near the start (about the first PACKETS packets)."""
@@ -550,7 +549,7 @@ def clip_fingerprint(path: str | os.PathLike, interval_s: float = 1.0, *, mode: 
         if listing is not None:
             listing.cancel()
         raise
-    keyframes = _Keyframes(path, info, eager=mode == "auto", listing=listing)
+    keyframes = _Keyframes(path, info, listing)
     if mode == "auto":
         mode = _choose_mode(keyframes, info, interval_s)
     if mode == "seek" and "\n" in os.path.abspath(path):

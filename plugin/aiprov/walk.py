@@ -87,20 +87,24 @@ def _link_entry(fspath: bytes) -> WalkEntry:
     return WalkEntry(fspath, st=st)
 
 
-_UNLISTABLE = "permission denied: this folder cannot be listed, so its files were not checked"
+def _scan(d: bytes, skip) -> tuple[list[os.DirEntry] | None, str | None]:
+    """A folder's entries not ignored (`skip`: the ignore patterns' match), in no order, or why it
+    cannot be listed."""
+    try:
+        with os.scandir(d) as it:
+            return [e for e in it if skip(e.name) is None], None
+    except PermissionError:
+        return None, "permission denied: this folder cannot be listed, so its files were not checked"
+    except OSError as exc:
+        return None, f"this folder cannot be listed: {exc.strerror}"
 
 
 def _listing(d: bytes, ignore: tuple[str, ...]) -> tuple[list[os.DirEntry] | None, str | None]:
     """A folder's entries in the order their full paths sort as bytes (a folder sorts as its name
     plus "/"): the order the ledger keeps paths in, so a walk can be merged with it."""
-    skip = _ignore_regex(ignore).match
-    try:
-        with os.scandir(d) as it:
-            entries = [e for e in it if skip(e.name) is None]
-    except PermissionError:
-        return None, _UNLISTABLE
-    except OSError as exc:
-        return None, f"this folder cannot be listed: {exc.strerror}"
+    entries, error = _scan(d, _ignore_regex(ignore).match)
+    if error:
+        return None, error
 
     def key(e: os.DirEntry) -> bytes:
         try:
@@ -165,14 +169,9 @@ def iter_folders(top: bytes, ignore: Iterable[str] = DEFAULT_IGNORE) -> Iterator
     while stack:
         folder = stack.pop()
         key = folder.rstrip(b"/") + b"/"
-        try:
-            with os.scandir(folder) as it:
-                entries = [e for e in it if skip(e.name) is None]
-        except PermissionError:
-            yield Folder(key, [], _UNLISTABLE)
-            continue
-        except OSError as exc:
-            yield Folder(key, [], f"this folder cannot be listed: {exc.strerror}")
+        entries, error = _scan(folder, skip)
+        if error:
+            yield Folder(key, [], error)
             continue
         entries.sort(key=by_name)
         files, subfolders = [], []

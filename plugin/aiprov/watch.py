@@ -117,9 +117,7 @@ class _Handler(FileSystemEventHandler):
         self.q = q
 
     def on_any_event(self, event) -> None:
-        try:
-            if event.event_type in ("opened", "closed_no_write"):
-                return  # our own readers open files too
+        try:  # opens and reads never come here (WATCHED_EVENTS): our own readers open files too
             self.q.put((event.event_type, event.is_directory, os.fsencode(event.src_path),
                         os.fsencode(getattr(event, "dest_path", "") or "")))
         except Exception:  # noqa: BLE001 - an exception here would kill the observer thread

@@ -89,10 +89,7 @@ class Backend:
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
     def _upsert_sql(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...]) -> str:
-        cols = ", ".join(row)
-        sets = ", ".join(f"{c} = excluded.{c}" for c in row if c not in key and c not in keep)
-        return (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}")
+        return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})" + _on_conflict(row, key, keep)
 
     def _stored(self, table: str, rows: list[dict], key: tuple[str, ...], cols: str = "t.*") -> list[dict]:
         """The stored rows with these rows' keys (`cols` of each), asked in chunks. A join from the keys, not
@@ -283,7 +280,7 @@ class PostgresBackend(Backend):
         self.readonly = readonly
         self._bulk: dict[tuple, str] = {}  # bulk inserts' statements, by table, columns and ending
         self._column_types: dict[str, dict[str, str]] = {}
-        self._analyze: bool | None = True  # None once ANALYZE was refused
+        self._analyze = True  # False once ANALYZE was refused
         self._counted: float | None = None  # rows of `locations` the statistics last counted
         self._added = 0
         self.conn = self._connect()
@@ -316,7 +313,7 @@ class PostgresBackend(Backend):
         So a writer that has doubled what the statistics last counted analyzes the tables it grows
         (a few tens of ms; the plans are made again after it). Not on a big ledger's routine scans:
         the first doubling there is millions of files, and autovacuum has long kept up."""
-        if self._analyze is None:
+        if not self._analyze:
             return
         if self._counted is None:
             row = self.conn.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass('locations')").fetchone()
@@ -327,7 +324,7 @@ class PostgresBackend(Backend):
         try:
             self.conn.execute("ANALYZE " + ", ".join(self.GROWING))
         except self.psycopg.Error:  # not the tables' owner: leave it to autovacuum
-            self._analyze = None
+            self._analyze = False
             return
         self._counted += self._added
         self._added = 0
@@ -379,10 +376,8 @@ class PostgresBackend(Backend):
     def upsert_many(self, table, rows, key, keep=()):
         if not rows:
             return []
-        cols = tuple(rows[0])
-        sql = self._bulk_sql(table, cols, self._on_conflict(cols, key, keep) + f" RETURNING {', '.join(key)}, (xmax = 0)")
-        new = {_key_of(dict(zip(key, r[:-1])), key): bool(r[-1])
-               for r in self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols))).fetchall()}
+        cur = self._upsert_bulk(table, rows, key, keep, f"{', '.join(key)}, (xmax = 0)")
+        new = {_key_of(dict(zip(key, r[:-1])), key): bool(r[-1]) for r in cur.fetchall()}
         return [new[_key_of(r, key)] for r in rows]
 
     def insert_new(self, table, cols, rows, report):
@@ -394,9 +389,7 @@ class PostgresBackend(Backend):
     def upsert_many_returning(self, table, rows, key, keep=()):
         if not rows:
             return []
-        cols = tuple(rows[0])
-        sql = self._bulk_sql(table, cols, self._on_conflict(cols, key, keep) + " RETURNING *")
-        cur = self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols)))
+        cur = self._upsert_bulk(table, rows, key, keep, "*")
         names = [d[0] for d in cur.description]
         found = {}
         for r in cur.fetchall():
@@ -404,10 +397,11 @@ class PostgresBackend(Backend):
             found[_key_of(row, key)] = row
         return [found[_key_of(r, key)] for r in rows]
 
-    @staticmethod
-    def _on_conflict(cols, key, keep) -> str:
-        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key and c not in keep)
-        return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    def _upsert_bulk(self, table: str, rows: list[dict], key: tuple[str, ...], keep: tuple[str, ...], returning: str):
+        """One upsert of every row (distinct keys), as arrays; the cursor of its RETURNING."""
+        cols = tuple(rows[0])
+        sql = self._bulk_sql(table, cols, _on_conflict(cols, key, keep) + f" RETURNING {returning}")
+        return self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols)))
 
     def _bulk_sql(self, table: str, cols: tuple[str, ...], tail: str) -> str:
         """INSERT of many rows handed over as one array per column: the statement's text is the same
@@ -508,6 +502,12 @@ def _columns_of(rows: list, width: int) -> list[list]:
             col = tuple(None if v is None else unify(v) for v in col)
         out.append(list(col))
     return out
+
+
+def _on_conflict(cols, key: tuple[str, ...], keep: tuple[str, ...]) -> str:
+    """An upsert's ending: on the key, every other column but `keep` takes the new row's value."""
+    sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key and c not in keep)
+    return f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
 
 
 def _key_of(row: dict, key: tuple[str, ...]) -> tuple:
