@@ -40,6 +40,7 @@ bench/bench_facility.py --assets 10000000 --backend sqlite|postgresql [--lookups
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -179,12 +180,20 @@ def generate(n: int, emit, progress, processes: int = 3) -> dict:
     import multiprocessing
 
     counts = {"folders": 0, "ai": 0, "approved": 0, "findings": 0}
+    ahead: collections.deque = collections.deque()
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        for job, (tables, part) in zip(jobs(n), pool.imap(chunk_rows, jobs(n))):
-            emit(tables)
-            for k, v in part.items():
-                counts[k] += v
-            progress(job[3])
+        for job in jobs(n) + [None] * (2 * processes):
+            if job is not None:
+                ahead.append((job, pool.apply_async(chunk_rows, (job,))))
+            # At most 2 chunks a process made ahead of the writer: when loading is slower than making
+            # (SQLite at 10M), unwritten chunks would otherwise pile up until memory runs out.
+            if len(ahead) > 2 * processes or (job is None and ahead):
+                done, made = ahead.popleft()
+                tables, part = made.get()
+                emit(tables)
+                for k, v in part.items():
+                    counts[k] += v
+                progress(done[3])
     return counts
 
 

@@ -651,8 +651,9 @@ EXPLAINED = [
     ("approvals_for", "SELECT * FROM approvals WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
     ("history", "SELECT * FROM events WHERE content_id = ? ORDER BY id", lambda f, h: [f.cid]),
     ("parents", "SELECT * FROM edges WHERE child_id = ? ORDER BY id", lambda f, h: [f.cid]),
-    ("children: by reference", "SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref IN (?, ?) OR "
-     "parent_title IN (?, ?))", lambda f, h: [f"xmp.iid:{f.cid}", os.path.basename(f.path)] * 2),
+    ("children: by reference", "SELECT * FROM edges WHERE parent_id IS NULL AND parent_ref IN (?, ?) UNION "
+     "SELECT * FROM edges WHERE parent_id IS NULL AND parent_title IN (?, ?) ORDER BY id",
+     lambda f, h: [f"xmp.iid:{f.cid}", os.path.basename(f.path)] * 2),
     ("_resolve_refs: by identifier", "SELECT DISTINCT value, content_id FROM identifiers WHERE value IN (?)",
      lambda f, h: [f"xmp.iid:{f.cid}"]),
     ("_unique_name", "SELECT DISTINCT content_id FROM locations WHERE name = ? AND (path = ? OR path LIKE ? "

@@ -287,3 +287,37 @@ def test_a_batch_that_fails_leaves_no_trace_and_one_that_commits_keeps_its_histo
         assert [e["kind"] for e in ledger.assets.history(cid)] == before + ["moved", "gone", "seen"]
         facts = lambda insp: [(e.source, e.field, e.value, e.implies) for e in insp.evidence]  # noqa: E731
         assert facts(ledger.assets.inspection(cid, "a.jpg")) == facts(r.files[0].inspection)
+
+
+def test_a_lookup_reads_every_table_by_index_in_a_large_sqlite_ledger(tmp_path):
+    """A lookup is ~12 questions; each must be an index lookup, or its time grows with the ledger
+    (the edges known by reference were once read whole: 22 ms a lookup at ten million assets)."""
+    from aiprov.lookup import lookup
+
+    d = tmp_path / "work"
+    copy(CAMERA_STILL, d / "a.jpg")
+    target = tmp_path / "ledger.db"
+    with Ledger(target) as ledger:
+        scan([d], finals(d), ledger)
+        db = ledger.backend.conn
+        # a ledger as a facility's looks to the planner: many assets, many edges not yet resolved
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO assets (content_id, verdict, first_seen, last_seen) VALUES (?, ?, 't', 't')",
+                       [(f"{i:032x}", "ai" if i % 25 == 0 else "not-ai") for i in range(20_000)])
+        db.executemany("INSERT INTO edges (child_id, parent_ref, parent_title, kind, created) VALUES (?, ?, ?, ?, 't')",
+                       [(f"c{i}", f"xmp.iid:{i}", f"frame.{i % 2000:04d}.exr", "c2pa-ingredient") for i in range(20_000)])
+        db.execute("COMMIT")
+        db.execute("ANALYZE")
+        sent: list[str] = []
+        db.set_trace_callback(sent.append)
+        try:
+            assert lookup(os.fsencode(d / "a.jpg"), ledger, finals(d)).known
+        finally:
+            db.set_trace_callback(None)
+        scans = {}
+        for sql in sent:
+            if sql.lstrip().upper().startswith("SELECT") and " WHERE " in sql:  # not "is there any row at all"
+                plan = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+                scans.update({sql: plan for step in plan if step.startswith("SCAN") and "CONSTANT ROW" not in step})
+    assert len(sent) >= 8, sent
+    assert not scans, f"statements that read a whole table: {scans}"

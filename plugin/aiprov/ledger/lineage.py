@@ -70,8 +70,11 @@ class Lineage:
         by_ref = []
         if refs:
             fragment, params = self.db.backend.in_list(list(dict.fromkeys(refs)))
-            by_ref = self.db._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND (parent_ref {fragment} "
-                                f"OR parent_title {fragment}) ORDER BY id", params + params)
+            # Two arms, not "parent_ref IN (...) OR parent_title IN (...)": SQLite answers the OR by reading
+            # every unresolved edge (22 ms a lookup at ten million assets), each arm by its own index.
+            by_ref = self.db._rows(f"SELECT * FROM edges WHERE parent_id IS NULL AND parent_ref {fragment} UNION "
+                                   f"SELECT * FROM edges WHERE parent_id IS NULL AND parent_title {fragment} ORDER BY id",
+                                   params + params)
         return direct + [e for e, ids in zip(by_ref, self._resolve_refs(by_ref)) if content_id in ids]
 
     def ancestors(self, content_id: str, limit: int = 1000) -> list[tuple[str, dict]]:
