@@ -9,6 +9,7 @@ how locks and conflicts look, the schema version and the column types.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import sqlite3
@@ -67,6 +68,11 @@ class Backend:
     def begin(self) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+    def together(self) -> contextlib.AbstractContextManager:
+        """Statements sent inside go to the database in one round trip where it allows (their
+        errors may then surface at the end of the block)."""
+        return contextlib.nullcontext()
     def schema_version(self) -> int: ...
     def set_schema_version(self, number: int) -> None: ...
     def reconnect(self) -> None:
@@ -283,6 +289,7 @@ class PostgresBackend(Backend):
         self._analyze = True  # False once ANALYZE was refused
         self._counted: float | None = None  # rows of `locations` the statistics last counted
         self._added = 0
+        self._begin_waits = False  # BEGIN is sent with the transaction's first statement
         self.conn = self._connect()
         if (readonly or not create) and self.conn.execute("SELECT to_regclass('aiprov_schema')").fetchone()[0] is None:
             self.conn.close()
@@ -341,15 +348,38 @@ class PostgresBackend(Backend):
             self.conn.close()
         except self.psycopg.Error:
             pass
+        self._begin_waits = False
         self.conn = self._connect()
+
+    def _send(self, sql: str, params: Any = None):
+        """Send one statement (psycopg's text and marks); a BEGIN waiting for it goes in the same
+        round trip. On a busy machine each round trip to a local server waits for the server's
+        process to be scheduled, so a transaction's BEGIN on its own cost what a statement costs."""
+        if not self._begin_waits:
+            return self.conn.execute(sql, params)
+        self._begin_waits = False
+        with self.conn.pipeline():
+            self.conn.execute("BEGIN")
+            cur = self.conn.execute(sql, params)
+        return cur
+
+    def _begin_now(self) -> None:
+        """Send a waiting BEGIN before what cannot carry it (a cursor of its own)."""
+        if self._begin_waits:
+            self._begin_waits = False
+            self.conn.execute("BEGIN")
+
+    def together(self):
+        return self.conn.pipeline()
 
     def execute(self, sql, params=()):
         # Without parameters psycopg sends the text as it is (no % escaping, no marks).
-        return self.conn.execute(_pg_sql(sql), params) if params else self.conn.execute(sql)
+        return self._send(_pg_sql(sql), params) if params else self._send(sql)
 
     def executemany(self, sql, rows):
         plain = _PLAIN_INSERT.match(sql)
         if plain is None or len(rows) < 2:
+            self._begin_now()
             with self.conn.cursor() as cur:
                 cur.executemany(_pg_sql(sql), rows)
             return
@@ -357,18 +387,18 @@ class PostgresBackend(Backend):
         # executemany is one round trip in pipeline mode, but each row is still a statement to
         # the server: that was most of its work on a first scan).
         table, cols, tail = plain.group(1), tuple(c.strip() for c in plain.group(2).split(",")), plain.group(3) or ""
-        self.conn.execute(self._bulk_sql(table, cols, tail), _columns_of(rows, len(cols)))
+        self._send(self._bulk_sql(table, cols, tail), _columns_of(rows, len(cols)))
 
     def insert(self, table, row):
         cols = ", ".join(row)
         sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) RETURNING id"
-        return self.conn.execute(_pg_sql(sql), list(row.values())).fetchone()[0]
+        return self._send(_pg_sql(sql), list(row.values())).fetchone()[0]
 
     def upsert(self, table, row, key, keep=()):
         key = (key,) if isinstance(key, str) else key
         # xmax is 0 on a row this statement inserted, the updater's transaction id otherwise.
         sql = self._upsert_sql(table, row, key, keep) + " RETURNING (xmax = 0)"
-        return bool(self.conn.execute(_pg_sql(sql), list(row.values())).fetchone()[0])
+        return bool(self._send(_pg_sql(sql), list(row.values())).fetchone()[0])
 
     def upsert_returning(self, table, row, key, keep=()):
         return self.rows(self._upsert_sql(table, row, key, keep) + " RETURNING *", list(row.values()))[0]
@@ -384,7 +414,7 @@ class PostgresBackend(Backend):
         if not rows:
             return set()
         sql = self._bulk_sql(table, tuple(cols), f" ON CONFLICT DO NOTHING RETURNING {', '.join(report)}")
-        return {tuple(r) for r in self.conn.execute(sql, _columns_of(rows, len(cols))).fetchall()}
+        return {tuple(r) for r in self._send(sql, _columns_of(rows, len(cols))).fetchall()}
 
     def upsert_many_returning(self, table, rows, key, keep=()):
         if not rows:
@@ -401,7 +431,7 @@ class PostgresBackend(Backend):
         """One upsert of every row (distinct keys), as arrays; the cursor of its RETURNING."""
         cols = tuple(rows[0])
         sql = self._bulk_sql(table, cols, _on_conflict(cols, key, keep) + f" RETURNING {returning}")
-        return self.conn.execute(sql, _columns_of([tuple(r.values()) for r in rows], len(cols)))
+        return self._send(sql, _columns_of([tuple(r.values()) for r in rows], len(cols)))
 
     def _bulk_sql(self, table: str, cols: tuple[str, ...], tail: str) -> str:
         """INSERT of many rows handed over as one array per column: the statement's text is the same
@@ -426,6 +456,7 @@ class PostgresBackend(Backend):
 
     def stream(self, sql, params=()):
         # A server-side cursor: an export of millions of rows never sits in memory.
+        self._begin_now()
         with self.conn.transaction():
             with self.conn.cursor(name="aiprov_stream") as cur:
                 cur.itersize = 2000
@@ -435,12 +466,18 @@ class PostgresBackend(Backend):
                     yield dict(zip(cols, r))
 
     def begin(self):
-        self.conn.execute("BEGIN")
+        self._begin_waits = True
 
     def commit(self):
+        if self._begin_waits:  # nothing was sent: there is no transaction to end
+            self._begin_waits = False
+            return
         self.conn.execute("COMMIT")
 
     def rollback(self):
+        if self._begin_waits:
+            self._begin_waits = False
+            return
         try:
             self.conn.execute("ROLLBACK")
         except self.psycopg.Error:
@@ -453,18 +490,18 @@ class PostgresBackend(Backend):
         return row[0] or 0
 
     def set_schema_version(self, number):
-        self.conn.execute("CREATE TABLE IF NOT EXISTS aiprov_schema (version INTEGER NOT NULL)")
+        self._send("CREATE TABLE IF NOT EXISTS aiprov_schema (version INTEGER NOT NULL)")
         self.conn.execute("DELETE FROM aiprov_schema")
         self.conn.execute("INSERT INTO aiprov_schema (version) VALUES (%s)", [number])
 
     def lock_schema(self):
         """Two hosts starting a new aiprov at once must not both migrate."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(7262, hashtext(current_schema()))")
+        self._send("SELECT pg_advisory_xact_lock(7262, hashtext(current_schema()))")
 
     def restart_ids(self, tables):
         """After an import that kept its ids, new rows must be numbered after them."""
         for table in tables:
-            self.conn.execute(f"SELECT setval(pg_get_serial_sequence('{identifier(table)}', 'id'), "
+            self._send(f"SELECT setval(pg_get_serial_sequence('{identifier(table)}', 'id'), "
                               f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
 
     def explain(self, exc):

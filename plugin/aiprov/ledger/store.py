@@ -214,18 +214,26 @@ class Ledger:
         self._write_depth = 0
         if exc is None:
             try:
-                self._send_deferred()
-                self.backend.commit()
-            except self.backend.errors as commit_exc:
+                with self.backend.together():  # on PostgreSQL the waiting rows and the COMMIT go in one round trip
+                    self._send_deferred()
+                    self.backend.commit()
+            except BaseException as commit_exc:  # a waiting row refused (already a LedgerError), the commit, ^C
                 exc = commit_exc
+                if not isinstance(exc, self.backend.errors):
+                    self._abandon()
+                    raise
             else:
                 self._committed_growth()
                 return
+        self._abandon()
+        if isinstance(exc, self.backend.errors):
+            raise self.backend.explain(exc) from exc
+
+    def _abandon(self) -> None:
+        """Roll back, forgetting what waited to be written with the transaction."""
         self._grown = 0
         self._deferred.clear()
         self.backend.rollback()
-        if isinstance(exc, self.backend.errors):
-            raise self.backend.explain(exc) from exc
 
     @contextmanager
     def batch(self, every: int = 256) -> Iterator[Callable[[], None]]:
