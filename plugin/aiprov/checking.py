@@ -636,11 +636,17 @@ class Checker:
         answers = itertools.chain(done, self.pool.read_many([p for p in wanted if p not in already_read]))
         before: dict[str, Inspection | None] = {}
         out = []
+        ledger = self.ledger
         while group := list(itertools.islice(answers, RECORD_GROUP)):
             cids = [i.content_id for i in group if i.content_id]
-            regs = self.ledger.registrations.of_many(cids)
             asked = [cid for cid in dict.fromkeys(cids) if cid not in before]
-            found = self.ledger.assets.inspections(asked) if asked else {}
+            with ledger.together():  # one round trip to a shared ledger, not four
+                regs_soon = ledger.registrations.of_many_soon(cids)
+                found_soon = ledger.assets.inspections_soon(asked)
+                if record:
+                    here_soon = ledger.locations.get_many_soon([i.fspath for i in group])
+                    elsewhere_soon = ledger.locations.live_of_many_soon(cids)
+            regs, found = regs_soon(), found_soon()
             before.update((cid, found.get(cid)) for cid in asked)
             checked = []
             for insp in group:
@@ -649,23 +655,23 @@ class Checker:
                 keep_what_was_beside_it(insp, before.get(insp.content_id))
                 checked.append(Checked(insp, zone))
             if record:
-                self._record_read([(c, wanted[c.inspection.fspath][0]) for c in checked], missing, tally)
+                self._record_read([(c, wanted[c.inspection.fspath][0]) for c in checked], here_soon(),
+                                  elsewhere_soon(), missing, tally)
             for c in checked:
                 tally.read += 1
                 out.append(c)
                 tick()
         return out
 
-    def _record_read(self, files: list[tuple[Checked, os.stat_result | None]], missing: dict[bytes, Location],
-                     tally: Tally) -> None:
-        """Record freshly read files. Those plainly new (no record at their path, their content
+    def _record_read(self, files: list[tuple[Checked, os.stat_result | None]], here: dict[bytes, Location],
+                     elsewhere: dict[str, list[Location]], missing: dict[bytes, Location], tally: Tally) -> None:
+        """Record freshly read files (`here`: what this host has on record at their paths; `elsewhere`:
+        the live locations of their contents). Those plainly new (no record at their path, their content
         nowhere else and once in the batch, not a script) go in together: a statement for their
         assets and one for their locations, not three round trips each, which on a shared ledger
         across the network was most of a first scan. Copies, moves and changes go one by one."""
         ledger = self.ledger
         per_cid = Counter(c.inspection.content_id for c, _ in files if c.inspection.content_id)
-        here = ledger.locations.get_many([c.inspection.fspath for c, _ in files])
-        elsewhere = ledger.locations.live_of_many(list(per_cid))
         twins = {m.content_id for m in missing.values()}
         plain, rest = [], []
         for c, st in files:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from ..model import C2paReport, Evidence, Ingredient, Inspection
 from ..version import RULES_VERSION
@@ -26,11 +27,19 @@ class Assets:
 
     def inspections(self, content_ids: list[str]) -> dict[str, Inspection]:
         """Recorded verdicts of many assets (paths left empty: the caller knows them)."""
-        assets = {r["content_id"]: r for r in self.db._in("SELECT * FROM assets WHERE content_id IN ({})", content_ids)}
-        evidence: dict[str, list[dict]] = {}
-        for r in self.db._in("SELECT * FROM evidence WHERE content_id IN ({}) ORDER BY id", list(assets)):
-            evidence.setdefault(r["content_id"], []).append(r)
-        return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
+        return self.inspections_soon(content_ids)()
+
+    def inspections_soon(self, content_ids: list[str]) -> Callable[[], dict[str, Inspection]]:
+        """`inspections`, the assets asked now (their evidence, when any is on record, when answered)."""
+        rows = self.db._in_soon("SELECT * FROM assets WHERE content_id IN ({})", content_ids)
+
+        def answer() -> dict[str, Inspection]:
+            assets = {r["content_id"]: r for r in rows()}
+            evidence: dict[str, list[dict]] = {}
+            for r in self.db._in("SELECT * FROM evidence WHERE content_id IN ({}) ORDER BY id", list(assets)):
+                evidence.setdefault(r["content_id"], []).append(r)
+            return {cid: _inspection(a, evidence.get(cid, []), "") for cid, a in assets.items()}
+        return answer
 
     def judged_under_older_rules(self) -> set[str]:
         """Contents whose verdict was recorded under rules older than this aiprov's: what their

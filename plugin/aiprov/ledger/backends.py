@@ -14,7 +14,7 @@ import functools
 import re
 import sqlite3
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import LedgerConflict, LedgerError, LedgerLocked, LedgerUnavailable, NoLedger
@@ -90,9 +90,13 @@ class Backend:
         return f"IN ({', '.join('?' * len(values))})", list(values)
 
     def rows(self, sql: str, params: Any = ()) -> list[dict]:
-        cur = self.execute(sql, params)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
+        return _dicts(self.execute(sql, params))
+
+    def rows_soon(self, sql: str, params: Any = ()) -> Callable[[], list[dict]]:
+        """`rows`, asked now and answered when called: inside `together()` several questions then
+        share one round trip."""
+        rows = self.rows(sql, params)
+        return lambda: rows
 
     def _upsert_sql(self, table: str, row: dict, key: tuple[str, ...], keep: tuple[str, ...]) -> str:
         return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})" + _on_conflict(row, key, keep)
@@ -290,6 +294,7 @@ class PostgresBackend(Backend):
         self._counted: float | None = None  # rows of `locations` the statistics last counted
         self._added = 0
         self._begin_waits = False  # BEGIN is sent with the transaction's first statement
+        self._together = 0  # inside together(): statements wait to be sent in one round trip
         self.conn = self._connect()
         if (readonly or not create) and self.conn.execute("SELECT to_regclass('aiprov_schema')").fetchone()[0] is None:
             self.conn.close()
@@ -369,8 +374,22 @@ class PostgresBackend(Backend):
             self._begin_waits = False
             self.conn.execute("BEGIN")
 
+    @contextlib.contextmanager
     def together(self):
-        return self.conn.pipeline()
+        with self.conn.pipeline():
+            self._together += 1
+            try:
+                yield
+            finally:
+                self._together -= 1
+
+    def rows_soon(self, sql, params=()):
+        if not self._together:  # an answer now costs the same round trip
+            return super().rows_soon(sql, params)
+        self._begin_now()
+        cur = self.conn.cursor()
+        cur.execute(_pg_sql(sql) if params else sql, params or None)
+        return lambda: _dicts(cur)  # the first answer fetched waits for all those asked before it
 
     def execute(self, sql, params=()):
         # Without parameters psycopg sends the text as it is (no % escaping, no marks).
@@ -524,6 +543,11 @@ class PostgresBackend(Backend):
 
     def close(self):
         self.conn.close()
+
+
+def _dicts(cur) -> list[dict]:
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def _columns_of(rows: list, width: int) -> list[list]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .sql import AI_VERDICTS_SQL, IN_CHUNK, now
 
@@ -122,8 +122,11 @@ class Locations:
 
     def get_many(self, paths: list[bytes]) -> dict[bytes, Location]:
         """This host's records of these paths."""
-        rows = self.db._in("SELECT * FROM locations WHERE host = ? AND path_raw IN ({})", paths, [self.db.host])
-        return {bytes(r["path_raw"]): Location.from_row(r) for r in rows}
+        return self.get_many_soon(paths)()
+
+    def get_many_soon(self, paths: list[bytes]) -> Callable[[], dict[bytes, Location]]:
+        rows = self.db._in_soon("SELECT * FROM locations WHERE host = ? AND path_raw IN ({})", paths, [self.db.host])
+        return lambda: {bytes(r["path_raw"]): Location.from_row(r) for r in rows()}
 
     def touch(self, ids: list[int]) -> None:
         for i in range(0, len(ids), IN_CHUNK):
@@ -132,11 +135,18 @@ class Locations:
 
     def live_of_many(self, content_ids: list[str]) -> dict[str, list[Location]]:
         """The live locations of these contents, on any host, by content (oldest first)."""
-        out: dict[str, list[Location]] = {}
-        for r in self.db._in("SELECT * FROM locations WHERE gone = 0 AND content_id IN ({}) ORDER BY first_seen, id",
-                             content_ids):
-            out.setdefault(r["content_id"], []).append(Location.from_row(r))
-        return out
+        return self.live_of_many_soon(content_ids)()
+
+    def live_of_many_soon(self, content_ids: list[str]) -> Callable[[], dict[str, list[Location]]]:
+        rows = self.db._in_soon("SELECT * FROM locations WHERE gone = 0 AND content_id IN ({}) ORDER BY first_seen, id",
+                                content_ids)
+
+        def answer() -> dict[str, list[Location]]:
+            out: dict[str, list[Location]] = {}
+            for r in rows():
+                out.setdefault(r["content_id"], []).append(Location.from_row(r))
+            return out
+        return answer
 
     def upsert(self, path_raw: bytes, content_id: str | None, st: os.stat_result | None,
                         zone: str | None) -> Location:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from .sql import now
 
 
@@ -23,7 +25,14 @@ class Registrations:
 
     def of_many(self, content_ids: list[str]) -> dict[str, list[dict]]:
         """The registrations of each of these contents, asked once for a batch."""
-        out: dict[str, list[dict]] = {}
-        for r in self.db._in("SELECT * FROM registrations WHERE content_id IN ({}) ORDER BY id", content_ids):
-            out.setdefault(r["content_id"], []).append(r)
-        return out
+        return self.of_many_soon(content_ids)()
+
+    def of_many_soon(self, content_ids: list[str]) -> Callable[[], dict[str, list[dict]]]:
+        rows = self.db._in_soon("SELECT * FROM registrations WHERE content_id IN ({}) ORDER BY id", content_ids)
+
+        def answer() -> dict[str, list[dict]]:
+            out: dict[str, list[dict]] = {}
+            for r in rows():
+                out.setdefault(r["content_id"], []).append(r)
+            return out
+        return answer

@@ -285,6 +285,29 @@ class Ledger:
         self._send_deferred(sql)
         return self._db("rows", sql, params)
 
+    def _rows_soon(self, sql: str, params: Any = ()) -> Callable[[], list[dict]]:
+        """`_rows`, answered when the result is called: questions asked inside `together()` share one
+        round trip to a shared ledger."""
+        self._send_deferred(sql)
+        answer = self._db("rows_soon", sql, params)
+        return lambda: self._db_answer(answer)
+
+    def _db_answer(self, answer: Callable[[], list[dict]]) -> list[dict]:
+        try:
+            return answer()
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
+
+    @contextmanager
+    def together(self) -> Iterator[None]:
+        """Questions asked inside (the `*_soon` methods) go to the ledger together: one round trip on
+        PostgreSQL, where each of a first scan's groups asked four apart. Answers are read after the block."""
+        try:
+            with self.backend.together():
+                yield
+        except self.backend.errors as exc:
+            raise self.backend.explain(exc) from exc
+
     def _many(self, sql: str, rows: list) -> None:
         self._send_deferred(sql)
         self._db("executemany", sql, rows)
@@ -330,12 +353,16 @@ class Ledger:
 
     def _in(self, sql: str, values: list, before: list | None = None) -> list[dict]:
         """Rows for `sql` whose "IN ({})" is filled with `values`, asked in chunks."""
-        out: list[dict] = []
+        return self._in_soon(sql, values, before)()
+
+    def _in_soon(self, sql: str, values: list, before: list | None = None) -> Callable[[], list[dict]]:
+        """`_in`, answered when the result is called (see `together`)."""
+        parts = []
         values = list(dict.fromkeys(values))
         for i in range(0, len(values), IN_CHUNK):
             fragment, params = self.backend.in_list(values[i:i + IN_CHUNK])
-            out += self._rows(sql.replace("IN ({})", fragment), [*(before or []), *params])
-        return out
+            parts.append(self._rows_soon(sql.replace("IN ({})", fragment), [*(before or []), *params]))
+        return lambda: [row for part in parts for row in part()]
 
     def ledger_id(self) -> str | None:
         """A stable id for this ledger, written into tags so a file can say which ledger knows it."""
