@@ -16,9 +16,9 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   chunk exactly what Checker.check does for new files, with the same calls
   and the same ledger.batch() transaction grouping (a tick per record and per
   policy step):
-      ledger.locations.get_many(paths)                  # the stat pass, once a chunk: known?
-      Checker._record_read(files, {}, tally)
-          # the chunk's paths and its contents' other locations asked once; the
+      ledger.locations.get_many(paths), live_of_many(cids)   # asked together, once a chunk: known? elsewhere?
+      Checker._record_read(files, known, elsewhere, {}, tally)
+          # the
           # plainly new files' assets in one upsert (2-3 evidence rows, identifiers,
           # C2PA ingredient edges, "recorded" events, written at commit), their
           # locations in another, "seen" events; copies and moves one by one
@@ -288,13 +288,17 @@ def ingest_chunk(ledger: Ledger, files: list[Synthetic]) -> tuple[int, int]:
         try:
             raised = 0
             with ledger.batch() as tick:
-                # 1. the stat pass: are the paths on record? (new files: no)
-                known = ledger.locations.get_many([f.fspath for f in files])
+                # 1. the stat pass: are the paths on record? (new files: no) And where else are the contents?
+                with ledger.together():
+                    known_soon = ledger.locations.get_many_soon([f.fspath for f in files])
+                    elsewhere_soon = ledger.locations.live_of_many_soon([f.insp.content_id for f in files])
+                known = known_soon()
                 if known:
                     raise RuntimeError(f"{len(known)} files are already on record: the benchmark's files must be new")
                 # 3. the chunk's files as the readers returned them, recorded together
                 pending = [Checked(f.insp, f.zone) for f in files]
-                Checker(CONFIG, ledger)._record_read([(c, f.st) for c, f in zip(pending, files)], {}, Tally())
+                Checker(CONFIG, ledger)._record_read([(c, f.st) for c, f in zip(pending, files)], known, elsewhere_soon(),
+                                                     {}, Tally())
                 for _ in files:
                     tick()
                 # 4. likeness: which files lack a print; whether finals material must be printed

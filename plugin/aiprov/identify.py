@@ -9,10 +9,12 @@ Speed: xxh3 runs at memory speed (10+ GB/s a core), so hashing a multi-GB
 clip costs what reading it costs. Each block is read into one reused buffer
 (a fresh 4 MB bytes object per read is a page-faulted allocation and a free
 per block), and the kernel is told the file is read straight through, so it
-reads ahead further on a cold disk. A second thread reading while the first
-hashes was measured slower (xxhash holds the GIL while it hashes), and so were
-larger blocks (measured once, by hand; bench/bench_hashing.py keeps the plain
-loop and cat as its baselines). A small file, read whole, is hashed in one call.
+reads ahead further on a cold disk. A second thread reading the next blocks
+while this one hashes (xxhash lets go of the GIL while it hashes) was faster
+from the page cache (124-136% of the plain loop, against 101-118%) but no
+faster from a cold disk (0.86x cat in two runs, against 0.92x), measured with
+bench/bench_hashing.py; larger blocks were slower (measured once, by hand).
+A small file, read whole, is hashed in one call.
 """
 
 from __future__ import annotations
