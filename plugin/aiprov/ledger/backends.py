@@ -73,6 +73,7 @@ class Backend:
         """Statements sent inside go to the database in one round trip where it allows (their
         errors may then surface at the end of the block)."""
         return contextlib.nullcontext()
+
     def schema_version(self) -> int: ...
     def set_schema_version(self, number: int) -> None: ...
     def reconnect(self) -> None:
@@ -521,7 +522,7 @@ class PostgresBackend(Backend):
         """After an import that kept its ids, new rows must be numbered after them."""
         for table in tables:
             self._send(f"SELECT setval(pg_get_serial_sequence('{identifier(table)}', 'id'), "
-                              f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
+                       f"COALESCE((SELECT max(id) FROM {table}), 0) + 1, false)")
 
     def explain(self, exc):
         errors = self.psycopg.errors
