@@ -116,7 +116,7 @@ def precheck(path: Path) -> tuple[bool, list | None, dict]:
     with open(path, "rb") as fh:
         meta = containers.walk(fh, os.path.getsize(path))
         with Image.open(fh) as im:
-            verdict = stealth.cannot_carry_signature(im, fh.fileno(), meta)
+            verdict = stealth.cannot_carry_signature(fh.fileno(), meta)
             column = None
             if meta.png_idat and im.mode in stealth.PNG_BPP and not im.info.get("interlace"):
                 column = stealth._first_column(fh.fileno(), meta.png_idat, min(16, im.height), im.width,
@@ -303,8 +303,7 @@ def test_sixteen_bit_interlaced_palette_and_keyed_pngs_take_the_full_decode_and_
         path.write_bytes(data)
         with open(path, "rb") as fh:
             meta = containers.walk(fh, len(data))
-            with Image.open(fh) as im:
-                assert not stealth.cannot_carry_signature(im, fh.fileno(), meta), name
+            assert not stealth.cannot_carry_signature(fh.fileno(), meta), name
         insp = read(path, tools)
         assert insp.verdict == "ai" and insp.generator == "AUTOMATIC1111", (name, insp.reason)
 
@@ -335,10 +334,9 @@ def test_short_images_and_unusual_tails_take_the_full_decode(tmp_path, tools):
             meta = containers.walk(fh, len(data))
             if name != "short":  # short: a plain file, only too few rows for the cheap check
                 assert meta.png_plain_tail is (not full), name
-            with Image.open(fh) as im:
-                if meta.problems:
-                    continue
-                assert stealth.cannot_carry_signature(im, fh.fileno(), meta) is (not full), name
+            if meta.problems:
+                continue
+            assert stealth.cannot_carry_signature(fh.fileno(), meta) is (not full), name
 
 
 def test_a_tail_pillow_rejects_still_makes_the_file_unreadable(tmp_path, tools):
@@ -348,6 +346,30 @@ def test_a_tail_pillow_rejects_still_makes_the_file_unreadable(tmp_path, tools):
     path.write_bytes(make_png(plain, 2, after=[chunk(b"pHYs", b"\x00\x01")]))
     insp = read(path, tools)
     assert insp.verdict == "unreadable" and "pixels could not be decoded" in insp.reason
+
+
+def test_damage_pillow_finds_before_the_image_data_still_makes_the_file_unreadable(tmp_path, tools):
+    """The stealth pre-check reads a plain PNG's first rows without opening it in Pillow. A file
+    Pillow refuses to open must still be refused: a chunk before the image data with a wrong CRC,
+    a pHYs too short for its handler, an IHDR naming a filter method that does not exist."""
+    plain = np.random.default_rng(5).integers(0, 256, (20, 20, 3), dtype=np.uint8)
+    good = make_png(plain, 2, before=[chunk(b"tEXt", b"Comment\x00hello")])
+    at = good.index(b"tEXt") + 4 + len(b"Comment\x00hello")
+    bad_crc = good[:at] + bytes([good[at] ^ 0xFF]) + good[at + 1:]
+    ihdr = good.index(b"IHDR") + 4
+    bad_filter = bytearray(good)
+    bad_filter[ihdr + 11] = 1
+    bad_filter[ihdr + 13:ihdr + 17] = struct.pack(">I", zlib.crc32(bytes(bad_filter[ihdr - 4:ihdr + 13])) & 0xFFFFFFFF)
+    cases = {"crc_before_idat": bad_crc, "short_phys_before_idat": make_png(plain, 2, before=[chunk(b"pHYs", b"\x00\x01")]),
+             "ihdr_filter_method": bytes(bad_filter)}
+    path = tmp_path / "good.png"
+    path.write_bytes(good)
+    assert read(path, tools).verdict != "unreadable"
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(data)
+        insp = read(path, tools)
+        assert insp.verdict == "unreadable", (name, insp.verdict, insp.reason)
 
 
 def test_damage_in_the_first_rows_is_reported_as_before(tmp_path, tools):

@@ -45,6 +45,16 @@ class Metadata:
     # The IDATs form one run and every chunk after them is one Pillow reads without complaint
     # (so decoding the whole image could only fail in the pixel data itself).
     png_plain_tail: bool = False
+    # Every chunk before the image data is one Pillow opens without complaint, with its CRC right
+    # (png.QUIET_HEAD): opening the file in Pillow could not fail.
+    png_plain_head: bool = False
+    # A PNG's IHDR and what else decides how its pixels are laid out: 8-bit, one image, no
+    # transparency key and not interlaced lets the stealth probe read the first rows itself.
+    png_depth: int = 0
+    png_color_type: int = -1
+    png_interlaced: bool = False
+    png_trns: bool = False
+    png_animated: bool = False  # an acTL chunk (APNG)
     # The first bytes of a file no walker recognised, so the report can say what it is instead.
     head: bytes = b""
 

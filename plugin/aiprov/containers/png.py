@@ -21,6 +21,12 @@ MAX_IDAT_RECORDED = 64
 # Chunks that may follow the image data without Pillow's decoder complaining about them (no chunk
 # handler in PngImagePlugin, or one that cannot raise). Anything else clears Metadata.png_plain_tail.
 QUIET_TAIL = {b"IEND", b"tEXt", b"tIME", b"eXIf", b"bKGD", b"hIST", b"sBIT", b"sPLT", b"caBX"}
+# Chunks before the image data that Pillow reads without complaint when it opens a file, with the
+# length its handler needs (None: any). With every chunk before the IDATs one of these, its CRC
+# right and its text within Pillow's limits, opening the file in Pillow could not fail, and the
+# stealth probe may read the first rows itself instead (Metadata.png_plain_head).
+QUIET_HEAD = {b"IHDR": 13, b"tEXt": None, b"zTXt": None, b"iTXt": None, b"pHYs": 9, b"gAMA": 4, b"sRGB": 1,
+              b"cHRM": 32, b"tIME": 7, b"bKGD": None, b"sBIT": None}
 # Pillow refuses a compressed text chunk over 1 MiB and more than 64 MiB of text in all.
 PILLOW_TEXT_CHUNK = 1024 * 1024
 PILLOW_TEXT_TOTAL = 32 * 1024 * 1024
@@ -80,6 +86,7 @@ def walk(r: Reader, meta: Metadata) -> None:
     first = True
     idat_run = 0  # 0: before the image data, 1: in the IDAT run, 2: after it
     plain_tail = True
+    plain_head = True
     text_total = 0
     while True:
         header = r.read_exact(8)
@@ -97,7 +104,13 @@ def walk(r: Reader, meta: Metadata) -> None:
                 f"but only {max(0, r.remaining() - 4)} remain (truncated or corrupt)"
             )
             return
+        data = None  # the chunk's bytes, where they were read (a chunk before the image data: its CRC is checked)
+        if not idat_run and ctype != b"IDAT":
+            quiet = ctype in QUIET_HEAD and QUIET_HEAD[ctype] in (None, length) and length <= PILLOW_TEXT_CHUNK
+            plain_head = plain_head and quiet
         if ctype == b"IDAT":
+            if idat_run == 0:
+                meta.png_plain_head = plain_head and text_total <= PILLOW_TEXT_TOTAL
             if idat_run == 2:
                 plain_tail = False  # a second run of image data: Pillow stops at the first
             elif len(meta.png_idat) < MAX_IDAT_RECORDED:
@@ -111,17 +124,26 @@ def walk(r: Reader, meta: Metadata) -> None:
             if length != 13:
                 meta.problems.append(f"PNG IHDR chunk is {length} bytes, not 13 (corrupt)")
                 return
-            meta.width, meta.height, _depth, color_type = struct.unpack(">IIBB", r.read_exact(13)[:10])
+            data = r.read_exact(13)
+            meta.width, meta.height, meta.png_depth, color_type, compression, filtering, interlace = struct.unpack(
+                ">IIBBBBB", data)
+            meta.png_color_type, meta.png_interlaced = color_type, interlace != 0
+            if compression or filtering:  # only method 0 of each exists; Pillow refuses the others
+                plain_head = False
             meta.has_alpha = color_type in (4, 6)
         elif ctype in (b"tEXt", b"zTXt", b"iTXt"):
             if length > MAX_TEXT_BYTES:
                 meta.problems.append(f"PNG text chunk of {length} bytes is larger than aiprov reads")
                 r.skip(length)
             else:
-                compressed, size = _text_chunk(ctype, r.read_exact(length), meta)
+                data = r.read_exact(length)
+                compressed, size = _text_chunk(ctype, data, meta)
                 text_total += size
-                if idat_run == 2 and compressed and size >= PILLOW_TEXT_CHUNK:
-                    plain_tail = False
+                if compressed and size >= PILLOW_TEXT_CHUNK:
+                    if idat_run == 2:
+                        plain_tail = False
+                    elif not idat_run:
+                        plain_head = False
         elif ctype == b"eXIf":
             from . import tiff
 
@@ -130,11 +152,21 @@ def walk(r: Reader, meta: Metadata) -> None:
             meta.c2pa = True
             r.skip(length)
         elif ctype == b"tRNS":
-            meta.has_alpha = True
+            meta.has_alpha = meta.png_trns = True
             r.skip(length)
+        elif ctype == b"acTL":
+            meta.png_animated = True
+            r.skip(length)
+        elif plain_head and not idat_run and ctype in QUIET_HEAD:
+            data = r.read_exact(length)
         else:
             r.skip(length)
-        r.skip(4)  # CRC
+        if plain_head and not idat_run and ctype != b"IDAT":
+            crc = r.read_exact(4)
+            if data is None or crc is None or struct.unpack(">I", crc)[0] != zlib.crc32(data, zlib.crc32(ctype)):
+                plain_head = False  # Pillow checks the CRC of what it reads when it opens a file
+        else:
+            r.skip(4)  # CRC
         if ctype == b"IEND":
             if not idat_run:
                 meta.problems.append("PNG has no image data (no IDAT chunk before IEND)")

@@ -13,7 +13,11 @@ starts with, spell "st"? They come from column 0 of the first rows, so only
 those rows are inflated (and only their first pixel unfiltered). When they do
 not, no signature can be there; when they do, or when the cheap check cannot
 be done (interlaced, 16-bit, palette, transparency key, APNG, few rows, WebP,
-unusual chunks after the image data), the whole image is decoded as before.
+unusual chunks before or after the image data, a wrong CRC), the whole image
+is decoded as before. The cheap question is answered from what the container
+walk already read (IHDR, where the IDATs are), without opening the file in
+Pillow, which had cost more than the rest of the check; a file Pillow could
+refuse to open takes the old path, so it is still reported unreadable.
 """
 
 from __future__ import annotations
@@ -89,8 +93,10 @@ def find_payload(image) -> tuple[str, str] | None:
 SIG_PREFIX_BITS = 16
 SIG_PREFIX = tuple((byte >> (7 - i)) & 1 for byte in b"st" for i in range(8))
 assert all(sig.startswith(b"st") for sig in SIGNATURES)
-# Bytes per pixel of the 8-bit PNG modes the pre-check decodes itself (Pillow's mode == raw mode).
+# Bytes per pixel of the 8-bit PNG modes the pre-check decodes itself (Pillow's mode == raw mode),
+# by Pillow's mode and by the IHDR colour type (grey, RGB, grey + alpha, RGBA; 3, palette, is not).
 PNG_BPP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+PNG_BPP_OF_COLOR_TYPE = {0: 1, 2: 3, 4: 2, 6: 4}
 # Inflating more than this to reach the first rows (a very wide image) is left to the full decode.
 MAX_PRECHECK_BYTES = 8 * 1024 * 1024
 
@@ -148,25 +154,24 @@ def _first_column(source, idat: list[tuple[int, int]], rows: int, width: int, bp
     return out
 
 
-def cannot_carry_signature(im, source, meta) -> bool:
+def cannot_carry_signature(source, meta) -> bool:
     """True only when the decoded image certainly starts with no stealth signature.
 
-    `im` is the opened (not loaded) PNG; `source` the handle it was opened from (or its file descriptor). False
-    means "maybe", or "could not tell cheaply": decode the whole image then.
+    `meta` is the PNG walk's (its IHDR and where its IDATs are), `source` the handle the file was
+    walked from (or its file descriptor). Nothing here opens the image in Pillow: that alone cost
+    a small still more than the rest of this check. False means "maybe", or "could not tell
+    cheaply" (palette, 16-bit, interlaced, a transparency key, APNG, an unusual tail): decode the
+    whole image then.
     """
-    if im.format != "PNG" or not meta.png_plain_tail or not meta.png_idat:
+    if meta.format != "png" or not (meta.png_plain_head and meta.png_plain_tail) or not meta.png_idat or meta.problems:
         return False
-    if getattr(im, "n_frames", 1) != 1 or im.info.get("interlace") or "transparency" in im.info:
+    if meta.png_animated or meta.png_interlaced or meta.png_trns or meta.png_depth != 8:
         return False
-    bpp = PNG_BPP.get(im.mode)
-    if bpp is None or len(im.tile) != 1:
+    bpp = PNG_BPP_OF_COLOR_TYPE.get(meta.png_color_type)
+    width, height = meta.width or 0, meta.height or 0
+    if bpp is None or width < 1:
         return False
-    codec, extents, offset, rawmode = im.tile[0]
-    width, height = im.size
-    if (codec != "zip" or rawmode != im.mode or tuple(extents) != (0, 0, width, height)
-            or offset != meta.png_idat[0][0] or width < 1):
-        return False
-    alpha = "A" in im.mode
+    alpha = meta.png_color_type in (4, 6)
     # Column 0 alone must hold the first 16 bits: 16 alpha values, or 6 pixels of R, G, B.
     rows = SIG_PREFIX_BITS if alpha else -(-SIG_PREFIX_BITS // 3)
     if height < rows:
@@ -195,10 +200,10 @@ def read(ctx) -> None:
     try:
         fh, own = _open(ctx)
         try:
+            if cannot_carry_signature(fh, ctx.meta):
+                return
             with Image.open(fh) as im:
                 if im.width * im.height > MAX_PIXELS:
-                    return
-                if ctx.meta.format == "png" and cannot_carry_signature(im, fh, ctx.meta):
                     return
                 im.load()
                 hit = find_payload(im)
