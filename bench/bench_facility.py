@@ -181,19 +181,24 @@ def generate(n: int, emit, progress, processes: int = 3) -> dict:
 
     counts = {"folders": 0, "ai": 0, "approved": 0, "findings": 0}
     ahead: collections.deque = collections.deque()
+
+    def write_oldest() -> None:
+        job, made = ahead.popleft()
+        tables, part = made.get()
+        emit(tables)
+        for k, v in part.items():
+            counts[k] += v
+        progress(job[3])
+
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        for job in jobs(n) + [None] * (2 * processes):
-            if job is not None:
-                ahead.append((job, pool.apply_async(chunk_rows, (job,))))
+        for job in jobs(n):
+            ahead.append((job, pool.apply_async(chunk_rows, (job,))))
             # At most 2 chunks a process made ahead of the writer: when loading is slower than making
             # (SQLite at 10M), unwritten chunks would otherwise pile up until memory runs out.
-            if len(ahead) > 2 * processes or (job is None and ahead):
-                done, made = ahead.popleft()
-                tables, part = made.get()
-                emit(tables)
-                for k, v in part.items():
-                    counts[k] += v
-                progress(done[3])
+            if len(ahead) > 2 * processes:
+                write_oldest()
+        while ahead:
+            write_oldest()
     return counts
 
 

@@ -18,8 +18,7 @@ What is timed, per backend (one process, one Ledger, host "bench-host-0"):
   policy step):
       ledger.locations.get_many(paths), live_of_many(cids)   # asked together, once a chunk: known? elsewhere?
       Checker._record_read(files, known, elsewhere, {}, tally)
-          # the
-          # plainly new files' assets in one upsert (2-3 evidence rows, identifiers,
+          # the plainly new files' assets in one upsert (2-3 evidence rows, identifiers,
           # C2PA ingredient edges, "recorded" events, written at commit), their
           # locations in another, "seen" events; copies and moves one by one
       ledger.prints.printed_among(cids), has_sources(kind)    # likeness pass

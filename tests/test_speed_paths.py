@@ -111,6 +111,10 @@ def full_decode_prefixes(im: Image.Image) -> dict[str, bool]:
     return out
 
 
+# Bytes per pixel of Pillow's 8-bit modes, to read the first column the way Pillow names the image.
+PILLOW_BPP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+
+
 def precheck(path: Path) -> tuple[bool, list | None, dict]:
     """(cannot_carry_signature, first column as the pre-check sees it, what the full decode says)."""
     with open(path, "rb") as fh:
@@ -118,9 +122,9 @@ def precheck(path: Path) -> tuple[bool, list | None, dict]:
         with Image.open(fh) as im:
             verdict = stealth.cannot_carry_signature(fh.fileno(), meta)
             column = None
-            if meta.png_idat and im.mode in stealth.PNG_BPP and not im.info.get("interlace"):
+            if meta.png_idat and im.mode in PILLOW_BPP and not im.info.get("interlace"):
                 column = stealth._first_column(fh.fileno(), meta.png_idat, min(16, im.height), im.width,
-                                               stealth.PNG_BPP[im.mode])
+                                               PILLOW_BPP[im.mode])
             im.load()
             return verdict, column, (full_decode_prefixes(im), np.asarray(im))
 

@@ -48,13 +48,10 @@ class Metadata:
     # Every chunk before the image data is one Pillow opens without complaint, with its CRC right
     # (png.QUIET_HEAD): opening the file in Pillow could not fail.
     png_plain_head: bool = False
-    # A PNG's IHDR and what else decides how its pixels are laid out: 8-bit, one image, no
-    # transparency key and not interlaced lets the stealth probe read the first rows itself.
+    # A PNG's IHDR: 8-bit and not interlaced lets the stealth probe read the first rows itself.
     png_depth: int = 0
     png_color_type: int = -1
     png_interlaced: bool = False
-    png_trns: bool = False
-    png_animated: bool = False  # an acTL chunk (APNG)
     # The first bytes of a file no walker recognised, so the report can say what it is instead.
     head: bytes = b""
 

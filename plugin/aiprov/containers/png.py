@@ -24,7 +24,8 @@ QUIET_TAIL = {b"IEND", b"tEXt", b"tIME", b"eXIf", b"bKGD", b"hIST", b"sBIT", b"s
 # Chunks before the image data that Pillow reads without complaint when it opens a file, with the
 # length its handler needs (None: any). With every chunk before the IDATs one of these, its CRC
 # right and its text within Pillow's limits, opening the file in Pillow could not fail, and the
-# stealth probe may read the first rows itself instead (Metadata.png_plain_head).
+# stealth probe may read the first rows itself instead (Metadata.png_plain_head). Not tRNS nor acTL:
+# the first rows of a keyed or animated image are not what the probe reads, so it decodes them whole.
 QUIET_HEAD = {b"IHDR": 13, b"tEXt": None, b"zTXt": None, b"iTXt": None, b"pHYs": 9, b"gAMA": 4, b"sRGB": 1,
               b"cHRM": 32, b"tIME": 7, b"bKGD": None, b"sBIT": None}
 # Pillow refuses a compressed text chunk over 1 MiB and more than 64 MiB of text in all.
@@ -152,10 +153,7 @@ def walk(r: Reader, meta: Metadata) -> None:
             meta.c2pa = True
             r.skip(length)
         elif ctype == b"tRNS":
-            meta.has_alpha = meta.png_trns = True
-            r.skip(length)
-        elif ctype == b"acTL":
-            meta.png_animated = True
+            meta.has_alpha = True
             r.skip(length)
         elif plain_head and not idat_run and ctype in QUIET_HEAD:
             data = r.read_exact(length)

@@ -387,9 +387,7 @@ class PostgresBackend(Backend):
     def rows_soon(self, sql, params=()):
         if not self._together:  # an answer now costs the same round trip
             return super().rows_soon(sql, params)
-        self._begin_now()
-        cur = self.conn.cursor()
-        cur.execute(_pg_sql(sql) if params else sql, params or None)
+        cur = self.execute(sql, params)  # a cursor of its own, read after the others were asked
         return lambda: _dicts(cur)  # the first answer fetched waits for all those asked before it
 
     def execute(self, sql, params=()):

@@ -265,8 +265,11 @@ class Ledger:
 
     def _db(self, method: str, *args: Any) -> Any:
         """Call the backend; a database error leaves here as a LedgerError meant for people."""
+        return self._explained(getattr(self.backend, method), *args)
+
+    def _explained(self, call: Callable, *args: Any) -> Any:
         try:
-            return getattr(self.backend, method)(*args)
+            return call(*args)
         except self.backend.errors as exc:
             raise self.backend.explain(exc) from exc
 
@@ -290,13 +293,7 @@ class Ledger:
         round trip to a shared ledger."""
         self._send_deferred(sql)
         answer = self._db("rows_soon", sql, params)
-        return lambda: self._db_answer(answer)
-
-    def _db_answer(self, answer: Callable[[], list[dict]]) -> list[dict]:
-        try:
-            return answer()
-        except self.backend.errors as exc:
-            raise self.backend.explain(exc) from exc
+        return lambda: self._explained(answer)
 
     @contextmanager
     def together(self) -> Iterator[None]:

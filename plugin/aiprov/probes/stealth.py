@@ -93,9 +93,8 @@ def find_payload(image) -> tuple[str, str] | None:
 SIG_PREFIX_BITS = 16
 SIG_PREFIX = tuple((byte >> (7 - i)) & 1 for byte in b"st" for i in range(8))
 assert all(sig.startswith(b"st") for sig in SIGNATURES)
-# Bytes per pixel of the 8-bit PNG modes the pre-check decodes itself (Pillow's mode == raw mode),
-# by Pillow's mode and by the IHDR colour type (grey, RGB, grey + alpha, RGBA; 3, palette, is not).
-PNG_BPP = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
+# Bytes per pixel of the 8-bit PNGs the pre-check decodes itself, by IHDR colour type (grey, RGB,
+# grey + alpha, RGBA; 3, palette, is not).
 PNG_BPP_OF_COLOR_TYPE = {0: 1, 2: 3, 4: 2, 6: 4}
 # Inflating more than this to reach the first rows (a very wide image) is left to the full decode.
 MAX_PRECHECK_BYTES = 8 * 1024 * 1024
@@ -165,7 +164,7 @@ def cannot_carry_signature(source, meta) -> bool:
     """
     if meta.format != "png" or not (meta.png_plain_head and meta.png_plain_tail) or not meta.png_idat or meta.problems:
         return False
-    if meta.png_animated or meta.png_interlaced or meta.png_trns or meta.png_depth != 8:
+    if meta.png_interlaced or meta.png_depth != 8:  # a transparency key or APNG leaves png_plain_head False
         return False
     bpp = PNG_BPP_OF_COLOR_TYPE.get(meta.png_color_type)
     width, height = meta.width or 0, meta.height or 0
